@@ -1,0 +1,52 @@
+# neuro-sync developer entry points. `make test` works on a fresh clone: it builds .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+GEN_PKG := generated/neuro_sync_api
+GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
+	--custom-template-path openapi/templates --meta none --overwrite
+
+.PHONY: setup test unit lint generate generate-check demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,local]'
+	touch $(STAMP)
+
+# Regenerate generated/ from openapi/. Never edit generated/ by hand.
+generate: $(STAMP)
+	$(BIN)/openapi-spec-validator openapi/jobs.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) --output-path $(GEN_PKG)
+
+# Regenerate into a temporary folder and fail on any difference from the committed output.
+generate-check: $(STAMP)
+	$(BIN)/openapi-spec-validator openapi/jobs.yaml
+	@tmp=$$(mktemp -d) && mkdir -p $$tmp/generated && cp pyproject.toml $$tmp/ && \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) \
+		--output-path $$tmp/$(GEN_PKG) >/dev/null && \
+	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
+	echo "generated/ is in sync with openapi/"
+	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)
+
+lint: $(STAMP)
+	$(BIN)/ruff check neuro_sync generated tests benchmarks examples
+	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
+	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: $(STAMP) lint generate-check unit
+
+demo: $(STAMP)
+	$(BIN)/python examples/run_demo.py
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(if $(PEER),--peer,)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

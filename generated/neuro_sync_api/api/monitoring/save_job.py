@@ -1,0 +1,181 @@
+from collections.abc import Mapping
+from typing import Any, cast
+from urllib.parse import quote
+
+import requests
+
+from ... import errors
+from ...client import AuthenticatedClient, Client, decode_json, decode_text
+from ...models.error_body import ErrorBody
+from ...models.save_request import SaveRequest
+from ...types import Response
+
+
+def build_request(
+    job_id: str,
+    *,
+    body: SaveRequest,
+) -> dict[str, Any]:
+    """The `method`, `url` (relative to the client's base URL) and other arguments of this call."""
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/{job_id}/save".format(
+            job_id=quote(str(job_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def parse_response(
+    *, client: AuthenticatedClient | Client, response: requests.Response
+) -> Any | ErrorBody | str | None:
+    """Parse a complete reply of this call by its status code."""
+    if response.status_code == 200:
+        response_200 = decode_text(response)
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = cast(Any, None)
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(decode_json(response))
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = decode_text(response)
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = decode_text(response)
+        return response_403
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(decode_json(response))
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: requests.Response
+) -> Response[Any | ErrorBody | str]:
+    return Response(
+        status_code=response.status_code,
+        content=response.content,
+        headers=response.headers,
+        parsed=parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: SaveRequest,
+    request_options: Mapping[str, Any] | None = None,
+) -> Response[Any | ErrorBody | str]:
+    """Commit the job's container to an image in the platform registry.
+
+    Answers 200 with an ndjson stream (`\\r\\n`-terminated lines, each a `SaveProgress`);
+    failures during commit/push arrive in-band as a line with `error`. Read it with
+    `stream()`. The pre-2019-08-01 server answered 201 with an empty body.
+
+    Args:
+        job_id (str):
+        body (SaveRequest):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        Response[Any | ErrorBody | str]
+    """
+
+    kwargs = build_request(
+        job_id=job_id,
+        body=body,
+    )
+    response = client.request(**kwargs, **(request_options or {}))
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: SaveRequest,
+    request_options: Mapping[str, Any] | None = None,
+) -> Any | ErrorBody | str | None:
+    """Commit the job's container to an image in the platform registry.
+
+    Answers 200 with an ndjson stream (`\\r\\n`-terminated lines, each a `SaveProgress`);
+    failures during commit/push arrive in-band as a line with `error`. Read it with
+    `stream()`. The pre-2019-08-01 server answered 201 with an empty body.
+
+    Args:
+        job_id (str):
+        body (SaveRequest):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        Any | ErrorBody | str
+    """
+
+    return sync_detailed(
+        job_id=job_id,
+        client=client,
+        body=body,
+        request_options=request_options,
+    ).parsed
+
+
+def stream(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: SaveRequest,
+    request_options: Mapping[str, Any] | None = None,
+) -> requests.Response:
+    """Commit the job's container to an image in the platform registry.
+
+    Answers 200 with an ndjson stream (`\\r\\n`-terminated lines, each a `SaveProgress`);
+    failures during commit/push arrive in-band as a line with `error`. Read it with
+    `stream()`. The pre-2019-08-01 server answered 201 with an empty body.
+
+    Args:
+        job_id (str):
+        body (SaveRequest):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        requests.Response: the reply with its body unread (stream=True); the caller closes it.
+    """
+
+    kwargs = build_request(
+        job_id=job_id,
+        body=body,
+    )
+    return client.request(**kwargs, stream=True, **(request_options or {}))

@@ -1,0 +1,198 @@
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from ... import errors
+from ...client import AuthenticatedClient, Client, decode_json, decode_text
+from ...models.error_body import ErrorBody
+from ...models.job_list import JobList
+from ...models.job_status_filter import JobStatusFilter
+from ...types import UNSET, Response, Unset
+
+
+def build_request(
+    *,
+    status: list[JobStatusFilter] | Unset = UNSET,
+    name: str | Unset = UNSET,
+    owner: list[str] | Unset = UNSET,
+    hostname: str | Unset = UNSET,
+) -> dict[str, Any]:
+    """The `method`, `url` (relative to the client's base URL) and other arguments of this call."""
+
+    params: dict[str, Any] = {}
+
+    json_status: list[str] | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = []
+        for status_item_data in status:
+            status_item: str = status_item_data
+            json_status.append(status_item)
+
+    params["status"] = json_status
+
+    params["name"] = name
+
+    json_owner: list[str] | Unset = UNSET
+    if not isinstance(owner, Unset):
+        json_owner = owner
+
+    params["owner"] = json_owner
+
+    params["hostname"] = hostname
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/jobs",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def parse_response(
+    *, client: AuthenticatedClient | Client, response: requests.Response
+) -> ErrorBody | JobList | str | None:
+    """Parse a complete reply of this call by its status code."""
+    if response.status_code == 200:
+        response_200 = JobList.from_dict(decode_json(response))
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(decode_json(response))
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = decode_text(response)
+        return response_401
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(decode_json(response))
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: requests.Response
+) -> Response[ErrorBody | JobList | str]:
+    return Response(
+        status_code=response.status_code,
+        content=response.content,
+        headers=response.headers,
+        parsed=parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    status: list[JobStatusFilter] | Unset = UNSET,
+    name: str | Unset = UNSET,
+    owner: list[str] | Unset = UNSET,
+    hostname: str | Unset = UNSET,
+    request_options: Mapping[str, Any] | None = None,
+) -> Response[ErrorBody | JobList | str]:
+    """List visible jobs, oldest first. No pagination.
+
+    Args:
+        status (list[JobStatusFilter] | Unset):
+        name (str | Unset):
+        owner (list[str] | Unset):
+        hostname (str | Unset):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        Response[ErrorBody | JobList | str]
+    """
+
+    kwargs = build_request(
+        status=status,
+        name=name,
+        owner=owner,
+        hostname=hostname,
+    )
+    response = client.request(**kwargs, **(request_options or {}))
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    status: list[JobStatusFilter] | Unset = UNSET,
+    name: str | Unset = UNSET,
+    owner: list[str] | Unset = UNSET,
+    hostname: str | Unset = UNSET,
+    request_options: Mapping[str, Any] | None = None,
+) -> ErrorBody | JobList | str | None:
+    """List visible jobs, oldest first. No pagination.
+
+    Args:
+        status (list[JobStatusFilter] | Unset):
+        name (str | Unset):
+        owner (list[str] | Unset):
+        hostname (str | Unset):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        ErrorBody | JobList | str
+    """
+
+    return sync_detailed(
+        client=client,
+        status=status,
+        name=name,
+        owner=owner,
+        hostname=hostname,
+        request_options=request_options,
+    ).parsed
+
+
+def stream(
+    *,
+    client: AuthenticatedClient | Client,
+    status: list[JobStatusFilter] | Unset = UNSET,
+    name: str | Unset = UNSET,
+    owner: list[str] | Unset = UNSET,
+    hostname: str | Unset = UNSET,
+    request_options: Mapping[str, Any] | None = None,
+) -> requests.Response:
+    """List visible jobs, oldest first. No pagination.
+
+    Args:
+        status (list[JobStatusFilter] | Unset):
+        name (str | Unset):
+        owner (list[str] | Unset):
+        hostname (str | Unset):
+        request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
+
+    Raises:
+        errors.UnexpectedStatus: An undocumented status and Client.raise_on_unexpected_status is True.
+        requests.RequestException: Whatever the client's session raises.
+
+    Returns:
+        requests.Response: the reply with its body unread (stream=True); the caller closes it.
+    """
+
+    kwargs = build_request(
+        status=status,
+        name=name,
+        owner=owner,
+        hostname=hostname,
+    )
+    return client.request(**kwargs, stream=True, **(request_options or {}))

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.container_request_env import ContainerRequestEnv
+    from ..models.http_request import HTTPRequest
+    from ..models.resources_request import ResourcesRequest
+    from ..models.ssh_port import SSHPort
+    from ..models.volume_request import VolumeRequest
+
+
+T = TypeVar("T", bound="ContainerRequest")
+
+
+@_attrs_define
+class ContainerRequest:
+    image: str
+    resources: ResourcesRequest
+    """ `gpu_model` is only allowed together with `gpu`, and must be a cluster GPU model. """
+    entrypoint: str | Unset = UNSET
+    command: str | Unset = UNSET
+    env: ContainerRequestEnv | Unset = UNSET
+    http: HTTPRequest | Unset = UNSET
+    ssh: SSHPort | Unset = UNSET
+    volumes: list[VolumeRequest] | Unset = UNSET
+    """ Destination paths must be unique. """
+
+    def to_dict(self) -> dict[str, Any]:
+        image = self.image
+
+        resources = self.resources.to_dict()
+
+        entrypoint = self.entrypoint
+
+        command = self.command
+
+        env: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.env, Unset):
+            env = self.env.to_dict()
+
+        http: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.http, Unset):
+            http = self.http.to_dict()
+
+        ssh: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.ssh, Unset):
+            ssh = self.ssh.to_dict()
+
+        volumes: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.volumes, Unset):
+            volumes = []
+            for volumes_item_data in self.volumes:
+                volumes_item = volumes_item_data.to_dict()
+                volumes.append(volumes_item)
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "image": image,
+                "resources": resources,
+            }
+        )
+        if entrypoint is not UNSET:
+            field_dict["entrypoint"] = entrypoint
+        if command is not UNSET:
+            field_dict["command"] = command
+        if env is not UNSET:
+            field_dict["env"] = env
+        if http is not UNSET:
+            field_dict["http"] = http
+        if ssh is not UNSET:
+            field_dict["ssh"] = ssh
+        if volumes is not UNSET:
+            field_dict["volumes"] = volumes
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.container_request_env import ContainerRequestEnv  # noqa: PLC0415
+        from ..models.http_request import HTTPRequest  # noqa: PLC0415
+        from ..models.resources_request import ResourcesRequest  # noqa: PLC0415
+        from ..models.ssh_port import SSHPort  # noqa: PLC0415
+        from ..models.volume_request import VolumeRequest  # noqa: PLC0415
+
+        d = dict(src_dict)
+        image = d.pop("image")
+
+        resources = ResourcesRequest.from_dict(d.pop("resources"))
+
+        entrypoint = d.pop("entrypoint", UNSET)
+
+        command = d.pop("command", UNSET)
+
+        _env = d.pop("env", UNSET)
+        env: ContainerRequestEnv | Unset
+        if isinstance(_env, Unset):
+            env = UNSET
+        else:
+            env = ContainerRequestEnv.from_dict(_env)
+
+        _http = d.pop("http", UNSET)
+        http: HTTPRequest | Unset
+        if isinstance(_http, Unset):
+            http = UNSET
+        else:
+            http = HTTPRequest.from_dict(_http)
+
+        _ssh = d.pop("ssh", UNSET)
+        ssh: SSHPort | Unset
+        if isinstance(_ssh, Unset):
+            ssh = UNSET
+        else:
+            ssh = SSHPort.from_dict(_ssh)
+
+        _volumes = d.pop("volumes", UNSET)
+        volumes: list[VolumeRequest] | Unset = UNSET
+        if _volumes is not UNSET:
+            volumes = []
+            for volumes_item_data in _volumes:
+                volumes_item = VolumeRequest.from_dict(volumes_item_data)
+
+                volumes.append(volumes_item)
+
+        container_request = cls(
+            image=image,
+            resources=resources,
+            entrypoint=entrypoint,
+            command=command,
+            env=env,
+            http=http,
+            ssh=ssh,
+            volumes=volumes,
+        )
+
+        return container_request

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.container_response import ContainerResponse
+    from ..models.job_history import JobHistory
+
+
+T = TypeVar("T", bound="Job")
+
+
+@_attrs_define
+class Job:
+    """A job as the server sends it. `status` is a plain string on purpose: newer servers send
+    values (`cancelled`, `suspended`) that a client must tolerate.
+
+    """
+
+    id: str
+    owner: str
+    status: str
+    """ pending, running, succeeded or failed. """
+    history: JobHistory
+    """ `reason` and `description` are always present, null when unset. """
+    container: ContainerResponse
+    is_preemptible: bool
+    cluster_name: str | Unset = UNSET
+    ssh_server: str | Unset = UNSET
+    ssh_auth_server: str | Unset = UNSET
+    """ Deprecated duplicate of `ssh_server`. """
+    name: str | Unset = UNSET
+    description: str | Unset = UNSET
+    http_url: str | Unset = UNSET
+    http_url_named: str | Unset = UNSET
+    internal_hostname: str | Unset = UNSET
+    schedule_timeout: float | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        owner = self.owner
+
+        status = self.status
+
+        history = self.history.to_dict()
+
+        container = self.container.to_dict()
+
+        is_preemptible = self.is_preemptible
+
+        cluster_name = self.cluster_name
+
+        ssh_server = self.ssh_server
+
+        ssh_auth_server = self.ssh_auth_server
+
+        name = self.name
+
+        description = self.description
+
+        http_url = self.http_url
+
+        http_url_named = self.http_url_named
+
+        internal_hostname = self.internal_hostname
+
+        schedule_timeout = self.schedule_timeout
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "owner": owner,
+                "status": status,
+                "history": history,
+                "container": container,
+                "is_preemptible": is_preemptible,
+            }
+        )
+        if cluster_name is not UNSET:
+            field_dict["cluster_name"] = cluster_name
+        if ssh_server is not UNSET:
+            field_dict["ssh_server"] = ssh_server
+        if ssh_auth_server is not UNSET:
+            field_dict["ssh_auth_server"] = ssh_auth_server
+        if name is not UNSET:
+            field_dict["name"] = name
+        if description is not UNSET:
+            field_dict["description"] = description
+        if http_url is not UNSET:
+            field_dict["http_url"] = http_url
+        if http_url_named is not UNSET:
+            field_dict["http_url_named"] = http_url_named
+        if internal_hostname is not UNSET:
+            field_dict["internal_hostname"] = internal_hostname
+        if schedule_timeout is not UNSET:
+            field_dict["schedule_timeout"] = schedule_timeout
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.container_response import ContainerResponse  # noqa: PLC0415
+        from ..models.job_history import JobHistory  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        owner = d.pop("owner")
+
+        status = d.pop("status")
+
+        history = JobHistory.from_dict(d.pop("history"))
+
+        container = ContainerResponse.from_dict(d.pop("container"))
+
+        is_preemptible = d.pop("is_preemptible")
+
+        cluster_name = d.pop("cluster_name", UNSET)
+
+        ssh_server = d.pop("ssh_server", UNSET)
+
+        ssh_auth_server = d.pop("ssh_auth_server", UNSET)
+
+        name = d.pop("name", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        http_url = d.pop("http_url", UNSET)
+
+        http_url_named = d.pop("http_url_named", UNSET)
+
+        internal_hostname = d.pop("internal_hostname", UNSET)
+
+        schedule_timeout = d.pop("schedule_timeout", UNSET)
+
+        job = cls(
+            id=id,
+            owner=owner,
+            status=status,
+            history=history,
+            container=container,
+            is_preemptible=is_preemptible,
+            cluster_name=cluster_name,
+            ssh_server=ssh_server,
+            ssh_auth_server=ssh_auth_server,
+            name=name,
+            description=description,
+            http_url=http_url,
+            http_url_named=http_url_named,
+            internal_hostname=internal_hostname,
+            schedule_timeout=schedule_timeout,
+        )
+
+        job.additional_properties = d
+        return job
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
