@@ -1,1 +1,95 @@
-"""neuro-sync."""
+"""neuro-sync: a synchronous, blocking client for the Neuromation platform Jobs API.
+
+import neuro_sync
+with neuro_sync.get() as client:
+    job = client.jobs.run(neuro_sync.Container(
+        image=neuro_sync.RemoteImage("ubuntu"),
+        resources=neuro_sync.Resources(memory_mb=100, cpu=0.5),
+        command="echo hello",
+    ))
+    client.jobs.wait(job.id)
+"""
+
+from ._streams import LogStream, TelemetryStream
+from .client import Client, Factory, get
+from .config import ClusterConfig, Preset
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    AuthError,
+    AuthorizationError,
+    ClientError,
+    ConfigError,
+    IllegalArgumentError,
+    JobNotFound,
+    JobNotRunning,
+    JobSaveError,
+    JobSubmissionUncertain,
+    MethodNotAllowed,
+    MissingPermission,
+    ResourceNotFound,
+    ResponseValidationError,
+    ServerError,
+    StreamInterrupted,
+    ValidationError,
+    WaitTimeout,
+)
+from .jobs import Jobs
+from .models import (
+    Container,
+    HTTPPort,
+    JobDescription,
+    JobStatus,
+    JobStatusHistory,
+    JobTelemetry,
+    RemoteImage,
+    Resources,
+    Volume,
+)
+from .parsing import Parser
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthError",
+    "AuthenticationError",
+    "AuthorizationError",
+    "Client",
+    "ClientError",
+    "ClusterConfig",
+    "ConfigError",
+    "Container",
+    "Factory",
+    "HTTPPort",
+    "IllegalArgumentError",
+    "JobDescription",
+    "JobNotFound",
+    "JobNotRunning",
+    "JobSaveError",
+    "JobStatus",
+    "JobStatusHistory",
+    "JobSubmissionUncertain",
+    "JobTelemetry",
+    "Jobs",
+    "LogStream",
+    "MethodNotAllowed",
+    "MissingPermission",
+    "Parser",
+    "Preset",
+    "RemoteImage",
+    "ResourceNotFound",
+    "Resources",
+    "ResponseValidationError",
+    "ServerError",
+    "StreamInterrupted",
+    "TelemetryStream",
+    "ValidationError",
+    "Volume",
+    "WaitTimeout",
+    "get",
+]

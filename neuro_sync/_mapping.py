@@ -1,0 +1,487 @@
+"""The one module that maps generated (wire) models to the public dataclasses and back.
+
+Nothing else in the facade imports `neuro_sync_api.models`. Every way a reply can be malformed
+(missing keys, wrong types, unparsable times) ends here as `ResponseValidationError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from neuro_sync_api.models import (
+    ContainerRequest,
+    ContainerRequestEnv,
+    ContainerResponse,
+    ErrorBody,
+    ForbiddenBody,
+    HTTPRequest,
+    Job,
+    JobHistory,
+    JobList,
+    JobRequest,
+    ResourcesRequest,
+    SaveContainer,
+    SaveProgress,
+    SaveRequest,
+    ServerConfig,
+    VolumeRequest,
+)
+from neuro_sync_api.models import JobTelemetry as WireTelemetry
+from neuro_sync_api.types import UNSET, Unset
+from yarl import URL
+
+from . import _validation
+from .config import ClusterConfig, Preset
+from .errors import ClientError, MissingPermission, ResponseValidationError, ValidationError
+from .models import (
+    Container,
+    HTTPPort,
+    JobDescription,
+    JobStatus,
+    JobStatusHistory,
+    JobTelemetry,
+    RemoteImage,
+    Resources,
+    Volume,
+)
+from .parsing import INVALID_IMAGE_NAME, parse_remote_image
+
+_STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+_EMPTY_URL = URL()
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def error_details(content: bytes) -> tuple[str, list[MissingPermission]]:
+    """The message and missing permissions of an error reply body.
+
+    `{"error": ...}` gives its text (unwrapping monitoring's nested JSON string);
+    `{"resources": [...]}` (403) gives the permissions; anything else gives the body text.
+    """
+    text = content.decode("utf-8", errors="replace").strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text, []
+    if not isinstance(data, dict):
+        return text, []
+    try:
+        if "error" in data:
+            message = ErrorBody.from_dict(data).error
+            if not isinstance(message, str):
+                return text, []
+            nested, _ = error_details(message.encode()) if message.startswith("{") else ("", [])
+            return (nested or message), []
+        if "resources" in data:
+            body = ForbiddenBody.from_dict(data)
+            missing = [
+                MissingPermission(uri=str(r.uri), action=str(r.action)) for r in body.resources
+            ]
+            listed = ", ".join(f"{m.action} {m.uri}" for m in missing)
+            return (
+                f"Permission denied (missing: {listed})" if listed else "Permission denied",
+                missing,
+            )
+    except _MALFORMED:
+        pass
+    return text, []
+
+
+# --------------------------------------------------------------------------- config
+
+
+def cluster_config(config: ServerConfig) -> ClusterConfig | None:
+    """The cluster part of `/config`, or None when the server did not send it (bad token)."""
+    urls = (config.registry_url, config.storage_url, config.users_url, config.monitoring_url)
+    if any(isinstance(u, Unset) or not u for u in urls) or isinstance(
+        config.resource_presets, Unset
+    ):
+        return None
+    try:
+        presets = {
+            p.name: Preset(
+                cpu=float(p.cpu),
+                memory_mb=int(p.memory_mb),
+                gpu=None if isinstance(p.gpu, Unset) else int(p.gpu),
+                gpu_model=None if isinstance(p.gpu_model, Unset) else str(p.gpu_model),
+                is_preemptible=False
+                if isinstance(p.is_preemptible, Unset)
+                else bool(p.is_preemptible),
+            )
+            for p in config.resource_presets
+        }
+        return ClusterConfig(
+            registry_url=URL(str(config.registry_url)),
+            storage_url=URL(str(config.storage_url)),
+            users_url=URL(str(config.users_url)),
+            monitoring_url=URL(str(config.monitoring_url)),
+            resource_presets=presets,
+        )
+    except _MALFORMED as err:
+        raise ResponseValidationError(f"Malformed cluster configuration: {err}") from None
+
+
+def parse_server_config(data: Any) -> ServerConfig:
+    if not isinstance(data, dict):
+        raise ResponseValidationError("Malformed /config reply: not a JSON object")
+    try:
+        return ServerConfig.from_dict(data)
+    except _MALFORMED as err:
+        raise ResponseValidationError(f"Malformed /config reply: {err!r}") from None
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def _container_data(container: Container) -> dict[str, Any]:
+    """Plain data of a `Container` for validation; typed errors for wrong nested types."""
+    if not isinstance(container, Container):
+        raise ValidationError("container", "must be a neuro_sync.Container")
+    for name, value, cls in (
+        ("image", container.image, RemoteImage),
+        ("resources", container.resources, Resources),
+    ):
+        if not isinstance(value, cls):
+            raise ValidationError(f"container.{name}", f"must be a {cls.__name__}")
+    if container.http is not None and not isinstance(container.http, HTTPPort):
+        raise ValidationError("container.http", "must be an HTTPPort or None")
+    if not isinstance(container.env, Mapping):
+        raise ValidationError("container.env", "must be a mapping of str to str")
+    volumes = list(container.volumes) if isinstance(container.volumes, Iterable) else None
+    if volumes is None or isinstance(container.volumes, str | bytes):
+        raise ValidationError("container.volumes", "must be a sequence of Volume")
+    for i, v in enumerate(volumes):
+        if not isinstance(v, Volume):
+            raise ValidationError(f"container.volumes.{i}", "must be a Volume")
+    img, res = container.image, container.resources
+    return {
+        "image": {"name": img.name, "tag": img.tag, "owner": img.owner, "registry": img.registry},
+        "resources": {
+            "memory_mb": res.memory_mb,
+            "cpu": res.cpu,
+            "gpu": res.gpu,
+            "gpu_model": res.gpu_model,
+            "shm": res.shm,
+        },
+        "entrypoint": container.entrypoint,
+        "command": container.command,
+        "http": None
+        if container.http is None
+        else {"port": container.http.port, "requires_auth": container.http.requires_auth},
+        "env": dict(container.env),
+        "volumes": [
+            {
+                "storage_path": v.storage_path,
+                "container_path": v.container_path,
+                "read_only": v.read_only,
+            }
+            for v in volumes
+        ],
+    }
+
+
+def job_request(
+    container: Container,
+    *,
+    name: str | None,
+    description: str | None,
+    is_preemptible: bool,
+    schedule_timeout: float | None,
+) -> JobRequest:
+    """Validate `jobs.run` arguments and build exactly what the real server accepts.
+
+    Omitted rather than null: `shm` when None, `gpu`/`gpu_model` for CPU jobs (the 2019 SDK
+    sent `null`s the server rejects), empty entrypoint/command/env/volumes/name/description.
+    """
+    data = {
+        "container": _container_data(container),
+        "name": name,
+        "description": description,
+        "is_preemptible": is_preemptible,
+        "schedule_timeout": schedule_timeout,
+    }
+    _validation.validate_run(data)
+    res = container.resources
+    gpu = res.gpu or 0
+    resources = ResourcesRequest(
+        cpu=float(res.cpu),
+        memory_mb=int(res.memory_mb),
+        shm=UNSET if res.shm is None else res.shm,
+        gpu=gpu if gpu else UNSET,
+        gpu_model=res.gpu_model if gpu and res.gpu_model else UNSET,
+    )
+    http: HTTPRequest | Unset = UNSET
+    if container.http is not None:
+        http = HTTPRequest(
+            port=container.http.port,
+            requires_auth=container.http.requires_auth,
+            health_check_path=UNSET,
+        )
+    env: ContainerRequestEnv | Unset = UNSET
+    if container.env:
+        env = ContainerRequestEnv.from_dict(dict(container.env))
+    volumes: list[VolumeRequest] | Unset = UNSET
+    if container.volumes:
+        volumes = [
+            VolumeRequest(
+                src_storage_uri=v.storage_path, dst_path=v.container_path, read_only=v.read_only
+            )
+            for v in container.volumes
+        ]
+    return JobRequest(
+        container=ContainerRequest(
+            image=container.image.as_repo_str(),
+            resources=resources,
+            entrypoint=container.entrypoint or UNSET,
+            command=container.command or UNSET,
+            env=env,
+            http=http,
+            volumes=volumes,
+        ),
+        name=name or UNSET,
+        description=description or UNSET,
+        is_preemptible=is_preemptible,
+        schedule_timeout=UNSET if not schedule_timeout else float(schedule_timeout),
+    )
+
+
+def save_request(image: RemoteImage) -> SaveRequest:
+    """The save body; only platform images can be saved."""
+    if not isinstance(image, RemoteImage):
+        raise ValidationError("image", "must be a RemoteImage")
+    if not image.is_platform:
+        raise ValidationError("image", f"Image `{image}` must be in the neuromation registry")
+    return SaveRequest(container=SaveContainer(image=image.as_repo_str()))
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@dataclass
+class ReplyContext:
+    """What parsing a job needs besides the job: the registry host and the user (for images).
+
+    It also memoises the image and URL strings that repeat across a job list.
+    """
+
+    registry_host: str
+    username: str
+
+    def __post_init__(self) -> None:
+        self._images: dict[str, RemoteImage] = {}
+        self._urls: dict[str, URL] = {}
+
+    def image(self, value: object) -> RemoteImage:
+        if not isinstance(value, str):
+            raise TypeError("container.image is not a string")
+        image = self._images.get(value)
+        if image is None:
+            try:
+                image = parse_remote_image(
+                    value, registry_host=self.registry_host, username=self.username
+                )
+            except ValueError:
+                image = RemoteImage(name=INVALID_IMAGE_NAME)
+            self._images[value] = image
+        return image
+
+    def url(self, value: object) -> URL:
+        if isinstance(value, Unset) or not value:
+            return _EMPTY_URL
+        if not isinstance(value, str):
+            raise TypeError("URL field is not a string")
+        url = self._urls.get(value)
+        if url is None:
+            url = self._urls[value] = URL(value)
+        return url
+
+
+def _time(value: datetime.datetime | Unset) -> datetime.datetime | None:
+    if isinstance(value, Unset):
+        return None
+    if value.tzinfo is None:
+        # The server sends UTC; a bare time is read as UTC so every value is aware.
+        return value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _opt_str(value: object, field: str) -> str | None:
+    if isinstance(value, Unset) or value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{field} is not a string")
+    return value
+
+
+def _history(history: JobHistory) -> JobStatusHistory:
+    status = history.status
+    exit_code = history.exit_code
+    if not isinstance(exit_code, Unset) and (
+        isinstance(exit_code, bool) or not isinstance(exit_code, int)
+    ):
+        raise TypeError("history.exit_code is not an int")
+    return JobStatusHistory(
+        status=JobStatus.UNKNOWN
+        if isinstance(status, Unset)
+        else _STATUSES.get(status, JobStatus.UNKNOWN),
+        reason=_opt_str(history.reason, "history.reason") or "",
+        description=_opt_str(history.description, "history.description") or "",
+        created_at=_time(history.created_at),
+        started_at=_time(history.started_at),
+        finished_at=_time(history.finished_at),
+        exit_code=None if isinstance(exit_code, Unset) else exit_code,
+    )
+
+
+def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
+    r = c.resources
+    resources = Resources(
+        memory_mb=int(r.memory_mb),
+        cpu=float(r.cpu),
+        gpu=None if isinstance(r.gpu, Unset) or r.gpu is None else int(r.gpu),
+        gpu_model=_opt_str(r.gpu_model, "resources.gpu_model"),
+        shm=None if isinstance(r.shm, Unset) or r.shm is None else bool(r.shm),
+    )
+    http = None
+    if not isinstance(c.http, Unset):
+        h = c.http
+        http = HTTPPort(
+            port=int(h.port),
+            requires_auth=False if isinstance(h.requires_auth, Unset) else bool(h.requires_auth),
+        )
+    env: dict[str, str] = {} if isinstance(c.env, Unset) else c.env.additional_properties
+    if env and not all(isinstance(v, str) for v in env.values()):
+        raise TypeError("container.env values must be strings")
+    volumes: list[Volume] = []
+    if not isinstance(c.volumes, Unset):
+        volumes = [
+            Volume(
+                storage_path=str(v.src_storage_uri),
+                container_path=str(v.dst_path),
+                read_only=True if isinstance(v.read_only, Unset) else bool(v.read_only),
+            )
+            for v in c.volumes
+        ]
+    return Container(
+        image=ctx.image(c.image),
+        resources=resources,
+        entrypoint=_opt_str(c.entrypoint, "container.entrypoint"),
+        command=_opt_str(c.command, "container.command"),
+        http=http,
+        env=env,
+        volumes=volumes,
+    )
+
+
+def _job(job: Job, ctx: ReplyContext) -> JobDescription:
+    if not isinstance(job.id, str) or not isinstance(job.owner, str):
+        raise TypeError("id and owner must be strings")
+    if not isinstance(job.status, str) or not isinstance(job.is_preemptible, bool):
+        raise TypeError("status must be a string and is_preemptible a bool")
+    named = job.http_url_named
+    return JobDescription(
+        id=job.id,
+        owner=job.owner,
+        status=_STATUSES.get(job.status, JobStatus.UNKNOWN),
+        history=_history(job.history),
+        container=_container(job.container, ctx),
+        is_preemptible=job.is_preemptible,
+        name=_opt_str(job.name, "name"),
+        description=_opt_str(job.description, "description"),
+        # The named URL wins, as in the 2019 SDK.
+        http_url=ctx.url(named) if named else ctx.url(job.http_url),
+        ssh_server=ctx.url(job.ssh_server),
+        internal_hostname=_opt_str(job.internal_hostname, "internal_hostname"),
+    )
+
+
+def job_from_wire(job: Job, ctx: ReplyContext) -> JobDescription:
+    """One generated `Job` (create/get reply) to a `JobDescription`."""
+    try:
+        return _job(job, ctx)
+    except _MALFORMED as err:
+        raise ResponseValidationError(
+            f"Malformed job {job.id!r} in the server reply: {_describe(err)}"
+        ) from None
+
+
+def job_from_json(data: Any, ctx: ReplyContext) -> JobDescription:
+    """One job object as plain JSON data to a `JobDescription`."""
+    with reply_guard("job"):
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        wire = Job.from_dict(data)
+    return job_from_wire(wire, ctx)
+
+
+def jobs_from_wire(wire: JobList, ctx: ReplyContext) -> list[JobDescription]:
+    """A generated `JobList` to `JobDescription`s, in server order."""
+    out: list[JobDescription] = []
+    append = out.append
+    job = None
+    try:
+        for job in wire.jobs:
+            append(_job(job, ctx))
+    except _MALFORMED as err:
+        where = f"#{len(out)} ({getattr(job, 'id', None)!r})"
+        raise ResponseValidationError(
+            f"Malformed job {where} in the list reply: {_describe(err)}"
+        ) from None
+    return out
+
+
+@contextlib.contextmanager
+def reply_guard(what: str) -> Iterator[None]:
+    """Turn the exceptions of parsing a malformed reply (in generated code) into ours."""
+    try:
+        yield
+    except ClientError:
+        raise
+    except _MALFORMED as err:
+        raise ResponseValidationError(f"Malformed {what} reply: {_describe(err)}") from None
+
+
+def telemetry_from_json(data: Any) -> JobTelemetry:
+    """One `top` frame to `JobTelemetry`."""
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        t = WireTelemetry.from_dict(data)
+        return JobTelemetry(
+            cpu=float(t.cpu),
+            memory=float(t.memory),
+            timestamp=float(t.timestamp),
+            gpu_duty_cycle=None if isinstance(t.gpu_duty_cycle, Unset) else int(t.gpu_duty_cycle),
+            gpu_memory=None if isinstance(t.gpu_memory, Unset) else float(t.gpu_memory),
+        )
+    except _MALFORMED as err:
+        raise ResponseValidationError(f"Malformed telemetry frame: {_describe(err)}") from None
+
+
+def save_progress(line: bytes) -> tuple[str | None, str | None]:
+    """(status, error) of one save ndjson line."""
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        progress = SaveProgress.from_dict(data)
+    except _MALFORMED as err:
+        raise ResponseValidationError(f"Malformed save progress line: {_describe(err)}") from None
+    status = None if isinstance(progress.status, Unset) else str(progress.status)
+    error = None if isinstance(progress.error, Unset) else str(progress.error)
+    return status, error
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, KeyError):
+        return f"missing field {err.args[0]!r}"
+    return str(err) or type(err).__name__

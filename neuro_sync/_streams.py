@@ -1,0 +1,235 @@
+"""Stream objects: the job log (chunked HTTP) and telemetry (WebSocket).
+
+Both iterate, close, and work as context managers; an abnormal end raises instead of looking
+like the end of the data.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+import requests
+import urllib3.exceptions
+import websocket
+
+from . import _mapping
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    AuthorizationError,
+    ClientError,
+    IllegalArgumentError,
+    JobNotFound,
+    JobNotRunning,
+    ResponseValidationError,
+    ServerError,
+    StreamInterrupted,
+)
+from .models import JobTelemetry
+
+__all__ = ["LogStream", "TelemetryStream"]
+
+_CHUNK = 64 * 1024
+
+
+class LogStream:
+    """The log of a job as an iterable of `bytes` chunks, as they arrive.
+
+    Use it as a context manager (or call `close()`) so the connection is released::
+
+        with client.jobs.monitor(job_id) as log:
+            for chunk in log:
+                sys.stdout.buffer.write(chunk)
+
+    Raises (while iterating):
+        StreamInterrupted: the connection broke before the server ended the log.
+        APITimeoutError: no data arrived within the read timeout.
+    """
+
+    def __init__(
+        self, response: requests.Response, job_id: str, redact: Callable[[str], str]
+    ) -> None:
+        self._response = response
+        self._job_id = job_id
+        self._redact = redact
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._closed:
+            raise ValueError("I/O operation on a closed log stream")
+        try:
+            for chunk in self._response.iter_content(_CHUNK):
+                if chunk:
+                    yield chunk
+        except requests.exceptions.ConnectionError as err:
+            # requests reports a read timeout in the middle of a body as a ConnectionError.
+            if isinstance(err.args[0] if err.args else None, urllib3.exceptions.ReadTimeoutError):
+                raise APITimeoutError(
+                    f"No log data for job {self._job_id} within the read timeout"
+                ) from err
+            raise self._interrupted(err) from err
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as err:
+            raise self._interrupted(err) from err
+        finally:
+            self.close()
+
+    def _interrupted(self, err: BaseException) -> StreamInterrupted:
+        return StreamInterrupted(
+            self._redact(f"The log stream of job {self._job_id} was cut: {type(err).__name__}")
+        )
+
+    def read(self) -> bytes:
+        """Read the whole log (until the job ends) and return it."""
+        return b"".join(self)
+
+    def close(self) -> None:
+        """Release the connection; further iteration is an error."""
+        if not self._closed:
+            self._closed = True
+            self._response.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> LogStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<LogStream job={self._job_id} closed={self._closed}>"
+
+
+class TelemetryStream:
+    """`JobTelemetry` samples of a running job over the `top` WebSocket, about one a second.
+
+    Iteration ends when the server closes the socket (the job finished). A job that closes
+    without any sample was not running: `JobNotRunning`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        job_id: str,
+        headers: list[str],
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        redact: Callable[[str], str],
+        sslopt: dict[str, Any] | None = None,
+    ) -> None:
+        self._job_id = job_id
+        self._redact = redact
+        self._read_timeout = read_timeout
+        self._ws: websocket.WebSocket | None = None
+        try:
+            self._ws = websocket.create_connection(
+                url, header=headers, timeout=connect_timeout, sslopt=sslopt or {}
+            )
+        except websocket.WebSocketBadStatusException as err:
+            raise self._handshake_error(err) from None
+        except (TimeoutError, websocket.WebSocketTimeoutException) as err:
+            raise APITimeoutError(f"Telemetry connection for job {job_id} timed out") from err
+        except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
+            raise APIConnectionError(
+                redact(f"Telemetry connection for job {job_id} failed: {err}")
+            ) from err
+        self._ws.settimeout(read_timeout)
+        self._received = 0
+
+    def _handshake_error(self, err: websocket.WebSocketBadStatusException) -> ClientError:
+        status = int(getattr(err, "status_code", 0) or 0)
+        body = getattr(err, "resp_body", None) or b""
+        if isinstance(body, str):
+            body = body.encode()
+        message, missing = _mapping.error_details(body)
+        message = self._redact(message or f"{status}")
+        if status == 400:
+            return JobNotFound(
+                f"Job not found. Job Id = {self._job_id} ({message})",
+                status=400,
+                job_id=self._job_id,
+            )
+        if status == 401:
+            return AuthenticationError(message, status=401)
+        if status == 403:
+            return AuthorizationError(message, status=403, missing=missing)
+        if status >= 500:
+            return ServerError(message, status=status)
+        return IllegalArgumentError(message, status=status)
+
+    def __iter__(self) -> Iterator[JobTelemetry]:
+        ws = self._ws
+        if ws is None:
+            raise ValueError("I/O operation on a closed telemetry stream")
+        try:
+            while True:
+                try:
+                    opcode, data = ws.recv_data(control_frame=False)
+                except websocket.WebSocketConnectionClosedException as err:
+                    # A close without a close frame: the connection dropped.
+                    raise StreamInterrupted(
+                        f"The telemetry stream of job {self._job_id} was cut"
+                    ) from err
+                except (TimeoutError, websocket.WebSocketTimeoutException) as err:
+                    raise APITimeoutError(
+                        f"No telemetry for job {self._job_id} within the read timeout"
+                    ) from err
+                except (websocket.WebSocketException, OSError) as err:
+                    raise StreamInterrupted(
+                        self._redact(f"The telemetry stream of job {self._job_id} failed: {err}")
+                    ) from err
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    break
+                if opcode != websocket.ABNF.OPCODE_TEXT:
+                    continue  # binary frames carry nothing in this protocol
+                try:
+                    payload = json.loads(data)
+                except ValueError:
+                    raise ResponseValidationError("Malformed telemetry frame: not JSON") from None
+                self._received += 1
+                yield _mapping.telemetry_from_json(payload)
+            if not self._received:
+                raise JobNotRunning(f"Job is not running. Job Id = {self._job_id}")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the WebSocket."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                ws.close(timeout=1)
+            except (websocket.WebSocketException, OSError):
+                pass
+
+    def __enter__(self) -> TelemetryStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"

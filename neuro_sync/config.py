@@ -1,0 +1,192 @@
+"""Configuration: the cluster part of `/config`, the 2019 `~/.nmrc` file, and token claims."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yarl import URL
+
+from .errors import ConfigError
+
+__all__ = [
+    "ENV_TOKEN",
+    "ENV_URL",
+    "ClusterConfig",
+    "Preset",
+    "config_file_path",
+    "load_config_file",
+    "username_from_token",
+    "write_config_file",
+]
+
+ENV_URL = "NEURO_SYNC_URL"
+ENV_TOKEN = "NEURO_SYNC_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_CONFIG = "NEUROMATION_CONFIG"
+USER_CLAIMS = ("identity", "https://platform.neuromation.io/user")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A resource preset of the cluster."""
+
+    cpu: float
+    memory_mb: int
+    gpu: int | None = None
+    gpu_model: str | None = None
+    is_preemptible: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The cluster part of `GET /config`."""
+
+    registry_url: URL
+    storage_url: URL
+    users_url: URL
+    monitoring_url: URL
+    resource_presets: Mapping[str, Preset] = field(default_factory=dict)
+
+    @property
+    def registry_host(self) -> str:
+        """host[:explicit port] of the registry, the prefix of platform image names."""
+        host = self.registry_url.host or ""
+        if self.registry_url.explicit_port is not None:
+            return f"{host}:{self.registry_url.explicit_port}"
+        return host
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        presets: dict[str, Any] = {}
+        for name, p in self.resource_presets.items():
+            item: dict[str, Any] = {"cpu": p.cpu, "memory_mb": p.memory_mb}
+            if p.gpu is not None:
+                item["gpu"] = p.gpu
+            if p.gpu_model is not None:
+                item["gpu_model"] = p.gpu_model
+            item["is_preemptible"] = p.is_preemptible
+            presets[name] = item
+        return {
+            "registry_url": str(self.registry_url),
+            "storage_url": str(self.storage_url),
+            "users_url": str(self.users_url),
+            "monitoring_url": str(self.monitoring_url),
+            "resource_presets": presets,
+        }
+
+    @classmethod
+    def from_yaml_dict(cls, data: Mapping[str, Any]) -> ClusterConfig:
+        try:
+            presets = {
+                str(name): Preset(
+                    cpu=float(p["cpu"]),
+                    memory_mb=int(p["memory_mb"]),
+                    gpu=None if p.get("gpu") is None else int(p["gpu"]),
+                    gpu_model=None if p.get("gpu_model") is None else str(p["gpu_model"]),
+                    is_preemptible=bool(p.get("is_preemptible", False)),
+                )
+                for name, p in (data.get("resource_presets") or {}).items()
+            }
+            return cls(
+                registry_url=URL(str(data["registry_url"])),
+                storage_url=URL(str(data["storage_url"])),
+                users_url=URL(str(data["users_url"])),
+                monitoring_url=URL(str(data["monitoring_url"])),
+                resource_presets=presets,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ConfigError(f"Malformed cluster_config in the config file: {err!r}") from None
+
+
+def username_from_token(token: str) -> str:
+    """The user name from the token's JWT claims (unverified), as the 2019 SDK derives it."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise ConfigError("The token is not a JWT (expected three dot-separated parts)")
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, binascii.Error):
+        raise ConfigError("The token's JWT claims cannot be decoded") from None
+    if isinstance(claims, dict):
+        for claim in USER_CLAIMS:
+            name = claims.get(claim)
+            if isinstance(name, str) and name:
+                return name
+    raise ConfigError("JWT Claims structure is not correct: no user identity in the token")
+
+
+def config_file_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The config file: the argument, else `$NEUROMATION_CONFIG`, else `~/.nmrc`."""
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env).expanduser()
+    return Path("~/.nmrc").expanduser()
+
+
+@dataclass(frozen=True)
+class FileConfig:
+    url: str
+    token: str
+    cluster: ClusterConfig | None
+
+    def __repr__(self) -> str:
+        return f"FileConfig(url={self.url!r}, token=<hidden>)"
+
+
+def load_config_file(path: Path) -> FileConfig:
+    """Read a 2019 `.nmrc` YAML file (`url`, `auth_token.token`, `cluster_config`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"Cannot read the config file {path}: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"The config file {path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"The config file {path} is not a YAML mapping")
+    url = data.get("url")
+    auth = data.get("auth_token")
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ConfigError(f"The config file {path} has no `url`")
+    if not isinstance(token, str) or not token:
+        raise ConfigError(f"The config file {path} has no `auth_token.token`; log in again")
+    cluster_data = data.get("cluster_config")
+    cluster = ClusterConfig.from_yaml_dict(cluster_data) if isinstance(cluster_data, dict) else None
+    return FileConfig(url=url, token=token, cluster=cluster)
+
+
+def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfig) -> None:
+    """Write a 2019-format `.nmrc` with mode 0600 (the token is a secret)."""
+    data = {
+        "url": url,
+        "auth_config": {},
+        "cluster_config": cluster.to_yaml_dict(),
+        "auth_token": {
+            "token": token,
+            # login_with_token treats the token as valid for three years.
+            "expiration_time": int(time.time()) + 3 * 365 * 24 * 3600,
+            "refresh_token": "",
+        },
+        "pypi": {},
+        "cookie_session": {},
+        "version": "neuro-sync",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, default_flow_style=False)
+    os.replace(tmp, path)

@@ -1,0 +1,201 @@
+"""The neuro-sync error tree.
+
+The 2019 SDK names and bases keep working (`ClientError`, `IllegalArgumentError(ValueError)`,
+`AuthError`, `AuthenticationError`, `AuthorizationError`, `ResourceNotFound(ValueError)`);
+richer classes sit inside that tree so that new code can catch precisely.
+
+    ClientError
+    ├── APIStatusError                    any reply with status >= 400
+    │   ├── IllegalArgumentError(ValueError)      400 and other 4xx/5xx the 2019 SDK lumped in
+    │   │   ├── JobNotFound(+ResourceNotFound)    400 "no such job X"
+    │   │   └── ServerError                       5xx
+    │   ├── AuthError
+    │   │   ├── AuthenticationError               401
+    │   │   └── AuthorizationError                403 (.missing lists the resources)
+    │   ├── ResourceNotFound(ValueError)          404
+    │   └── MethodNotAllowed                      405
+    ├── APIConnectionError                 no reply at all
+    │   ├── APITimeoutError
+    │   └── JobSubmissionUncertain         a `run` whose outcome is unknown
+    ├── ResponseValidationError            a reply we cannot understand
+    ├── StreamInterrupted                  a log/telemetry stream cut in the middle
+    ├── ConfigError                        no URL/token, unreadable config file
+    ├── JobSaveError                       save failed in its progress stream
+    ├── WaitTimeout(TimeoutError)          jobs.wait gave up
+    ├── JobNotRunning(ValueError)          top/exec/port_forward on a job not running
+    └── ValidationError(ValueError)        bad input, raised before any request
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthError",
+    "AuthenticationError",
+    "AuthorizationError",
+    "ClientError",
+    "ConfigError",
+    "IllegalArgumentError",
+    "JobNotFound",
+    "JobNotRunning",
+    "JobSaveError",
+    "JobSubmissionUncertain",
+    "MethodNotAllowed",
+    "MissingPermission",
+    "ResourceNotFound",
+    "ResponseValidationError",
+    "ServerError",
+    "StreamInterrupted",
+    "ValidationError",
+    "WaitTimeout",
+]
+
+
+class ClientError(Exception):
+    """Base of every error neuro-sync raises."""
+
+
+class APIStatusError(ClientError):
+    """The server answered with an error status.
+
+    Attributes:
+        status: the HTTP status code.
+        message: the server's `error` text (or the body text when it has no JSON error).
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class IllegalArgumentError(APIStatusError, ValueError):
+    """400 (and, as in the 2019 SDK, other statuses without a class of their own)."""
+
+
+class ServerError(IllegalArgumentError):
+    """5xx: the server failed. (An `IllegalArgumentError` for 2019 compatibility.)"""
+
+
+class AuthError(APIStatusError):
+    """Authentication or authorization failed."""
+
+
+class AuthenticationError(AuthError):
+    """401: the token is missing, invalid or expired."""
+
+
+@dataclass(frozen=True)
+class MissingPermission:
+    """One permission a 403 reply says is missing."""
+
+    uri: str
+    action: str
+
+
+class AuthorizationError(AuthError):
+    """403: the token is valid but lacks permissions.
+
+    Attributes:
+        missing: the permissions the server listed (empty if it gave no list).
+    """
+
+    def __init__(
+        self, message: str, *, status: int = 403, missing: Sequence[MissingPermission] = ()
+    ) -> None:
+        super().__init__(message, status=status)
+        self.missing: tuple[MissingPermission, ...] = tuple(missing)
+
+
+class ResourceNotFound(APIStatusError, ValueError):
+    """404 (and the 400 `no such job`, through `JobNotFound`)."""
+
+
+class JobNotFound(ResourceNotFound, IllegalArgumentError):
+    """The job does not exist. The real server says so with 400, hence both bases.
+
+    Attributes:
+        job_id: the id asked for.
+    """
+
+    def __init__(self, message: str, *, status: int = 400, job_id: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.job_id = job_id
+
+
+class MethodNotAllowed(APIStatusError):
+    """405: a wrong method on a known route (a client bug or a proxy)."""
+
+
+class APIConnectionError(ClientError):
+    """No reply: the connection failed, was reset, or the reply was not HTTP.
+
+    Attributes:
+        request_sent: False when the request provably never left (connection refused, connect
+            timeout), True when it may have reached the server, None when unknown.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool | None = None) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout passed."""
+
+
+class JobSubmissionUncertain(APIConnectionError):
+    """`jobs.run` failed after the request may have reached the server.
+
+    The job may or may not exist; it was not retried, since a retry could start it twice.
+    Check with `jobs.list(name=...)` (for a named job) or `jobs.list()` before submitting again.
+    """
+
+
+class ResponseValidationError(ClientError):
+    """The server's reply does not have the documented shape."""
+
+
+class StreamInterrupted(ClientError):
+    """A log or telemetry stream ended abnormally; what was read so far is not the whole."""
+
+
+class ConfigError(ClientError):
+    """Configuration is missing or unreadable."""
+
+
+class ValidationError(ClientError, ValueError):
+    """Input rejected before any request was sent.
+
+    Attributes:
+        field: dotted path of the offending field (e.g. `container.resources.cpu`).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class JobSaveError(ClientError):
+    """`jobs.save` failed; the server reported the error inside its progress stream."""
+
+
+class WaitTimeout(ClientError, TimeoutError):
+    """`jobs.wait` gave up before the job reached the awaited status.
+
+    Attributes:
+        job: the last `JobDescription` seen.
+    """
+
+    def __init__(self, message: str, job: object) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class JobNotRunning(ClientError, ValueError):
+    """The operation needs a running job (top, exec, port_forward)."""

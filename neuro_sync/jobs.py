@@ -1,0 +1,178 @@
+"""`Jobs`: the jobs subsystem of a `Client` (start, list, inspect, stream, kill, wait)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from ._operations import _UNSET_TIMEOUT, Operations
+from ._streams import LogStream, TelemetryStream
+from .errors import ValidationError, WaitTimeout
+from .models import Container, JobDescription, JobStatus, RemoteImage
+
+__all__ = ["Jobs"]
+
+_FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
+
+
+class Jobs:
+    """Jobs subsystem: start a job, terminate it, get its status, list jobs, and so on.
+
+    Every method blocks until it has the answer. `timeout=` on a method overrides the client's
+    timeout for that call (seconds, or a `(connect, read)` pair).
+    """
+
+    def __init__(self, ops: Operations) -> None:
+        self._ops = ops
+
+    def run(
+        self,
+        container: Container,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        is_preemptible: bool = False,
+        schedule_timeout: float | None = None,
+        timeout: Any = _UNSET_TIMEOUT,
+    ) -> JobDescription:
+        """Start a new job.
+
+        Args:
+            container: the `Container` to start.
+            name: optional job name (3-40 lower-case letters, digits and single dashes,
+                starting with a letter); unique among the user's unfinished jobs.
+            description: optional job description.
+            is_preemptible: whether the job may be preempted.
+            schedule_timeout: seconds (1 to 30 days) to wait for resources before the job fails.
+            timeout: per-call HTTP timeout.
+
+        Returns:
+            The `JobDescription` of the started job (usually pending).
+
+        Raises:
+            ValidationError: bad input, found before anything is sent.
+            IllegalArgumentError: the server rejected the job (e.g. a duplicate name).
+            JobSubmissionUncertain: the connection failed after the request may have arrived;
+                the job may exist. It is never retried automatically.
+        """
+        return self._ops.run(
+            container,
+            name=name,
+            description=description,
+            is_preemptible=is_preemptible,
+            schedule_timeout=schedule_timeout,
+            timeout=timeout,
+        )
+
+    def list(
+        self,
+        *,
+        statuses: Iterable[JobStatus | str] | None = None,
+        name: str | None = None,
+        owners: Iterable[str] | None = None,
+        timeout: Any = _UNSET_TIMEOUT,
+    ) -> list[JobDescription]:
+        """List the user's jobs, oldest first.
+
+        Args:
+            statuses: only jobs in any of these statuses (all when None).
+            name: only jobs with this name.
+            owners: only jobs of these users (beyond the 2019 SDK).
+            timeout: per-call HTTP timeout.
+
+        Returns:
+            A list of `JobDescription` in server order (oldest first).
+        """
+        return self._ops.list(statuses=statuses, name=name, owners=owners, timeout=timeout)
+
+    def status(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> JobDescription:
+        """The current `JobDescription` of a job.
+
+        Raises:
+            JobNotFound: no such job (both `ResourceNotFound` and `IllegalArgumentError`).
+        """
+        return self._ops.status(id, timeout=timeout)
+
+    def kill(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+        """Kill a job. A killed job ends `SUCCEEDED`; killing a finished job does nothing.
+
+        Raises:
+            JobNotFound: no such job.
+        """
+        self._ops.kill(id, timeout=timeout)
+
+    def monitor(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> LogStream:
+        """Stream the job's output: a `LogStream` of `bytes` chunks; close it when done.
+
+        The stream follows a running job until it ends. With the default timeout a job silent
+        for longer than the read timeout raises `APITimeoutError`; pass `timeout=(10, None)` to
+        wait indefinitely between chunks.
+        """
+        return self._ops.monitor(id, timeout=timeout)
+
+    def top(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> TelemetryStream:
+        """Telemetry of a running job: a `TelemetryStream` of `JobTelemetry`, about one a second.
+
+        Raises:
+            JobNotFound: no such job (on connecting).
+            JobNotRunning: the job finished without sending a sample (while iterating).
+        """
+        return self._ops.top(id, timeout=timeout)
+
+    def save(self, id: str, image: RemoteImage, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+        """Save the job's container as an image in the platform registry.
+
+        Reads the server's progress stream to the end.
+
+        Raises:
+            ValidationError: the image is not a platform image (needs owner and registry).
+            JobSaveError: the server reported a failure in the stream (e.g. job not running).
+        """
+        self._ops.save(id, image, timeout=timeout)
+
+    def wait(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,
+        statuses: Iterable[JobStatus | str] | None = None,
+        poll_interval: float = 1.0,
+    ) -> JobDescription:
+        """Block until the job reaches one of `statuses` (default: finished) and return it.
+
+        Args:
+            id: the job id.
+            timeout: give up after this many seconds (None: wait as long as it takes).
+            statuses: the awaited statuses; SUCCEEDED and FAILED by default.
+            poll_interval: seconds between polls (grows to 5x while nothing changes).
+
+        Raises:
+            WaitTimeout: the timeout passed first (`.job` is the last state seen).
+        """
+        wanted = _FINISHED if statuses is None else frozenset(JobStatus(s) for s in statuses)
+        if not wanted:
+            raise ValidationError("statuses", "must not be empty")
+        if not isinstance(poll_interval, int | float) or poll_interval <= 0:
+            raise ValidationError("poll_interval", "must be seconds > 0")
+        if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
+            raise ValidationError("timeout", "must be seconds >= 0 or None")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interval = poll_interval
+        last_status = None
+        while True:
+            job = self.status(id)
+            if job.status in wanted:
+                return job
+            if job.status is not last_status:
+                last_status, interval = job.status, poll_interval
+            else:
+                interval = min(interval * 1.5, poll_interval * 5)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise WaitTimeout(f"Job {id} is still {job.status.value} after {timeout} s", job)
+            sleep = interval if deadline is None else min(interval, deadline - now)
+            time.sleep(max(sleep, 0.0))
+
+    def __repr__(self) -> str:
+        return f"<Jobs user={self._ops.username!r}>"

@@ -1,0 +1,227 @@
+"""The documented job dataclasses (2019 `neuromation.api` Jobs reference), all read-only."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from yarl import URL
+
+__all__ = [
+    "Container",
+    "HTTPPort",
+    "JobDescription",
+    "JobStatus",
+    "JobStatusHistory",
+    "JobTelemetry",
+    "RemoteImage",
+    "Resources",
+    "Volume",
+]
+
+
+class JobStatus(enum.StrEnum):
+    """Job state. A `str` enum, so `status == "running"` works."""
+
+    #: Scheduled for execution but not started yet.
+    PENDING = "pending"
+    #: Running now.
+    RUNNING = "running"
+    #: Finished successfully (also: killed).
+    SUCCEEDED = "succeeded"
+    #: Execution failed.
+    FAILED = "failed"
+    #: A status this client does not know (missing, or newer than 2019).
+    UNKNOWN = "unknown"
+
+    @property
+    def is_finished(self) -> bool:
+        """True for the terminal statuses, SUCCEEDED and FAILED."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Resources (memory, CPU/GPU) available to a container.
+
+    Attributes:
+        memory_mb: requested memory in megabytes (int, at least 16).
+        cpu: requested number of CPUs; fractions are fine (0.1 to 128).
+        gpu: number of GPUs, or None for a job without GPU.
+        gpu_model: GPU model name (needs `gpu`), or None.
+        shm: use Linux shared memory (`/dev/shm`); None leaves it to the server (off).
+    """
+
+    memory_mb: int
+    cpu: float
+    gpu: int | None = None
+    gpu_model: str | None = None
+    shm: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPPort:
+    """An HTTP server exposed by a job; reach it at `JobDescription.http_url`.
+
+    Attributes:
+        port: port number in the container's namespace.
+        requires_auth: if True, platform authentication is needed to access the server;
+            otherwise it is public.
+    """
+
+    port: int
+    requires_auth: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """Platform storage mounted into a container.
+
+    Attributes:
+        storage_path: `storage:` URI of the source (e.g. `storage://alice/data`).
+        container_path: absolute mount path in the container.
+        read_only: mount read-only.
+    """
+
+    storage_path: str
+    container_path: str
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteImage:
+    """A Docker image name. A *platform* image has both `owner` and `registry`.
+
+    Attributes:
+        name: image name (may contain `/`).
+        tag: tag, or None.
+        owner: platform user owning the image (platform images only).
+        registry: registry host[:port].
+    """
+
+    name: str
+    tag: str | None = None
+    owner: str | None = None
+    registry: str | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        """True for an image in the platform registry."""
+        return bool(self.owner and self.registry)
+
+    def __str__(self) -> str:
+        suffix = f":{self.tag}" if self.tag else ""
+        if self.is_platform:
+            return f"image://{self.owner}/{self.name}{suffix}"
+        return f"{self.name}{suffix}"
+
+    def as_repo_str(self) -> str:
+        """The wire form sent to the server.
+
+        `{registry}/{owner}/{name}[:{tag}]` for platform images, otherwise `{name}[:{tag}]`.
+        """
+        suffix = f":{self.tag}" if self.tag else ""
+        if self.is_platform:
+            return f"{self.registry}/{self.owner}/{self.name}{suffix}"
+        return f"{self.name}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """Docker image and environment of a job.
+
+    Attributes:
+        image: `RemoteImage` to start.
+        resources: `Resources` used to schedule the container.
+        entrypoint: overrides the image's ENTRYPOINT, or None to keep it.
+        command: command line to run, or None for the image's CMD.
+        http: `HTTPPort` of an HTTP server in the container, or None.
+        env: environment variables (str to str); empty by default.
+        volumes: `Volume`s to mount; empty by default.
+    """
+
+    image: RemoteImage
+    resources: Resources
+    entrypoint: str | None = None
+    command: str | None = None
+    http: HTTPPort | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    volumes: Sequence[Volume] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatusHistory:
+    """Status details: reason, times, exit code.
+
+    Attributes:
+        status: current status, the same as `JobDescription.status`.
+        reason: short machine reason (e.g. `ContainerCreating`, `ErrImagePull`, `Error`);
+            empty string when there is none.
+        description: longer text for `reason` (for a failed job, the log tail); empty string
+            when there is none.
+        created_at: creation time (timezone-aware) or None.
+        started_at: start time or None if not started.
+        finished_at: finish time or None if not finished.
+        exit_code: the process's exit code, or None if not started or still running.
+    """
+
+    status: JobStatus
+    reason: str
+    description: str
+    created_at: datetime.datetime | None = None
+    started_at: datetime.datetime | None = None
+    finished_at: datetime.datetime | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobDescription:
+    """A job.
+
+    Attributes:
+        id: job id (`job-<uuid>`).
+        owner: name of the user who created the job.
+        status: current `JobStatus`.
+        history: `JobStatusHistory` with times, reason and exit code.
+        container: the `Container` the job runs.
+        is_preemptible: whether the job may be preempted.
+        name: job name, or None.
+        description: job description, or None.
+        http_url: URL of the exposed HTTP server (the named URL when there is one); empty URL
+            if none.
+        ssh_server: SSH gateway URL; internal, use `Jobs.exec` / `Jobs.port_forward`.
+        internal_hostname: DNS name of the job for other jobs, or None.
+    """
+
+    id: str
+    owner: str
+    status: JobStatus
+    history: JobStatusHistory
+    container: Container
+    is_preemptible: bool
+    name: str | None = None
+    description: str | None = None
+    http_url: URL = URL()
+    ssh_server: URL = URL()
+    internal_hostname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobTelemetry:
+    """One telemetry sample of a running job (see `Jobs.top`).
+
+    Attributes:
+        cpu: CPU load; 1 is one fully loaded CPU.
+        memory: memory used, megabytes.
+        timestamp: sample time, seconds since the epoch (like `time.time()`).
+        gpu_duty_cycle: percent of time the GPU was busy, or None without GPU.
+        gpu_memory: GPU memory used, or None without GPU.
+    """
+
+    cpu: float
+    memory: float
+    timestamp: float
+    gpu_duty_cycle: int | None = None
+    gpu_memory: float | None = None
