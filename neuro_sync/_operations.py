@@ -6,6 +6,8 @@ The public `Jobs` class is a thin, documented front for these.
 from __future__ import annotations
 
 import builtins
+import contextlib
+import gc
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -178,7 +180,7 @@ class Operations:
         _validation.validate_list(filters)
         options = self._options(timeout)
         ctx = self._context()
-        with _mapping.reply_guard("job list"):
+        with _gc_paused(), _mapping.reply_guard("job list"):
             response = list_jobs.sync_detailed(
                 client=self._t.api,
                 # Sorted, so the same filter always makes the same URL.
@@ -190,7 +192,7 @@ class Operations:
             parsed = response.parsed
             if not isinstance(parsed, JobList):
                 parsed = JobList.from_dict(_json(response.content))
-        return _mapping.jobs_from_wire(parsed, ctx)
+            return _mapping.jobs_from_wire(parsed, ctx)
 
     def status(self, job_id: str, *, timeout: Any = _UNSET_TIMEOUT) -> JobDescription:
         job_id = _validation.validate_job_id(job_id)
@@ -265,6 +267,22 @@ class Operations:
         if "CommitFinished" not in statuses:
             raise JobSaveError(f"Saving job {job_id} ended without CommitFinished")
         return statuses
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a big reply becomes objects.
+
+    A 10,000-job list allocates ~150,000 objects, none of them cyclic garbage; with the GC on,
+    CPython 3.11 re-scans the growing heap many times over and parsing takes twice as long.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _iter_lines(response: Any, job_id: str) -> Iterator[bytes]:

@@ -1,33 +1,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from ..models.container_request_env import ContainerRequestEnv
+from ..models.http_request import HTTPRequest
+from ..models.resources_request import ResourcesRequest
+from ..models.ssh_port import SSHPort
+from ..models.volume_request import VolumeRequest
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.container_request_env import ContainerRequestEnv
-    from ..models.http_request import HTTPRequest
-    from ..models.resources_request import ResourcesRequest
-    from ..models.ssh_port import SSHPort
-    from ..models.volume_request import VolumeRequest
-
-
-T = TypeVar("T", bound="ContainerRequest")
 
 
 @_attrs_define
 class ContainerRequest:
+    """ContainerRequest (no description in the spec)."""
+
     image: str
+
     resources: ResourcesRequest
     """ `gpu_model` is only allowed together with `gpu`, and must be a cluster GPU model. """
+
     entrypoint: str | Unset = UNSET
+
     command: str | Unset = UNSET
+
     env: ContainerRequestEnv | Unset = UNSET
+
     http: HTTPRequest | Unset = UNSET
+
     ssh: SSHPort | Unset = UNSET
+
     volumes: list[VolumeRequest] | Unset = UNSET
     """ Destination paths must be unique. """
 
@@ -60,13 +64,8 @@ class ContainerRequest:
                 volumes.append(volumes_item)
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "image": image,
-                "resources": resources,
-            }
-        )
+        field_dict["image"] = image
+        field_dict["resources"] = resources
         if entrypoint is not UNSET:
             field_dict["entrypoint"] = entrypoint
         if command is not UNSET:
@@ -79,48 +78,38 @@ class ContainerRequest:
             field_dict["ssh"] = ssh
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.container_request_env import ContainerRequestEnv  # noqa: PLC0415
-        from ..models.http_request import HTTPRequest  # noqa: PLC0415
-        from ..models.resources_request import ResourcesRequest  # noqa: PLC0415
-        from ..models.ssh_port import SSHPort  # noqa: PLC0415
-        from ..models.volume_request import VolumeRequest  # noqa: PLC0415
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        image = d["image"]
+        resources = ResourcesRequest.from_dict(d["resources"])
 
-        d = dict(src_dict)
-        image = d.pop("image")
-
-        resources = ResourcesRequest.from_dict(d.pop("resources"))
-
-        entrypoint = d.pop("entrypoint", UNSET)
-
-        command = d.pop("command", UNSET)
-
-        _env = d.pop("env", UNSET)
+        entrypoint = d.get("entrypoint", UNSET)
+        command = d.get("command", UNSET)
+        _env = d.get("env", UNSET)
         env: ContainerRequestEnv | Unset
         if isinstance(_env, Unset):
             env = UNSET
         else:
             env = ContainerRequestEnv.from_dict(_env)
 
-        _http = d.pop("http", UNSET)
+        _http = d.get("http", UNSET)
         http: HTTPRequest | Unset
         if isinstance(_http, Unset):
             http = UNSET
         else:
             http = HTTPRequest.from_dict(_http)
 
-        _ssh = d.pop("ssh", UNSET)
+        _ssh = d.get("ssh", UNSET)
         ssh: SSHPort | Unset
         if isinstance(_ssh, Unset):
             ssh = UNSET
         else:
             ssh = SSHPort.from_dict(_ssh)
 
-        _volumes = d.pop("volumes", UNSET)
+        _volumes = d.get("volumes", UNSET)
         volumes: list[VolumeRequest] | Unset = UNSET
         if _volumes is not UNSET:
             volumes = []
@@ -139,5 +128,4 @@ class ContainerRequest:
             ssh=ssh,
             volumes=volumes,
         )
-
         return container_request

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.missing_permission import MissingPermission
-
-
-T = TypeVar("T", bound="ForbiddenBody")
+from ..models.missing_permission import MissingPermission
 
 
 @_attrs_define
 class ForbiddenBody:
+    """ForbiddenBody (no description in the spec)."""
+
     resources: list[MissingPermission]
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -26,18 +25,11 @@ class ForbiddenBody:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "resources": resources,
-            }
-        )
-
+        field_dict["resources"] = resources
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.missing_permission import MissingPermission  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         resources = []
         _resources = d.pop("resources")
@@ -49,7 +41,6 @@ class ForbiddenBody:
         forbidden_body = cls(
             resources=resources,
         )
-
         forbidden_body.additional_properties = d
         return forbidden_body
 

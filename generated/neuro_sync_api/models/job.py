@@ -1,47 +1,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
+from ..models.container_response import ContainerResponse
+from ..models.job_history import JobHistory
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.container_response import ContainerResponse
-    from ..models.job_history import JobHistory
-
-
-T = TypeVar("T", bound="Job")
 
 
 @_attrs_define
 class Job:
-    """A job as the server sends it. `status` is a plain string on purpose: newer servers send
-    values (`cancelled`, `suspended`) that a client must tolerate.
-
+    """A job as the 2019 server sends it (it sends no other fields; newer servers do, and
+    clients ignore them). `status` is a plain string on purpose: newer servers send values
+    (`cancelled`, `suspended`) that a client must tolerate.
     """
 
     id: str
+
     owner: str
+
     status: str
     """ pending, running, succeeded or failed. """
+
     history: JobHistory
     """ `reason` and `description` are always present, null when unset. """
+
     container: ContainerResponse
+
     is_preemptible: bool
+
     cluster_name: str | Unset = UNSET
+
     ssh_server: str | Unset = UNSET
+
     ssh_auth_server: str | Unset = UNSET
     """ Deprecated duplicate of `ssh_server`. """
+
     name: str | Unset = UNSET
+
     description: str | Unset = UNSET
+
     http_url: str | Unset = UNSET
+
     http_url_named: str | Unset = UNSET
+
     internal_hostname: str | Unset = UNSET
+
     schedule_timeout: float | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -75,17 +82,12 @@ class Job:
         schedule_timeout = self.schedule_timeout
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "owner": owner,
-                "status": status,
-                "history": history,
-                "container": container,
-                "is_preemptible": is_preemptible,
-            }
-        )
+        field_dict["id"] = id
+        field_dict["owner"] = owner
+        field_dict["status"] = status
+        field_dict["history"] = history
+        field_dict["container"] = container
+        field_dict["is_preemptible"] = is_preemptible
         if cluster_name is not UNSET:
             field_dict["cluster_name"] = cluster_name
         if ssh_server is not UNSET:
@@ -104,45 +106,28 @@ class Job:
             field_dict["internal_hostname"] = internal_hostname
         if schedule_timeout is not UNSET:
             field_dict["schedule_timeout"] = schedule_timeout
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.container_response import ContainerResponse  # noqa: PLC0415
-        from ..models.job_history import JobHistory  # noqa: PLC0415
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        id = d["id"]
+        owner = d["owner"]
+        status = d["status"]
+        history = JobHistory.from_dict(d["history"])
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        container = ContainerResponse.from_dict(d["container"])
 
-        owner = d.pop("owner")
-
-        status = d.pop("status")
-
-        history = JobHistory.from_dict(d.pop("history"))
-
-        container = ContainerResponse.from_dict(d.pop("container"))
-
-        is_preemptible = d.pop("is_preemptible")
-
-        cluster_name = d.pop("cluster_name", UNSET)
-
-        ssh_server = d.pop("ssh_server", UNSET)
-
-        ssh_auth_server = d.pop("ssh_auth_server", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        http_url = d.pop("http_url", UNSET)
-
-        http_url_named = d.pop("http_url_named", UNSET)
-
-        internal_hostname = d.pop("internal_hostname", UNSET)
-
-        schedule_timeout = d.pop("schedule_timeout", UNSET)
-
+        is_preemptible = d["is_preemptible"]
+        cluster_name = d.get("cluster_name", UNSET)
+        ssh_server = d.get("ssh_server", UNSET)
+        ssh_auth_server = d.get("ssh_auth_server", UNSET)
+        name = d.get("name", UNSET)
+        description = d.get("description", UNSET)
+        http_url = d.get("http_url", UNSET)
+        http_url_named = d.get("http_url_named", UNSET)
+        internal_hostname = d.get("internal_hostname", UNSET)
+        schedule_timeout = d.get("schedule_timeout", UNSET)
         job = cls(
             id=id,
             owner=owner,
@@ -160,22 +145,4 @@ class Job:
             internal_hostname=internal_hostname,
             schedule_timeout=schedule_timeout,
         )
-
-        job.additional_properties = d
         return job
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

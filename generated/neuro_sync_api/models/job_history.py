@@ -2,14 +2,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="JobHistory")
 
 
 @_attrs_define
@@ -17,13 +14,18 @@ class JobHistory:
     """`reason` and `description` are always present, null when unset."""
 
     status: str | Unset = UNSET
+
     reason: None | str | Unset = UNSET
+
     description: None | str | Unset = UNSET
+
     created_at: datetime.datetime | Unset = UNSET
+
     started_at: datetime.datetime | Unset = UNSET
+
     finished_at: datetime.datetime | Unset = UNSET
+
     exit_code: int | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
@@ -55,8 +57,6 @@ class JobHistory:
         exit_code = self.exit_code
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
         if status is not UNSET:
             field_dict["status"] = status
         if reason is not UNSET:
@@ -71,13 +71,12 @@ class JobHistory:
             field_dict["finished_at"] = finished_at
         if exit_code is not UNSET:
             field_dict["exit_code"] = exit_code
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        status = d.pop("status", UNSET)
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        status = d.get("status", UNSET)
 
         def _parse_reason(data: object) -> None | str | Unset:
             if data is None:
@@ -86,7 +85,7 @@ class JobHistory:
                 return data
             return cast(None | str | Unset, data)
 
-        reason = _parse_reason(d.pop("reason", UNSET))
+        reason = _parse_reason(d.get("reason", UNSET))
 
         def _parse_description(data: object) -> None | str | Unset:
             if data is None:
@@ -95,31 +94,30 @@ class JobHistory:
                 return data
             return cast(None | str | Unset, data)
 
-        description = _parse_description(d.pop("description", UNSET))
+        description = _parse_description(d.get("description", UNSET))
 
-        _created_at = d.pop("created_at", UNSET)
+        _created_at = d.get("created_at", UNSET)
         created_at: datetime.datetime | Unset
         if isinstance(_created_at, Unset):
             created_at = UNSET
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
-        _started_at = d.pop("started_at", UNSET)
+        _started_at = d.get("started_at", UNSET)
         started_at: datetime.datetime | Unset
         if isinstance(_started_at, Unset):
             started_at = UNSET
         else:
             started_at = datetime.datetime.fromisoformat(_started_at)
 
-        _finished_at = d.pop("finished_at", UNSET)
+        _finished_at = d.get("finished_at", UNSET)
         finished_at: datetime.datetime | Unset
         if isinstance(_finished_at, Unset):
             finished_at = UNSET
         else:
             finished_at = datetime.datetime.fromisoformat(_finished_at)
 
-        exit_code = d.pop("exit_code", UNSET)
-
+        exit_code = d.get("exit_code", UNSET)
         job_history = cls(
             status=status,
             reason=reason,
@@ -129,22 +127,4 @@ class JobHistory:
             finished_at=finished_at,
             exit_code=exit_code,
         )
-
-        job_history.additional_properties = d
         return job_history
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

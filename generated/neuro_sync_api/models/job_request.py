@@ -1,26 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Self, cast
 
 from attrs import define as _attrs_define
 
+from ..models.container_request import ContainerRequest
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.container_request import ContainerRequest
-
-
-T = TypeVar("T", bound="JobRequest")
 
 
 @_attrs_define
 class JobRequest:
+    """JobRequest (no description in the spec)."""
+
     container: ContainerRequest
+
     name: None | str | Unset = UNSET
     """ Omit (or null) for an unnamed job. """
+
     description: str | Unset = UNSET
+
     is_preemptible: bool | Unset = False
+
     schedule_timeout: float | Unset = UNSET
     """ Seconds a job may stay unschedulable before it fails. """
 
@@ -40,12 +41,7 @@ class JobRequest:
         schedule_timeout = self.schedule_timeout
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "container": container,
-            }
-        )
+        field_dict["container"] = container
         if name is not UNSET:
             field_dict["name"] = name
         if description is not UNSET:
@@ -54,15 +50,12 @@ class JobRequest:
             field_dict["is_preemptible"] = is_preemptible
         if schedule_timeout is not UNSET:
             field_dict["schedule_timeout"] = schedule_timeout
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.container_request import ContainerRequest  # noqa: PLC0415
-
-        d = dict(src_dict)
-        container = ContainerRequest.from_dict(d.pop("container"))
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        container = ContainerRequest.from_dict(d["container"])
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:
@@ -71,14 +64,11 @@ class JobRequest:
                 return data
             return cast(None | str | Unset, data)
 
-        name = _parse_name(d.pop("name", UNSET))
+        name = _parse_name(d.get("name", UNSET))
 
-        description = d.pop("description", UNSET)
-
-        is_preemptible = d.pop("is_preemptible", UNSET)
-
-        schedule_timeout = d.pop("schedule_timeout", UNSET)
-
+        description = d.get("description", UNSET)
+        is_preemptible = d.get("is_preemptible", UNSET)
+        schedule_timeout = d.get("schedule_timeout", UNSET)
         job_request = cls(
             container=container,
             name=name,
@@ -86,5 +76,4 @@ class JobRequest:
             is_preemptible=is_preemptible,
             schedule_timeout=schedule_timeout,
         )
-
         return job_request

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="JobTelemetry")
 
 
 @_attrs_define
@@ -17,14 +15,19 @@ class JobTelemetry:
 
     cpu: float
     """ CPU usage in cores. """
+
     memory: float
     """ Working-set memory, MiB. """
+
     timestamp: float
     """ Unix epoch seconds of the sample. """
+
     gpu_duty_cycle: int | Unset = UNSET
     """ Percent; GPU containers only. """
+
     gpu_memory: float | Unset = UNSET
     """ GPU memory used; GPU containers only. """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,33 +43,23 @@ class JobTelemetry:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "cpu": cpu,
-                "memory": memory,
-                "timestamp": timestamp,
-            }
-        )
+        field_dict["cpu"] = cpu
+        field_dict["memory"] = memory
+        field_dict["timestamp"] = timestamp
         if gpu_duty_cycle is not UNSET:
             field_dict["gpu_duty_cycle"] = gpu_duty_cycle
         if gpu_memory is not UNSET:
             field_dict["gpu_memory"] = gpu_memory
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         cpu = d.pop("cpu")
-
         memory = d.pop("memory")
-
         timestamp = d.pop("timestamp")
-
         gpu_duty_cycle = d.pop("gpu_duty_cycle", UNSET)
-
         gpu_memory = d.pop("gpu_memory", UNSET)
-
         job_telemetry = cls(
             cpu=cpu,
             memory=memory,
@@ -74,7 +67,6 @@ class JobTelemetry:
             gpu_duty_cycle=gpu_duty_cycle,
             gpu_memory=gpu_memory,
         )
-
         job_telemetry.additional_properties = d
         return job_telemetry
 

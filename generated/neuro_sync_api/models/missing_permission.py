@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="MissingPermission")
-
 
 @_attrs_define
 class MissingPermission:
+    """MissingPermission (no description in the spec)."""
+
     uri: str
+
     action: str
     """ `read`, `write` or `manage`. """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,27 +25,19 @@ class MissingPermission:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "uri": uri,
-                "action": action,
-            }
-        )
-
+        field_dict["uri"] = uri
+        field_dict["action"] = action
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         uri = d.pop("uri")
-
         action = d.pop("action")
-
         missing_permission = cls(
             uri=uri,
             action=action,
         )
-
         missing_permission.additional_properties = d
         return missing_permission
 

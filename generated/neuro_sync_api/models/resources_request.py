@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="ResourcesRequest")
 
 
 @_attrs_define
@@ -15,10 +13,14 @@ class ResourcesRequest:
     """`gpu_model` is only allowed together with `gpu`, and must be a cluster GPU model."""
 
     cpu: float
+
     memory_mb: int
+
     shm: bool | Unset = UNSET
     """ Strict bool; null is rejected, omit it instead. """
+
     gpu: int | Unset = UNSET
+
     gpu_model: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,35 +35,24 @@ class ResourcesRequest:
         gpu_model = self.gpu_model
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "cpu": cpu,
-                "memory_mb": memory_mb,
-            }
-        )
+        field_dict["cpu"] = cpu
+        field_dict["memory_mb"] = memory_mb
         if shm is not UNSET:
             field_dict["shm"] = shm
         if gpu is not UNSET:
             field_dict["gpu"] = gpu
         if gpu_model is not UNSET:
             field_dict["gpu_model"] = gpu_model
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        cpu = d.pop("cpu")
-
-        memory_mb = d.pop("memory_mb")
-
-        shm = d.pop("shm", UNSET)
-
-        gpu = d.pop("gpu", UNSET)
-
-        gpu_model = d.pop("gpu_model", UNSET)
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        cpu = d["cpu"]
+        memory_mb = d["memory_mb"]
+        shm = d.get("shm", UNSET)
+        gpu = d.get("gpu", UNSET)
+        gpu_model = d.get("gpu_model", UNSET)
         resources_request = cls(
             cpu=cpu,
             memory_mb=memory_mb,
@@ -69,5 +60,4 @@ class ResourcesRequest:
             gpu=gpu,
             gpu_model=gpu_model,
         )
-
         return resources_request

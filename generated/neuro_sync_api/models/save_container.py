@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
-
-T = TypeVar("T", bound="SaveContainer")
 
 
 @_attrs_define
 class SaveContainer:
+    """SaveContainer (no description in the spec)."""
+
     image: str
     """ `{registry host}/{owner}/{name}:{tag}`. """
 
@@ -17,22 +17,14 @@ class SaveContainer:
         image = self.image
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "image": image,
-            }
-        )
-
+        field_dict["image"] = image
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        image = d.pop("image")
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        image = d["image"]
         save_container = cls(
             image=image,
         )
-
         return save_container

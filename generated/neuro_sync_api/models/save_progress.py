@@ -1,20 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.save_progress_aux import SaveProgressAux
+from ..models.save_progress_details import SaveProgressDetails
+from ..models.save_progress_error_detail import SaveProgressErrorDetail
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.save_progress_aux import SaveProgressAux
-    from ..models.save_progress_details import SaveProgressDetails
-    from ..models.save_progress_error_detail import SaveProgressErrorDetail
-
-
-T = TypeVar("T", bound="SaveProgress")
 
 
 @_attrs_define
@@ -23,10 +18,15 @@ class SaveProgress:
 
     status: str | Unset = UNSET
     """ CommitStarted, CommitFinished, then Docker push progress. """
+
     details: SaveProgressDetails | Unset = UNSET
+
     error: str | Unset = UNSET
+
     error_detail: SaveProgressErrorDetail | Unset = UNSET
+
     aux: SaveProgressAux | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,7 +48,6 @@ class SaveProgress:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if status is not UNSET:
             field_dict["status"] = status
         if details is not UNSET:
@@ -59,18 +58,12 @@ class SaveProgress:
             field_dict["errorDetail"] = error_detail
         if aux is not UNSET:
             field_dict["aux"] = aux
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.save_progress_aux import SaveProgressAux  # noqa: PLC0415
-        from ..models.save_progress_details import SaveProgressDetails  # noqa: PLC0415
-        from ..models.save_progress_error_detail import SaveProgressErrorDetail  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         status = d.pop("status", UNSET)
-
         _details = d.pop("details", UNSET)
         details: SaveProgressDetails | Unset
         if isinstance(_details, Unset):
@@ -79,7 +72,6 @@ class SaveProgress:
             details = SaveProgressDetails.from_dict(_details)
 
         error = d.pop("error", UNSET)
-
         _error_detail = d.pop("errorDetail", UNSET)
         error_detail: SaveProgressErrorDetail | Unset
         if isinstance(_error_detail, Unset):
@@ -101,7 +93,6 @@ class SaveProgress:
             error_detail=error_detail,
             aux=aux,
         )
-
         save_progress.additional_properties = d
         return save_progress
 

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="SaveProgressAux")
-
 
 @_attrs_define
 class SaveProgressAux:
+    """SaveProgressAux (no description in the spec)."""
+
     tag: str | Unset = UNSET
+
     digest: str | Unset = UNSET
+
     size: int | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -27,31 +30,25 @@ class SaveProgressAux:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if tag is not UNSET:
             field_dict["Tag"] = tag
         if digest is not UNSET:
             field_dict["Digest"] = digest
         if size is not UNSET:
             field_dict["Size"] = size
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         tag = d.pop("Tag", UNSET)
-
         digest = d.pop("Digest", UNSET)
-
         size = d.pop("Size", UNSET)
-
         save_progress_aux = cls(
             tag=tag,
             digest=digest,
             size=size,
         )
-
         save_progress_aux.additional_properties = d
         return save_progress_aux
 

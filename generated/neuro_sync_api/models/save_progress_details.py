@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="SaveProgressDetails")
-
 
 @_attrs_define
 class SaveProgressDetails:
+    """SaveProgressDetails (no description in the spec)."""
+
     container: str | Unset = UNSET
+
     image: str | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -24,26 +26,21 @@ class SaveProgressDetails:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if container is not UNSET:
             field_dict["container"] = container
         if image is not UNSET:
             field_dict["image"] = image
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         container = d.pop("container", UNSET)
-
         image = d.pop("image", UNSET)
-
         save_progress_details = cls(
             container=container,
             image=image,
         )
-
         save_progress_details.additional_properties = d
         return save_progress_details
 

@@ -1,34 +1,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Self, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.resource_preset import ResourcePreset
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.resource_preset import ResourcePreset
-
-
-T = TypeVar("T", bound="ServerConfig")
 
 
 @_attrs_define
 class ServerConfig:
+    """ServerConfig (no description in the spec)."""
+
     auth_url: str | Unset = UNSET
+
     token_url: str | Unset = UNSET
+
     client_id: str | Unset = UNSET
+
     audience: str | Unset = UNSET
+
     callback_urls: list[str] | Unset = UNSET
+
     headless_callback_url: str | Unset = UNSET
+
     success_redirect_url: str | Unset = UNSET
+
     registry_url: str | Unset = UNSET
+
     storage_url: str | Unset = UNSET
+
     users_url: str | Unset = UNSET
+
     monitoring_url: str | Unset = UNSET
+
     resource_presets: list[ResourcePreset] | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,7 +74,6 @@ class ServerConfig:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if auth_url is not UNSET:
             field_dict["auth_url"] = auth_url
         if token_url is not UNSET:
@@ -90,36 +98,23 @@ class ServerConfig:
             field_dict["monitoring_url"] = monitoring_url
         if resource_presets is not UNSET:
             field_dict["resource_presets"] = resource_presets
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.resource_preset import ResourcePreset  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         auth_url = d.pop("auth_url", UNSET)
-
         token_url = d.pop("token_url", UNSET)
-
         client_id = d.pop("client_id", UNSET)
-
         audience = d.pop("audience", UNSET)
-
         callback_urls = cast(list[str], d.pop("callback_urls", UNSET))
 
         headless_callback_url = d.pop("headless_callback_url", UNSET)
-
         success_redirect_url = d.pop("success_redirect_url", UNSET)
-
         registry_url = d.pop("registry_url", UNSET)
-
         storage_url = d.pop("storage_url", UNSET)
-
         users_url = d.pop("users_url", UNSET)
-
         monitoring_url = d.pop("monitoring_url", UNSET)
-
         _resource_presets = d.pop("resource_presets", UNSET)
         resource_presets: list[ResourcePreset] | Unset = UNSET
         if _resource_presets is not UNSET:
@@ -143,7 +138,6 @@ class ServerConfig:
             monitoring_url=monitoring_url,
             resource_presets=resource_presets,
         )
-
         server_config.additional_properties = d
         return server_config
 

@@ -1,37 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
-
-T = TypeVar("T", bound="SSHPort")
 
 
 @_attrs_define
 class SSHPort:
+    """SSHPort (no description in the spec)."""
+
     port: int
 
     def to_dict(self) -> dict[str, Any]:
         port = self.port
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "port": port,
-            }
-        )
-
+        field_dict["port"] = port
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        port = d.pop("port")
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = src_dict
+        port = d["port"]
         ssh_port = cls(
             port=port,
         )
-
         return ssh_port
