@@ -271,9 +271,9 @@ def test_default_timeout_and_per_call_override(api: AuthenticatedClient) -> None
     seen: list[object] = []
 
     class Recorder(requests.Session):
-        def request(
+        def request(  # type: ignore[override]
             self, method: str | bytes, url: str | bytes, *a: object, **kw: object
-        ) -> requests.Response:  # type: ignore[override]
+        ) -> requests.Response:
             seen.append(kw.get("timeout"))
             return super().request(method, url, *a, **kw)  # type: ignore[arg-type]
 
