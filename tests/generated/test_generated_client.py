@@ -271,7 +271,7 @@ def test_default_timeout_and_per_call_override(api: AuthenticatedClient) -> None
     seen: list[object] = []
 
     class Recorder(requests.Session):
-        def request(  # type: ignore[override]
+        def request(
             self, method: str | bytes, url: str | bytes, *a: object, **kw: object
         ) -> requests.Response:
             seen.append(kw.get("timeout"))
