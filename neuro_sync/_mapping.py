@@ -204,10 +204,13 @@ def job_request(
     """
     data = {
         "container": _container_data(container),
-        "name": name,
+        # "" and 0 mean "not given" (omitted below, as the 2019 SDK does), not invalid values.
+        "name": None if name == "" else name,
         "description": description,
         "is_preemptible": is_preemptible,
-        "schedule_timeout": schedule_timeout,
+        "schedule_timeout": None
+        if type(schedule_timeout) in (int, float) and schedule_timeout == 0
+        else schedule_timeout,
     }
     _validation.validate_run(data)
     res = container.resources
@@ -314,6 +317,29 @@ def _time(value: datetime.datetime | Unset) -> datetime.datetime | None:
     return value
 
 
+def _int(value: object, field: str) -> int:
+    """An int from the reply; integral floats and digit strings are coerced, nothing is cut.
+
+    (`int()` alone would turn `4096.7` into 4096 and `True` into 1.)
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{field} is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value)
+    raise TypeError(f"{field} is not an integer")
+
+
+def _bool(value: object, field: str) -> bool:
+    """A strict bool from the reply (`bool("false")` would be True)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} is not a boolean")
+    return value
+
+
 def _opt_str(value: object, field: str) -> str | None:
     if isinstance(value, Unset) or value is None:
         return None
@@ -324,10 +350,10 @@ def _opt_str(value: object, field: str) -> str | None:
 
 def _history(history: JobHistory) -> JobStatusHistory:
     status = history.status
-    exit_code = history.exit_code
-    if not isinstance(exit_code, Unset) and (
-        isinstance(exit_code, bool) or not isinstance(exit_code, int)
-    ):
+    exit_code: object = history.exit_code
+    if isinstance(exit_code, Unset) or exit_code is None:
+        exit_code = None  # missing or null: no exit code (as the 2019 SDK reads it)
+    elif isinstance(exit_code, bool) or not isinstance(exit_code, int):
         raise TypeError("history.exit_code is not an int")
     return JobStatusHistory(
         status=JobStatus.UNKNOWN
@@ -338,25 +364,27 @@ def _history(history: JobHistory) -> JobStatusHistory:
         created_at=_time(history.created_at),
         started_at=_time(history.started_at),
         finished_at=_time(history.finished_at),
-        exit_code=None if isinstance(exit_code, Unset) else exit_code,
+        exit_code=exit_code,
     )
 
 
 def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
     r = c.resources
     resources = Resources(
-        memory_mb=int(r.memory_mb),
+        memory_mb=_int(r.memory_mb, "resources.memory_mb"),
         cpu=float(r.cpu),
-        gpu=None if isinstance(r.gpu, Unset) or r.gpu is None else int(r.gpu),
+        gpu=None if isinstance(r.gpu, Unset) or r.gpu is None else _int(r.gpu, "resources.gpu"),
         gpu_model=_opt_str(r.gpu_model, "resources.gpu_model"),
-        shm=None if isinstance(r.shm, Unset) or r.shm is None else bool(r.shm),
+        shm=None if isinstance(r.shm, Unset) or r.shm is None else _bool(r.shm, "resources.shm"),
     )
     http = None
     if not isinstance(c.http, Unset):
         h = c.http
         http = HTTPPort(
-            port=int(h.port),
-            requires_auth=False if isinstance(h.requires_auth, Unset) else bool(h.requires_auth),
+            port=_int(h.port, "http.port"),
+            requires_auth=False
+            if isinstance(h.requires_auth, Unset)
+            else _bool(h.requires_auth, "http.requires_auth"),
         )
     env: dict[str, str] = {} if isinstance(c.env, Unset) else c.env.additional_properties
     if env and not all(isinstance(v, str) for v in env.values()):
@@ -367,7 +395,9 @@ def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
             Volume(
                 storage_path=str(v.src_storage_uri),
                 container_path=str(v.dst_path),
-                read_only=True if isinstance(v.read_only, Unset) else bool(v.read_only),
+                read_only=True
+                if isinstance(v.read_only, Unset)
+                else _bool(v.read_only, "volumes.read_only"),
             )
             for v in c.volumes
         ]

@@ -16,6 +16,7 @@ from neuro_sync_api.api.monitoring import get_job_log, get_job_top, save_job
 from neuro_sync_api.api.platform import create_job, get_config, get_job, kill_job, list_jobs
 from neuro_sync_api.client import AuthenticatedClient
 from neuro_sync_api.models import Job, JobList, ServerConfig
+from neuro_sync_api.types import UNSET
 from yarl import URL
 
 from . import _mapping, _validation
@@ -72,8 +73,10 @@ class Operations:
 
     def fetch_config(self) -> ClusterConfig:
         """GET /config with the token; the cluster part must be there."""
-        response = get_config.sync_detailed(client=self._t.api)
         with _mapping.reply_guard("/config"):
+            # The generated parser runs inside sync_detailed: a non-JSON or malformed body
+            # must become ResponseValidationError, not a raw JSONDecodeError/KeyError.
+            response = get_config.sync_detailed(client=self._t.api)
             parsed = response.parsed
             if not isinstance(parsed, ServerConfig):
                 parsed = _mapping.parse_server_config(None)
@@ -133,9 +136,12 @@ class Operations:
             f"check with jobs.list(name={name!r})" if name else "check with jobs.list()"
         ) + " before submitting again"
         try:
-            response = create_job.sync_detailed(
-                client=self._t.api, body=body, request_options=options
-            )
+            # reply_guard: a malformed 202 body (parsed inside sync_detailed) must not leak
+            # KeyError/JSONDecodeError; transport errors (ClientError) pass through unchanged.
+            with _mapping.reply_guard("job"):
+                response = create_job.sync_detailed(
+                    client=self._t.api, body=body, request_options=options
+                )
         except APIConnectionError as err:
             if err.request_sent is False:
                 raise
@@ -184,7 +190,8 @@ class Operations:
             response = list_jobs.sync_detailed(
                 client=self._t.api,
                 # Sorted, so the same filter always makes the same URL.
-                status=sorted(set(status_values)) if status_values else None,  # type: ignore[arg-type]
+                # UNSET, not None: the generated builder iterates any non-UNSET value.
+                status=sorted(set(status_values)) if status_values else UNSET,  # type: ignore[arg-type]
                 name=name or None,  # type: ignore[arg-type]
                 owner=owner_values or None,  # type: ignore[arg-type]
                 request_options=options,

@@ -150,7 +150,10 @@ class Jobs:
         Raises:
             WaitTimeout: the timeout passed first (`.job` is the last state seen).
         """
-        wanted = _FINISHED if statuses is None else frozenset(JobStatus(s) for s in statuses)
+        try:
+            wanted = _FINISHED if statuses is None else frozenset(JobStatus(s) for s in statuses)
+        except ValueError as err:
+            raise ValidationError("statuses", str(err)) from None
         if not wanted:
             raise ValidationError("statuses", "must not be empty")
         if not isinstance(poll_interval, int | float) or poll_interval <= 0:

@@ -1,0 +1,327 @@
+"""`neuro_sync.get()` resolution (arguments, environment, 2019 config file) and
+`Factory.login_with_token` (the only thing that writes the file).
+
+The autouse `_isolated_env` fixture points HOME at an empty temporary folder and clears the
+NEURO_SYNC_* / NEUROMATION_CONFIG variables for every test.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+import yaml
+from yarl import URL
+
+import neuro_sync
+from neuro_sync import AuthenticationError, ClusterConfig, ConfigError, Factory, Preset
+
+from .conftest import (
+    BASE,
+    MONITORING,
+    REGISTRY_URL,
+    TOKEN,
+    JWTBuilder,
+    config_payload,
+    sent_timeout,
+)
+
+FILE_URL = "http://file.test/api/v1"
+ENV_URL = "http://env.test/api/v1"
+ARG_URL = "http://arg.test/api/v1"
+
+FILE_CLUSTER = {
+    "registry_url": REGISTRY_URL,
+    "storage_url": f"{FILE_URL}/storage",
+    "users_url": f"{FILE_URL}/users",
+    "monitoring_url": f"{FILE_URL}/jobs",
+    "resource_presets": {
+        "cpu-small": {"cpu": 2, "memory_mb": 2048, "is_preemptible": False},
+        "gpu-small": {
+            "cpu": 7,
+            "memory_mb": 30720,
+            "gpu": 1,
+            "gpu_model": "nvidia-tesla-k80",
+            "is_preemptible": True,
+        },
+    },
+}
+
+
+def write_nmrc(path: Path, token: str, *, url: str = FILE_URL, cluster: bool = True) -> Path:
+    """A config file as the 2019 CLI writes it (wire §1.4)."""
+    data: dict[str, Any] = {
+        "url": url,
+        "auth_config": {"auth_url": "https://dev-neuromation.auth0.com/authorize"},
+        "auth_token": {
+            "token": token,
+            "expiration_time": 1893456000,
+            "refresh_token": "refresh-secret",
+        },
+        "pypi": {"check_timestamp": 0, "pypi_version": "0.0.0"},
+        "cookie_session": {"cookie": "", "timestamp": 0},
+        "version": "19.8.23",
+    }
+    if cluster:
+        data["cluster_config"] = FILE_CLUSTER
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _home() -> Path:
+    return Path(os.environ["HOME"])
+
+
+def test_explicit_arguments(monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder) -> None:
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", jwt({"identity": "env-user"}))
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    with neuro_sync.get(url=ARG_URL, token=TOKEN) as c:
+        assert (str(c.url), c.username) == (ARG_URL, "alice")
+
+
+def test_environment(monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder) -> None:
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", jwt({"identity": "env-user"}))
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    with neuro_sync.get() as c:
+        assert (str(c.url), c.username) == (ENV_URL, "env-user")
+
+
+def test_argument_beats_environment_per_value(
+    monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+) -> None:
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", jwt({"identity": "env-user"}))
+    with neuro_sync.get(url=ARG_URL) as c:
+        assert (str(c.url), c.username) == (ARG_URL, "env-user")
+
+
+def test_home_nmrc_with_its_cluster_config(mocked: responses.RequestsMock, jwt: JWTBuilder) -> None:
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    with neuro_sync.get() as c:
+        assert (str(c.url), c.username) == (FILE_URL, "file-user")
+        # The file's cluster config is used: no /config request.
+        assert c.config.monitoring_url == URL(f"{FILE_URL}/jobs")
+        assert c.config.resource_presets == {
+            "cpu-small": Preset(2.0, 2048, None, None, False),
+            "gpu-small": Preset(7.0, 30720, 1, "nvidia-tesla-k80", True),
+        }
+    assert len(mocked.calls) == 0
+
+
+def test_file_without_cluster_config_fetches_it(
+    mocked: responses.RequestsMock, jwt: JWTBuilder
+) -> None:
+    token = jwt({"identity": "file-user"})
+    write_nmrc(_home() / ".nmrc", token, cluster=False)
+    mocked.get(f"{FILE_URL}/config", json=config_payload(base=FILE_URL))
+    with neuro_sync.get() as c:
+        assert c.config.monitoring_url == URL(MONITORING)
+    assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {token}"
+
+
+def test_neuromation_config_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jwt: JWTBuilder
+) -> None:
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "home-user"}), url="http://home.test/api")
+    custom = write_nmrc(tmp_path / "custom.yml", jwt({"identity": "custom-user"}))
+    monkeypatch.setenv("NEUROMATION_CONFIG", str(custom))
+    with neuro_sync.get() as c:
+        assert (str(c.url), c.username) == (FILE_URL, "custom-user")
+
+
+def test_path_argument_beats_neuromation_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jwt: JWTBuilder
+) -> None:
+    other = write_nmrc(tmp_path / "other.yml", jwt({"identity": "other-user"}))
+    explicit = write_nmrc(tmp_path / "explicit.yml", jwt({"identity": "explicit-user"}))
+    monkeypatch.setenv("NEUROMATION_CONFIG", str(other))
+    with neuro_sync.get(explicit) as c:
+        assert c.username == "explicit-user"
+    with neuro_sync.get(str(explicit)) as c:
+        assert c.username == "explicit-user"
+
+
+def test_environment_url_with_file_token(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+) -> None:
+    # The URL is not the file's, so the file's cluster config must not be used.
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    mocked.get(f"{ENV_URL}/config", json=config_payload(base=ENV_URL))
+    with neuro_sync.get() as c:
+        assert (str(c.url), c.username) == (ENV_URL, "file-user")
+        assert c.config.monitoring_url == URL(MONITORING)
+    assert [call.request.url for call in mocked.calls] == [f"{ENV_URL}/config"]
+
+
+def test_kwargs_reach_the_client(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/config", json=config_payload())
+    with neuro_sync.get(url=BASE, token=TOKEN, timeout=3) as c:
+        assert c.config.registry_host == "registry-dev.neu.ro"
+    assert sent_timeout(mocked.calls[0]) == 3.0
+
+
+def test_nothing_configured() -> None:
+    with pytest.raises(ConfigError) as info:
+        neuro_sync.get()
+    nmrc = _home() / ".nmrc"
+    assert str(info.value) == (
+        "No url and token: pass them to neuro_sync.get(url=..., token=...), set "
+        "$NEURO_SYNC_URL / $NEURO_SYNC_TOKEN, or create the config file "
+        f"{nmrc} (neuro_sync.Factory().login_with_token(token, url=...))"
+    )
+    assert not nmrc.exists()
+
+
+def test_only_the_url_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    with pytest.raises(ConfigError, match=r"^No token: pass them"):
+        neuro_sync.get()
+
+
+def test_get_never_writes_the_config_file(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+) -> None:
+    home = _home()
+    nmrc = write_nmrc(home / ".nmrc", jwt({"identity": "file-user"}))
+    before = nmrc.read_bytes(), nmrc.stat().st_mtime_ns
+    with neuro_sync.get() as c:
+        assert c.config.monitoring_url == URL(f"{FILE_URL}/jobs")
+    monkeypatch.setenv("NEURO_SYNC_URL", BASE)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", TOKEN)
+    mocked.get(f"{BASE}/config", json=config_payload())
+    with neuro_sync.get() as c:
+        assert c.config.monitoring_url == URL(MONITORING)
+    assert (nmrc.read_bytes(), nmrc.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in home.iterdir()) == [".nmrc"]
+
+
+def test_env_only_creates_no_file(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEURO_SYNC_URL", BASE)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", TOKEN)
+    mocked.get(f"{BASE}/config", json=config_payload())
+    with neuro_sync.get() as c:
+        assert c.config.monitoring_url == URL(MONITORING)
+    assert list(_home().iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("url: [unclosed", "is not valid YAML"),
+        ("- a list\n", "is not a YAML mapping"),
+        ("auth_token:\n  token: abc\n", "has no `url`"),
+        ("url: http://x.test/api/v1\n", "has no `auth_token.token`; log in again"),
+        ("url: http://x.test/api/v1\nauth_token: tok\n", "has no `auth_token.token`"),
+        (
+            "url: http://x.test/api/v1\nauth_token:\n  token: a.b.c\n"
+            "cluster_config:\n  registry_url: https://r.test\n",
+            "Malformed cluster_config in the config file: KeyError('storage_url')",
+        ),
+    ],
+)
+def test_malformed_config_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "nmrc"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        neuro_sync.get(path)
+    assert message in str(info.value)
+
+
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^Cannot read the config file .*: Is a directory$"):
+        neuro_sync.get(tmp_path)
+
+
+# --------------------------------------------------------------------------- Factory
+
+
+def test_login_with_token_writes_the_file(mocked: responses.RequestsMock, tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "nmrc"
+    mocked.get(f"{BASE}/config", json=config_payload())
+    with Factory(path).login_with_token(TOKEN, url=BASE) as c:
+        assert c.username == "alice"
+    assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["url"] == BASE
+    assert data["auth_token"]["token"] == TOKEN
+    assert data["cluster_config"] == {
+        "registry_url": REGISTRY_URL,
+        "storage_url": f"{BASE}/storage",
+        "users_url": f"{BASE}/users",
+        "monitoring_url": MONITORING,
+        "resource_presets": {
+            "gpu-small": {
+                "cpu": 7.0,
+                "memory_mb": 30720,
+                "gpu": 1,
+                "gpu_model": "nvidia-tesla-k80",
+                "is_preemptible": False,
+            },
+            "gpu-large": {
+                "cpu": 7.0,
+                "memory_mb": 61440,
+                "gpu": 1,
+                "gpu_model": "nvidia-tesla-v100",
+                "is_preemptible": False,
+            },
+            "cpu-small": {"cpu": 2.0, "memory_mb": 2048, "is_preemptible": False},
+            "cpu-large": {"cpu": 3.0, "memory_mb": 14336, "is_preemptible": False},
+        },
+    }
+    assert not list(path.parent.glob("*.tmp"))
+    # Nothing was written to the real home.
+    assert list(_home().iterdir()) == []
+
+    # Read back without any request.
+    mocked.calls.reset()
+    with Factory(path).get() as again:
+        assert (str(again.url), again.username) == (BASE, "alice")
+        assert again.config.monitoring_url == URL(MONITORING)
+    with neuro_sync.get(path) as again:
+        assert again.config.registry_host == "registry-dev.neu.ro"
+    assert len(mocked.calls) == 0
+
+
+def test_login_with_token_defaults_to_home_nmrc(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/config", json=config_payload())
+    Factory().login_with_token(TOKEN, url=BASE).close()
+    assert (_home() / ".nmrc").exists()
+    with neuro_sync.get() as c:
+        assert str(c.url) == BASE
+
+
+def test_login_with_a_rejected_token_writes_nothing(
+    mocked: responses.RequestsMock, tmp_path: Path
+) -> None:
+    path = tmp_path / "nmrc"
+    mocked.get(f"{BASE}/config", json=config_payload(authorized=False))
+    with pytest.raises(AuthenticationError):
+        Factory(path).login_with_token(TOKEN, url=BASE)
+    assert not path.exists()
+
+
+def test_factory_repr(tmp_path: Path) -> None:
+    assert repr(Factory(tmp_path / "x")) == f"<neuro_sync.Factory path='{tmp_path / 'x'}'>"
+
+
+def test_cluster_config_yaml_round_trip() -> None:
+    config = ClusterConfig.from_yaml_dict(FILE_CLUSTER)
+    assert ClusterConfig.from_yaml_dict(config.to_yaml_dict()) == config
+
+
+def test_factory_get_without_a_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        Factory(tmp_path / "missing").get()
+    assert str(info.value) == (
+        f"Cannot read the config file {tmp_path / 'missing'}: No such file or directory"
+    )
