@@ -308,9 +308,12 @@ class ReplyContext:
         return url
 
 
-def _time(value: datetime.datetime | Unset) -> datetime.datetime | None:
-    if isinstance(value, Unset):
+def _time(value: datetime.datetime | None | Unset, field: str) -> datetime.datetime | None:
+    if value is None or value is UNSET:
         return None
+    if not isinstance(value, datetime.datetime):
+        # The generated union parser hands an unparsable string through unchanged.
+        raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
     if value.tzinfo is None:
         # The server sends UTC; a bare time is read as UTC so every value is aware.
         return value.replace(tzinfo=datetime.UTC)
@@ -361,9 +364,9 @@ def _history(history: JobHistory) -> JobStatusHistory:
         else _STATUSES.get(status, JobStatus.UNKNOWN),
         reason=_opt_str(history.reason, "history.reason") or "",
         description=_opt_str(history.description, "history.description") or "",
-        created_at=_time(history.created_at),
-        started_at=_time(history.started_at),
-        finished_at=_time(history.finished_at),
+        created_at=_time(history.created_at, "history.created_at"),
+        started_at=_time(history.started_at, "history.started_at"),
+        finished_at=_time(history.finished_at, "history.finished_at"),
         exit_code=exit_code,
     )
 
@@ -381,7 +384,8 @@ def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
     if not isinstance(c.http, Unset):
         h = c.http
         http = HTTPPort(
-            port=_int(h.port, "http.port"),
+            # A missing port reads as -1, as in the 2019 SDK.
+            port=-1 if h.port is UNSET else _int(h.port, "http.port"),
             requires_auth=False
             if isinstance(h.requires_auth, Unset)
             else _bool(h.requires_auth, "http.requires_auth"),

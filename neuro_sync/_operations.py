@@ -170,10 +170,13 @@ class Operations:
         owners: Iterable[str] | None = None,
         timeout: Any = _UNSET_TIMEOUT,
     ) -> list[JobDescription]:
+        for field, value in (("statuses", statuses), ("owners", owners)):
+            if isinstance(value, str | bytes):
+                raise ValidationError(field, "must be a collection (e.g. a set), not a string")
         status_values = (
             None
             if statuses is None
-            else [str(JobStatus(s).value) if isinstance(s, JobStatus) else s for s in statuses]
+            else [s.value if isinstance(s, JobStatus) else s for s in statuses]
         )
         owner_values = None if owners is None else list(owners)
         filters: dict[str, Any] = {}

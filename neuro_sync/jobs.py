@@ -167,6 +167,13 @@ class Jobs:
             job = self.status(id)
             if job.status in wanted:
                 return job
+            if (
+                statuses is None
+                and job.status is JobStatus.UNKNOWN
+                and job.history.finished_at is not None
+            ):
+                # A status newer than 2019 (e.g. `cancelled`) that has finished.
+                return job
             if job.status is not last_status:
                 last_status, interval = job.status, poll_interval
             else:

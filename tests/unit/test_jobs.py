@@ -397,3 +397,20 @@ def test_wait_propagates_job_not_found(
 
 def test_jobs_repr(client: neuro_sync.Client) -> None:
     assert repr(client.jobs) == "<Jobs user='alice'>"
+
+
+def test_list_rejects_a_bare_string_for_statuses(client: neuro_sync.Client) -> None:
+    with pytest.raises(neuro_sync.ValidationError) as info:
+        client.jobs.list(statuses="running")
+    assert info.value.field == "statuses"
+
+
+def test_wait_returns_a_finished_job_with_a_newer_status(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    job = make_job(status="succeeded")
+    job["status"] = job["history"]["status"] = "cancelled"
+    mocked.get(f"{BASE}/jobs/{job['id']}", json=job)
+    done = client.jobs.wait(job["id"], timeout=5, poll_interval=0.01)
+    assert done.status is neuro_sync.JobStatus.UNKNOWN
+    assert done.history.finished_at is not None

@@ -288,27 +288,22 @@ def test_created_at_missing_is_none(
     assert job.history.created_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ResponseValidationError,
-    reason="Generated models (openapi/jobs.yaml) reject shapes the 2019 SDK tolerated "
-    "(wire §4.1): null timestamps (SDK: None) and an http object without port (SDK: -1). "
-    "The 2019 server never sends them; fixing needs nullable/optional in the spec + regenerate.",
-)
-@pytest.mark.parametrize(
-    "wire",
-    [
-        _with("history.started_at", None),
-        _with("container.http", {"requires_auth": True}),
-    ],
-    ids=["null-started-at", "http-without-port"],
-)
-def test_sdk_tolerated_shapes(
-    client: neuro_sync.Client, mocked: responses.RequestsMock, wire: dict[str, Any]
+def test_null_timestamp_reads_as_none(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
 ) -> None:
-    job = _get(client, mocked, wire)
+    # wire §4.1: the 2019 SDK reads a null time as None.
+    job = _get(client, mocked, _with("history.started_at", None))
     assert job.history.started_at is None
-    assert job.container.http in (None, HTTPPort(-1, True))
+
+
+def test_http_without_port_reads_as_minus_one(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    # wire §4.1: HTTPPort from JSON defaults port to -1 and requires_auth to false.
+    job = _get(client, mocked, _with("container.http", {"requires_auth": True}))
+    assert job.container.http == HTTPPort(-1, True)
+    job = _get(client, mocked, _with("container.http", {}))
+    assert job.container.http == HTTPPort(-1, False)
 
 
 def test_killed_job_is_succeeded_without_reason(
@@ -487,7 +482,8 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
     (
         "bad-time",
         _with("history.created_at", "yesterday"),
-        "Malformed job reply: Invalid isoformat string: 'yesterday'",
+        "Malformed job 'job-0d6f8a3e-1c2b-4d5e-8f90-123456789abc' in the server reply: "
+        "history.created_at is not an ISO-8601 time: 'yesterday'",
     ),
     (
         "id-not-str",

@@ -28,6 +28,7 @@ class ContainerResponse:
     env: ContainerResponseEnv | Unset = UNSET
 
     http: HTTPResponse | Unset = UNSET
+    """ The 2019 SDK reads a missing `port` as -1; clients should too. """
 
     ssh: SSHPort | Unset = UNSET
 

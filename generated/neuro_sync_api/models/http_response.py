@@ -10,9 +10,9 @@ from ..types import UNSET, Unset
 
 @_attrs_define
 class HTTPResponse:
-    """HTTPResponse (no description in the spec)."""
+    """The 2019 SDK reads a missing `port` as -1; clients should too."""
 
-    port: int
+    port: int | Unset = UNSET
 
     health_check_path: str | Unset = UNSET
 
@@ -26,7 +26,8 @@ class HTTPResponse:
         requires_auth = self.requires_auth
 
         field_dict: dict[str, Any] = {}
-        field_dict["port"] = port
+        if port is not UNSET:
+            field_dict["port"] = port
         if health_check_path is not UNSET:
             field_dict["health_check_path"] = health_check_path
         if requires_auth is not UNSET:
@@ -36,7 +37,7 @@ class HTTPResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = src_dict
-        port = d["port"]
+        port = d.get("port", UNSET)
         health_check_path = d.get("health_check_path", UNSET)
         requires_auth = d.get("requires_auth", UNSET)
         http_response = cls(
