@@ -10,6 +10,7 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
+from ._ssh import PortForward, SSHNotAvailable
 from ._streams import LogStream, TelemetryStream
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
@@ -80,11 +81,13 @@ __all__ = [
     "MethodNotAllowed",
     "MissingPermission",
     "Parser",
+    "PortForward",
     "Preset",
     "RemoteImage",
     "ResourceNotFound",
     "Resources",
     "ResponseValidationError",
+    "SSHNotAvailable",
     "ServerError",
     "StreamInterrupted",
     "TelemetryStream",

@@ -11,6 +11,7 @@ from typing import Any
 from yarl import URL
 
 from ._operations import Operations, check_timeout
+from ._ssh import SSHGateway
 from ._transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
 from .config import (
     ENV_TOKEN,
@@ -83,7 +84,7 @@ class Client:
             headers=headers,
         )
         self._ops = Operations(self._transport, self._username, cluster_config)
-        self.jobs = Jobs(self._ops)
+        self.jobs = Jobs(self._ops, SSHGateway(token, status=self._ops.status))
         self.parse = Parser(username=self._username, registry_host=self._registry_host)
 
     def _registry_host(self) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._operations import _UNSET_TIMEOUT, Operations
+from ._ssh import PortForward, SSHGateway
 from ._streams import LogStream, TelemetryStream
 from .errors import ValidationError, WaitTimeout
 from .models import Container, JobDescription, JobStatus, RemoteImage
@@ -23,8 +24,9 @@ class Jobs:
     timeout for that call (seconds, or a `(connect, read)` pair).
     """
 
-    def __init__(self, ops: Operations) -> None:
+    def __init__(self, ops: Operations, ssh: SSHGateway) -> None:
         self._ops = ops
+        self._ssh = ssh
 
     def run(
         self,
@@ -183,6 +185,54 @@ class Jobs:
                 raise WaitTimeout(f"Job {id} is still {job.status.value} after {timeout} s", job)
             sleep = interval if deadline is None else min(interval, deadline - now)
             time.sleep(max(sleep, 0.0))
+
+    def exec(
+        self,
+        id: str,
+        cmd: Sequence[str],
+        *,
+        tty: bool = False,
+        no_key_check: bool = False,
+        timeout: float | None = None,
+    ) -> int:
+        """Run a command inside a running job and return its exit code.
+
+        Goes through the platform SSH gateway (the job's `ssh_server`) with the system `ssh`;
+        the command's output goes to this process's stdout and stderr. The token is handed
+        to ssh in a private temporary file, never on its command line.
+
+        Args:
+            id: the job id.
+            cmd: the command and its arguments.
+            tty: allocate a terminal (for interactive programs).
+            no_key_check: skip host key verification of the gateway.
+            timeout: seconds before the command is killed (None: no limit).
+
+        Raises:
+            JobNotFound: no such job.
+            JobNotRunning: the job is not running.
+            SSHNotAvailable: no `ssh` program on PATH.
+        """
+        return self._ssh.exec(id, cmd, tty=tty, no_key_check=no_key_check, timeout=timeout)
+
+    def port_forward(
+        self, id: str, local_port: int, job_port: int, *, no_key_check: bool = False
+    ) -> PortForward:
+        """Forward `127.0.0.1:local_port` to `job_port` of a running job.
+
+        Returns a context manager; forwarding runs in the background while it is open::
+
+            with client.jobs.port_forward(job.id, 8080, 80) as fwd:
+                requests.get(f"http://127.0.0.1:{fwd.local_port}/")
+
+        `local_port=0` picks a free port (see `.local_port`).
+
+        Raises:
+            JobNotFound: no such job.
+            JobNotRunning: the job is not running.
+            SSHNotAvailable: no `ssh` program on PATH.
+        """
+        return self._ssh.port_forward(id, local_port, job_port, no_key_check=no_key_check)
 
     def __repr__(self) -> str:
         return f"<Jobs user={self._ops.username!r}>"

@@ -1,0 +1,250 @@
+"""`exec` and `port_forward` through the platform SSH gateway (wire-2019 §5).
+
+The gateway takes one JSON command on an SSH exec channel:
+`{"method": "job_exec" | "job_port_forward", "token": ..., "params": {...}}`.
+
+The token must not sit in the process list: instead of passing the JSON as an `ssh` argument
+(as the 2019 SDK did), it goes into a private (0600) temporary ssh config file as
+`RemoteCommand`, which is removed as soon as ssh has exited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+
+from yarl import URL
+
+from .errors import ClientError, JobNotRunning, ValidationError
+from .models import JobDescription, JobStatus
+
+__all__ = ["PortForward", "SSHGateway", "SSHNotAvailable"]
+
+
+class SSHNotAvailable(ClientError):
+    """The `ssh` program is not installed (needed for exec and port_forward)."""
+
+
+def _ssh_binary() -> str:
+    path = shutil.which("ssh")
+    if path is None:
+        raise SSHNotAvailable(
+            "exec and port_forward need the OpenSSH client: install it (e.g. apt-get install "
+            "openssh-client) and make sure `ssh` is on PATH"
+        )
+    return path
+
+
+def _quote_config_value(value: str) -> str:
+    # ssh_config values may be double-quoted; a quote or backslash inside must be escaped.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class SSHGateway:
+    """Runs ssh against a job's `ssh_server` with a gateway JSON command."""
+
+    def __init__(self, token: str, *, status: object) -> None:
+        self._token = token
+        self._status = status  # Callable[[str], JobDescription]; checked when called
+
+    def _running_job(self, job_id: str) -> JobDescription:
+        job: JobDescription = self._status(job_id)  # type: ignore[operator]
+        if job.status is not JobStatus.RUNNING:
+            raise JobNotRunning(f"Job is not running. Job Id = {job_id}")
+        if not job.ssh_server.host:
+            raise ClientError(f"Job {job_id} has no SSH server address")
+        return job
+
+    @contextlib.contextmanager
+    def _command(
+        self, server: URL, payload: Mapping[str, object], *, tty: bool, no_key_check: bool
+    ) -> Iterator[list[str]]:
+        """The ssh argv; the token travels in a temporary 0600 config file."""
+        fd, config = tempfile.mkstemp(prefix="neuro-sync-ssh-", suffix=".conf")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(f"Host *\n  RemoteCommand {_quote_config_value(json.dumps(payload))}\n")
+                f.write("  LogLevel ERROR\n  BatchMode yes\n")
+                if no_key_check:
+                    f.write("  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n")
+            argv = [_ssh_binary(), "-F", config, "-tt" if tty else "-T"]
+            argv += ["-p", str(server.port or 22), f"{server.user or 'nobody'}@{server.host}"]
+            yield argv
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(config)
+
+    def exec(
+        self,
+        job_id: str,
+        cmd: Sequence[str],
+        *,
+        tty: bool = False,
+        no_key_check: bool = False,
+        timeout: float | None = None,
+    ) -> int:
+        if isinstance(cmd, str) or not all(isinstance(c, str) for c in cmd) or not cmd:
+            raise ValidationError("cmd", "must be a non-empty list of strings")
+        job = self._running_job(job_id)
+        payload = {
+            "method": "job_exec",
+            "token": self._token,
+            "params": {"job": job_id, "command": list(cmd)},
+        }
+        with self._command(job.ssh_server, payload, tty=tty, no_key_check=no_key_check) as argv:
+            proc = subprocess.Popen(argv)
+            try:
+                return proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise ClientError(f"exec in job {job_id} timed out after {timeout} s") from None
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+
+    def port_forward(
+        self, job_id: str, local_port: int, job_port: int, *, no_key_check: bool = False
+    ) -> PortForward:
+        for field, port in (("local_port", local_port), ("job_port", job_port)):
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+                raise ValidationError(field, "must be a port number 0-65535")
+        job = self._running_job(job_id)
+        payload = {
+            "method": "job_port_forward",
+            "token": self._token,
+            "params": {"job": job_id, "port": job_port},
+        }
+        return PortForward(self, job.ssh_server, payload, local_port, no_key_check)
+
+
+class PortForward:
+    """Forwards `127.0.0.1:local_port` to a port of a job while open (a context manager).
+
+    Each accepted local connection gets its own gateway channel (`job_port_forward`), which
+    the gateway connects to the job's port: the same byte stream the 2019 CLI used as a
+    ProxyCommand.
+    """
+
+    def __init__(
+        self,
+        gateway: SSHGateway,
+        server: URL,
+        payload: Mapping[str, object],
+        local_port: int,
+        no_key_check: bool,
+    ) -> None:
+        self._gateway = gateway
+        self._server = server
+        self._payload = payload
+        self._no_key_check = no_key_check
+        self._listener = socket.create_server(("127.0.0.1", local_port))
+        self.local_port: int = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self) -> None:
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with (
+            conn,
+            self._gateway._command(
+                self._server, self._payload, tty=False, no_key_check=self._no_key_check
+            ) as argv,
+        ):
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+            with self._lock:
+                self._procs.add(proc)
+            try:
+                _pump(conn, proc, self._stop)
+            finally:
+                with self._lock:
+                    self._procs.discard(proc)
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+
+    def close(self) -> None:
+        """Stop forwarding and end every ssh subprocess."""
+        self._stop.set()
+        self._listener.close()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        self._thread.join(timeout=2)
+
+    def __enter__(self) -> PortForward:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"
+
+
+def _pump(conn: socket.socket, proc: subprocess.Popen[bytes], stop: threading.Event) -> None:
+    """Copy bytes both ways between a socket and a subprocess's stdio until either side ends."""
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+    sel = selectors.DefaultSelector()
+    sel.register(conn, selectors.EVENT_READ, "sock")
+    sel.register(stdout, selectors.EVENT_READ, "proc")
+    try:
+        while not stop.is_set():
+            for key, _ in sel.select(timeout=0.2):
+                if key.data == "sock":
+                    data = conn.recv(65536)
+                    if not data:
+                        with contextlib.suppress(OSError):
+                            stdin.close()
+                        sel.unregister(conn)
+                        continue
+                    stdin.write(data)
+                    stdin.flush()
+                else:
+                    data = os.read(stdout.fileno(), 65536)
+                    if not data:
+                        return
+                    conn.sendall(data)
+            if proc.poll() is not None and not sel.get_map():
+                return
+    except (OSError, ValueError):
+        return
+    finally:
+        sel.close()
