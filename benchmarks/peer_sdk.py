@@ -1,0 +1,229 @@
+"""The 2019 SDK (`neuromation==19.8.23`, asyncio) as the peer in the benchmarks.
+
+Two halves:
+
+* `ensure_peer_venv()` runs in the project's venv: it creates `.bench/peer-venv` on first use
+  (`python -m venv`, then `pip install neuromation==19.8.23`) and checks that
+  `neuromation.api` imports there. It raises `PeerUnavailable` with the reason otherwise.
+* `python -m benchmarks.peer_sdk serve|log …` runs *inside* the peer venv (standard library,
+  `benchmarks._measure` and the SDK only). `serve` keeps one SDK client and answers timing
+  commands (JSON lines on stdin/stdout) so that the runner can alternate it with the other
+  clients; `log` streams one job log in a fresh process and reports time and peak RSS.
+
+The SDK client is made the way its users made it: `Factory(path).login_with_token(token,
+url=…)` (one `GET /config`) into a throw-away config file, then `await Factory(path).get()`.
+
+Dependencies: the SDK declares `aiohttp>=3.5` and friends without upper bounds, so pip picks
+current versions. Current aiohttp no longer pulls in `async_timeout` on Python 3.11, which
+`neuromation.api.jobs` imports, so it is installed explicitly. If the SDK still does not
+import, a second attempt pins 2019-2023 era versions (`_FALLBACK_CONSTRAINTS`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PEER_PACKAGE = "neuromation==19.8.23"
+PEER_VERSION = "19.8.23"
+PEER_IMPORT = "neuromation.api"
+_EXTRA_REQUIREMENTS = ("async-timeout",)
+_FALLBACK_CONSTRAINTS = (
+    "aiohttp>=3.8.5,<3.10",
+    "yarl<1.10",
+    "multidict<6.1",
+    "async-timeout<5",
+    "attrs<24",
+    "setuptools<70",
+)
+_CHECK = (
+    "import warnings; warnings.simplefilter('ignore')\n"
+    "import json, neuromation, neuromation.api, aiohttp, yarl\n"
+    "print(json.dumps({'neuromation': neuromation.__version__, 'aiohttp': aiohttp.__version__,"
+    " 'yarl': yarl.__version__}))\n"
+)
+
+
+class PeerUnavailable(Exception):
+    """The 2019 SDK cannot be installed or imported here; the message says why."""
+
+
+@dataclass
+class PeerEnv:
+    python: Path
+    versions: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _run(cmd: list[str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def _check(python: Path) -> dict[str, str] | str:
+    """The versions in the peer venv, or why the SDK does not import."""
+    done = _run([str(python), "-c", _CHECK], timeout=120)
+    if done.returncode != 0:
+        return _tail(done.stderr) or f"exit status {done.returncode}"
+    versions: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    if versions.get("neuromation") != PEER_VERSION:
+        return f"neuromation {versions.get('neuromation')} installed, not {PEER_VERSION}"
+    return versions
+
+
+def ensure_peer_venv(
+    venv: Path, *, base_python: str = sys.executable, log: Callable[[str], None] = print
+) -> PeerEnv:
+    """The peer venv, created and installed on first use. Raises PeerUnavailable."""
+    python = venv / "bin" / "python"
+    notes: list[str] = []
+    if python.exists():
+        found = _check(python)
+        if isinstance(found, dict):
+            return PeerEnv(python, found, notes)
+        notes.append(f"existing peer venv unusable ({found}); recreated it")
+        log(f"{venv} is unusable ({found}); recreating it ...")
+    else:
+        log(f"creating {venv} (first use) ...")
+    done = _run([base_python, "-m", "venv", "--clear", str(venv)], timeout=300)
+    if done.returncode != 0 or not python.exists():
+        raise PeerUnavailable(f"python -m venv failed: {_tail(done.stderr)}")
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    log(f"pip install {PEER_PACKAGE} {' '.join(_EXTRA_REQUIREMENTS)} into {venv} ...")
+    done = _run([*pip, PEER_PACKAGE, *_EXTRA_REQUIREMENTS])
+    if done.returncode != 0:
+        notes.append(f"pip install failed: {_tail(done.stderr)}")
+    else:
+        found = _check(python)
+        if isinstance(found, dict):
+            return PeerEnv(python, found, notes)
+        notes.append(f"{PEER_IMPORT} does not import with current dependencies: {found}")
+    constraints = venv / "peer-constraints.txt"
+    constraints.write_text("\n".join(_FALLBACK_CONSTRAINTS) + "\n")
+    log(f"retrying with older dependencies ({', '.join(_FALLBACK_CONSTRAINTS)}) ...")
+    done = _run([*pip, "-c", str(constraints), PEER_PACKAGE, *_EXTRA_REQUIREMENTS])
+    if done.returncode != 0:
+        notes.append(f"pip install with constraints failed: {_tail(done.stderr)}")
+        raise PeerUnavailable("; ".join(notes))
+    found = _check(python)
+    if isinstance(found, dict):
+        notes.append("installed with the fallback constraints")
+        return PeerEnv(python, found, notes)
+    notes.append(f"{PEER_IMPORT} does not import with older dependencies either: {found}")
+    raise PeerUnavailable("; ".join(notes))
+
+
+# ----------------------------------------------------------------------------- driver
+# Everything below runs inside the peer venv.
+
+
+async def _connect(url: str, token: str, workdir: Path) -> Any:
+    from neuromation.api import Factory  # type: ignore[import-not-found, unused-ignore]
+    from yarl import URL
+
+    path = workdir / "nmrc"
+    if path.exists():
+        path.unlink()
+    factory = Factory(path)
+    await factory.login_with_token(token, url=URL(url))
+    return await factory.get()
+
+
+async def _op_list(client: Any, command: dict[str, Any]) -> dict[str, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    jobs = await client.jobs.list()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "count": len(jobs)}
+
+
+async def _op_status(client: Any, command: dict[str, Any]) -> dict[str, Any]:
+    ids: list[str] = command["ids"]
+    gc.collect()
+    start = time.perf_counter()
+    for job_id in ids:
+        await client.jobs.status(job_id)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "calls": len(ids)}
+
+
+_OPS = {"list": _op_list, "status": _op_status}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import neuromation  # type: ignore[import-not-found, unused-ignore]
+
+    loop = asyncio.new_event_loop()
+    with tempfile.TemporaryDirectory(prefix="peer-sdk-") as workdir:
+        client = loop.run_until_complete(_connect(args.url, args.token, Path(workdir)))
+        print(json.dumps({"ready": True, "version": neuromation.__version__}), flush=True)
+        try:
+            for line in sys.stdin:
+                command = json.loads(line)
+                if command["op"] == "quit":
+                    break
+                try:
+                    result = loop.run_until_complete(_OPS[command["op"]](client, command))
+                except Exception as err:  # noqa: BLE001 - reported to the runner
+                    result = {"error": f"{type(err).__name__}: {err}"}
+                print(json.dumps(result), flush=True)
+        finally:
+            loop.run_until_complete(client.close())
+            loop.close()
+    return 0
+
+
+def _log(args: argparse.Namespace) -> int:
+    from benchmarks._measure import PeakRss
+
+    async def stream(client: Any) -> tuple[int, float, PeakRss]:
+        await client.jobs.status(args.job)  # warm-up: the connection, as the other clients
+        received = 0
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            async for chunk in client.jobs.monitor(args.job):
+                received += len(chunk)
+            seconds = time.perf_counter() - start
+        return received, seconds, rss
+
+    async def main(workdir: Path) -> dict[str, Any]:
+        client = await _connect(args.url, args.token, workdir)
+        try:
+            received, seconds, rss = await stream(client)
+        finally:
+            await client.close()
+        return {"bytes": received, "seconds": seconds, **rss.as_dict()}
+
+    with tempfile.TemporaryDirectory(prefix="peer-sdk-") as workdir:
+        result = asyncio.run(main(Path(workdir)))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="2019 SDK benchmark driver (peer venv only)")
+    parser.add_argument("mode", choices=("serve", "log"))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--job", help="job id (log mode)")
+    args = parser.parse_args(argv)
+    os.environ.pop("NEUROMATION_CONFIG", None)
+    return _serve(args) if args.mode == "serve" else _log(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,823 @@
+"""neuro-sync vs bare `requests` (and, with `--peer`, the 2019 SDK) on one stub server.
+
+    python -m benchmarks.run [--peer] [--quick] [--rounds N] [--strict]
+
+Scenarios, all in one run against the same stub server process (benchmarks/stub_server.py):
+
+* list    `client.jobs.list()` of 10,000 jobs vs `session.get(url).json()`      (seconds)
+* status  1,000 sequential `client.jobs.status(id)` vs `session.get(url).json()` (calls/s)
+* log     `client.jobs.monitor(id)` read to the end vs
+          `session.get(url, stream=True).iter_content(64 KiB)` over a 100 MiB log (MiB/s),
+          and the peak RSS growth while streaming; each run in a fresh process
+* import  `import neuro_sync` vs `import requests` (vs `import neuromation.api`) in a fresh
+          process, timed inside it with perf_counter (interpreter start excluded)
+
+Clients are alternated within every round (the order rotates each round) and every figure is
+the median over the rounds. A client that is not ready (neuro_sync not importable, a method
+missing, an error) is reported as "not available" for that scenario; the rest still run.
+Results: a table on stdout and `.bench/results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks._measure import (
+    MIB,
+    PeakRss,
+    import_time_code,
+    make_token,
+    median,
+    server_capacity,
+    server_stats,
+    stats_delta,
+)
+from benchmarks.stub_server import DEFAULT_SEED, DEFAULT_USER, StubServerProcess, job_ids
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / ".bench"
+RESULTS = BENCH_DIR / "results.json"
+PEER_VENV = BENCH_DIR / "peer-venv"
+LOG_READ = 64 * 1024
+CHILD_TIMEOUT = 600.0
+
+OURS, BARE, PEER = "ours", "bare", "peer"
+LABELS = {OURS: "neuro-sync", BARE: "bare requests", PEER: "2019 SDK"}
+
+# Targets: list <= 3.0x bare time; status >= 1.0x bare calls/s; log >= 0.9x bare MiB/s with
+# flat memory (peak RSS growth at most bare's + FLAT_SLACK); import faster than the 2019 SDK.
+LIST_MAX_RATIO = 3.0
+STATUS_MIN_RATIO = 1.0
+LOG_MIN_RATIO = 0.9
+FLAT_SLACK = 8 * MIB
+
+
+@dataclass(frozen=True)
+class Sizes:
+    jobs: int
+    status_calls: int
+    log_mib: float
+    rounds: int
+    log_rounds: int
+    import_runs: int
+    log_chunk: int = 1024
+
+
+FULL = Sizes(jobs=10_000, status_calls=1_000, log_mib=100, rounds=9, log_rounds=7, import_runs=11)
+QUICK = Sizes(jobs=2_000, status_calls=200, log_mib=20, rounds=2, log_rounds=2, import_runs=3)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+class ChildError(RuntimeError):
+    """A measuring subprocess failed; the message is its last line of stderr."""
+
+
+def _error_text(err: BaseException) -> str:
+    if isinstance(err, ChildError):
+        return str(err)
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+# ----------------------------------------------------------------------------- clients
+
+
+class OursClient:
+    """neuro_sync, in this process."""
+
+    name = OURS
+
+    def __init__(self, url: str, token: str) -> None:
+        import neuro_sync
+
+        self.client = neuro_sync.Client(url=url, token=token)
+
+    def list(self) -> int:
+        return len(self.client.jobs.list())
+
+    def status(self, ids: Sequence[str]) -> None:
+        status = self.client.jobs.status
+        for job_id in ids:
+            status(job_id)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class BareClient:
+    """A bare `requests.Session` with the bearer header, in this process."""
+
+    name = BARE
+
+    def __init__(self, url: str, token: str) -> None:
+        import requests
+
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def list(self) -> int:
+        return len(self.session.get(f"{self.url}/jobs").json()["jobs"])
+
+    def status(self, ids: Sequence[str]) -> None:
+        get, url = self.session.get, self.url
+        for job_id in ids:
+            get(f"{url}/jobs/{job_id}").json()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class PeerClient:
+    """The 2019 SDK in a long-lived worker in its venv; it times itself (no IPC in timings)."""
+
+    name = PEER
+
+    def __init__(self, python: Path, url: str, token: str) -> None:
+        self.proc = subprocess.Popen(
+            [str(python), "-W", "ignore", "-m", "benchmarks.peer_sdk", "serve"]
+            + ["--url", url, "--token", token],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            env=_child_env(),
+        )
+        ready = self._read()
+        if not ready.get("ready"):
+            raise RuntimeError(f"peer worker did not start: {ready}")
+        self.seconds = 0.0
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        readable, _, _ = select.select([self.proc.stdout], [], [], CHILD_TIMEOUT)
+        line = self.proc.stdout.readline() if readable else b""
+        if not line:
+            self.proc.kill()
+            raise RuntimeError(f"peer worker died or hung (exit status {self.proc.poll()})")
+        result: dict[str, Any] = json.loads(line)
+        if "error" in result:
+            raise RuntimeError(result["error"])
+        return result
+
+    def call(self, op: str, **params: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"op": op, **params}).encode() + b"\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def list(self) -> int:
+        result = self.call("list")
+        self.seconds = float(result["seconds"])
+        return int(result["count"])
+
+    def status(self, ids: Sequence[str]) -> None:
+        self.seconds = float(self.call("status", ids=list(ids))["seconds"])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.call("quit")
+            except (RuntimeError, OSError, ValueError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+Client = OursClient | BareClient | PeerClient
+
+
+def _timed(client: Client, action: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    action()
+    elapsed = time.perf_counter() - start
+    # The peer times itself inside its worker, so the pipe round trip is not counted.
+    return client.seconds if isinstance(client, PeerClient) else elapsed
+
+
+def _rotated(items: Sequence[str], round_no: int) -> list[str]:
+    shift = round_no % len(items) if items else 0
+    return list(items[shift:]) + list(items[:shift])
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+
+class Scenario:
+    """The values of one scenario per client, or why a client is not available."""
+
+    def __init__(self, key: str, unit: str, clients: Sequence[str]) -> None:
+        self.key = key
+        self.unit = unit
+        self.values: dict[str, list[float]] = {name: [] for name in clients}
+        self.missing: dict[str, str] = {}
+        self.extra: dict[str, dict[str, list[Any]]] = {name: {} for name in clients}
+
+    def fail(self, client: str, reason: str) -> None:
+        self.missing.setdefault(client, reason)
+        self.values.pop(client, None)
+
+    def active(self) -> list[str]:
+        return [name for name in self.values if name not in self.missing]
+
+    def median(self, client: str) -> float | None:
+        values = self.values.get(client)
+        return median(values) if values else None
+
+    def extra_median(self, client: str, key: str) -> float | None:
+        values = self.extra.get(client, {}).get(key)
+        return median(values) if values else None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"unit": self.unit}
+        for name in {*self.values, *self.missing}:
+            if name in self.missing:
+                out[name] = {"available": False, "reason": self.missing[name]}
+            else:
+                entry: dict[str, Any] = {
+                    "available": True,
+                    "median": self.median(name),
+                    "values": self.values[name],
+                }
+                for key, values in self.extra.get(name, {}).items():
+                    entry[key] = values
+                    if values and all(isinstance(v, int | float) for v in values):
+                        entry[f"{key}_median"] = median(values)
+                out[name] = entry
+        return out
+
+
+def run_requests_scenarios(
+    clients: dict[str, Client],
+    unavailable: dict[str, str],
+    url: str,
+    ids: Sequence[str],
+    sizes: Sizes,
+) -> tuple[Scenario, Scenario]:
+    names = [n for n in (OURS, BARE, PEER) if n in clients or n in unavailable]
+    list_sc = Scenario("list", "s", names)
+    status_sc = Scenario("status", "calls/s", names)
+    for name, reason in unavailable.items():
+        list_sc.fail(name, reason)
+        status_sc.fail(name, reason)
+
+    # Warm-up (not timed): /config, connections, first parse; a failure marks the client.
+    for name, client in clients.items():
+        try:
+            count = client.list()
+            if count != sizes.jobs:
+                raise RuntimeError(f"list returned {count} jobs, expected {sizes.jobs}")
+        except Exception as err:  # noqa: BLE001 - any failure means "not available"
+            list_sc.fail(name, _error_text(err))
+        try:
+            client.status(ids[:10])
+        except Exception as err:  # noqa: BLE001
+            status_sc.fail(name, _error_text(err))
+
+    say(f"list: {sizes.rounds} rounds of {', '.join(list_sc.active()) or 'nothing'}")
+    for round_no in range(sizes.rounds):
+        for name in _rotated(list_sc.active(), round_no):
+            client = clients[name]
+            try:
+                list_sc.values[name].append(_timed(client, client.list))
+            except Exception as err:  # noqa: BLE001
+                list_sc.fail(name, _error_text(err))
+
+    say(f"status: {sizes.rounds} rounds of {', '.join(status_sc.active()) or 'nothing'}")
+    calls = ids[: sizes.status_calls]
+    for round_no in range(sizes.rounds):
+        for name in _rotated(status_sc.active(), round_no):
+            client = clients[name]
+            try:
+                before = server_stats(url)
+                seconds = _timed(client, lambda c=client: c.status(calls))  # type: ignore[misc]
+                delta = stats_delta(before, server_stats(url))
+            except Exception as err:  # noqa: BLE001
+                status_sc.fail(name, _error_text(err))
+                continue
+            status_sc.values[name].append(len(calls) / seconds)
+            extra = status_sc.extra[name]
+            extra.setdefault("new_connections", []).append(delta["connections"])
+            extra.setdefault("requests", []).append(delta["requests"])
+    return list_sc, status_sc
+
+
+def _run_child(cmd: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_child_env(),
+        timeout=CHILD_TIMEOUT,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        err = done.stderr.strip().splitlines()
+        raise ChildError(err[-1] if err else f"exit status {done.returncode}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def run_log_scenario(
+    names: Sequence[str],
+    unavailable: dict[str, str],
+    peer_python: Path | None,
+    url: str,
+    token: str,
+    job_id: str,
+    sizes: Sizes,
+) -> tuple[Scenario, Scenario]:
+    rate = Scenario("log", "MiB/s", names)
+    memory = Scenario("log_memory", "MiB", names)
+    for name, reason in unavailable.items():
+        rate.fail(name, reason)
+        memory.fail(name, reason)
+    expected = int(sizes.log_mib * MIB)
+
+    def command(name: str) -> list[str]:
+        if name == PEER:
+            assert peer_python is not None
+            return [str(peer_python), "-W", "ignore", "-m", "benchmarks.peer_sdk", "log"] + [
+                "--url",
+                url,
+                "--token",
+                token,
+                "--job",
+                job_id,
+            ]
+        return [sys.executable, "-m", "benchmarks.run", "--child-log", name]
+
+    say(
+        f"log: {sizes.log_rounds} rounds of {', '.join(rate.active()) or 'nothing'}, "
+        f"{sizes.log_mib:g} MiB each, one fresh process per run"
+    )
+    for round_no in range(sizes.log_rounds):
+        for name in _rotated(rate.active(), round_no):
+            cmd = command(name)
+            if name != PEER:
+                cmd += ["--url", url, "--token", token, "--job", job_id]
+            try:
+                result = _run_child(cmd)
+                if result["bytes"] != expected:
+                    raise RuntimeError(f"read {result['bytes']} bytes, expected {expected}")
+            except Exception as err:  # noqa: BLE001
+                rate.fail(name, _error_text(err))
+                memory.fail(name, _error_text(err))
+                continue
+            rate.values[name].append(result["bytes"] / MIB / result["seconds"])
+            memory.values[name].append(result["rss_growth"] / MIB)
+            memory.extra[name].setdefault("rss_start_mib", []).append(result["rss_start"] / MIB)
+            memory.extra[name].setdefault("rss_samples", []).append(result["rss_samples"])
+    return rate, memory
+
+
+def _import_once(python: str, module: str) -> float:
+    done = subprocess.run(
+        [python, "-W", "ignore", "-c", import_time_code(module)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_child_env(),
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        err = done.stderr.strip().splitlines()
+        raise ChildError(err[-1] if err else f"exit status {done.returncode}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def _import_breakdown(python: str, module: str, top: int = 8) -> list[dict[str, Any]]:
+    """The modules with the largest self import time (`-X importtime`) for `module`."""
+    done = subprocess.run(
+        [python, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_child_env(),
+        timeout=120,
+        check=False,
+    )
+    rows: list[dict[str, Any]] = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        fields = line[len("import time:") :].split("|")
+        if len(fields) == 3:
+            rows.append(
+                {
+                    "module": fields[2].strip(),
+                    "self_ms": int(fields[0]) / 1000,
+                    "cumulative_ms": int(fields[1]) / 1000,
+                }
+            )
+    rows.sort(key=lambda row: row["self_ms"], reverse=True)
+    return rows[:top]
+
+
+def run_import_scenario(
+    names: Sequence[str], unavailable: dict[str, str], peer_python: Path | None, sizes: Sizes
+) -> Scenario:
+    scenario = Scenario("import", "ms", names)
+    for name, reason in unavailable.items():
+        scenario.fail(name, reason)
+    targets = {
+        OURS: (sys.executable, "neuro_sync"),
+        BARE: (sys.executable, "requests"),
+        PEER: (str(peer_python), "neuromation.api"),
+    }
+    for name in scenario.active():  # warm-up: bytecode caches
+        try:
+            _import_once(*targets[name])
+        except Exception as err:  # noqa: BLE001
+            scenario.fail(name, _error_text(err))
+    say(f"import: {sizes.import_runs} runs of {', '.join(scenario.active()) or 'nothing'}")
+    for round_no in range(sizes.import_runs):
+        for name in _rotated(scenario.active(), round_no):
+            try:
+                scenario.values[name].append(_import_once(*targets[name]) * 1000)
+            except Exception as err:  # noqa: BLE001
+                scenario.fail(name, _error_text(err))
+    for name in scenario.active():
+        scenario.extra[name]["slowest_modules"] = _import_breakdown(*targets[name])
+    return scenario
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _verdicts(sc: dict[str, Scenario]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+
+    def ratio(key: str, a: str, b: str) -> float | None:
+        x, y = sc[key].median(a), sc[key].median(b)
+        return None if x is None or y is None or y == 0 else x / y
+
+    r = ratio("list", OURS, BARE)
+    out["list"] = {
+        "target": f"<= {LIST_MAX_RATIO:.1f}x bare time",
+        "ratio_ours_over_bare": r,
+        "pass": None if r is None else r <= LIST_MAX_RATIO,
+    }
+    r = ratio("status", OURS, BARE)
+    out["status"] = {
+        "target": f">= {STATUS_MIN_RATIO:.1f}x bare calls/s",
+        "ratio_ours_over_bare": r,
+        "pass": None if r is None else r >= STATUS_MIN_RATIO,
+    }
+    r = ratio("log", OURS, BARE)
+    out["log"] = {
+        "target": f">= {LOG_MIN_RATIO:.1f}x bare MiB/s",
+        "ratio_ours_over_bare": r,
+        "pass": None if r is None else r >= LOG_MIN_RATIO,
+    }
+    ours_mem, bare_mem = sc["log_memory"].median(OURS), sc["log_memory"].median(BARE)
+    diff = None if ours_mem is None or bare_mem is None else ours_mem - bare_mem
+    out["log_memory"] = {
+        "target": f"flat: <= bare + {FLAT_SLACK // MIB} MiB",
+        "difference_mib": diff,
+        "pass": None if diff is None else diff * MIB <= FLAT_SLACK,
+    }
+    r = ratio("import", OURS, BARE)
+    r_peer = ratio("import", OURS, PEER)
+    out["import"] = {
+        "target": "< 2019 SDK's",
+        "ratio_ours_over_bare": r,
+        "ratio_ours_over_peer": r_peer,
+        "pass": None if r_peer is None else r_peer < 1.0,
+    }
+    return out
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "s":
+        return f"{value:.3f} s"
+    if unit == "calls/s":
+        return f"{value:,.0f} /s"
+    if unit == "MiB/s":
+        return f"{value:,.0f} MiB/s"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    return f"{value:.1f} ms"
+
+
+def _cell(scenario: Scenario, name: str) -> str:
+    if name in scenario.missing:
+        return "not available"
+    if name not in scenario.values:
+        return "-"
+    return _fmt(scenario.median(name), scenario.unit)
+
+
+def print_table(sc: dict[str, Scenario], verdicts: dict[str, dict[str, Any]], sizes: Sizes) -> None:
+    titles = {
+        "list": f"list {sizes.jobs:,} jobs (time)",
+        "status": f"{sizes.status_calls:,} status calls (rate)",
+        "log": f"log {sizes.log_mib:g} MiB (throughput)",
+        "log_memory": "log peak RSS growth",
+        "import": "import time",
+    }
+
+    def compare(key: str) -> str:
+        v = verdicts[key]
+        if key == "log_memory":
+            d = v["difference_mib"]
+            return "n/a" if d is None else f"{0.0 if abs(d) < 0.05 else d:+.1f} MiB vs bare"
+        r = v["ratio_ours_over_bare"]
+        if r is None:
+            return "n/a"
+        if key in ("list", "import"):
+            return f"{r:.2f}x bare time"
+        return f"{r:.2f}x bare rate"
+
+    def verdict(key: str) -> str:
+        v = verdicts[key]
+        if v["pass"] is None:
+            if key == "import" and sc["import"].median(OURS) is not None:
+                return "n/a (needs --peer)"
+            return "n/a"
+        text = "PASS" if v["pass"] else "FAIL"
+        if key == "import":
+            text += f" ({v['ratio_ours_over_peer']:.2f}x SDK)"
+        return text
+
+    header = ["scenario", LABELS[OURS], LABELS[BARE], "neuro-sync vs bare", LABELS[PEER]]
+    header += ["target", "result"]
+    rows = [header]
+    for key in ("list", "status", "log", "log_memory", "import"):
+        s = sc[key]
+        rows.append(
+            [
+                titles[key],
+                _cell(s, OURS),
+                _cell(s, BARE),
+                compare(key),
+                _cell(s, PEER),
+                verdicts[key]["target"],
+                verdict(key),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    say()
+    for index, row in enumerate(rows):
+        say("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            say("  ".join("-" * w for w in widths))
+    say()
+    say(
+        "Medians over alternated rounds. 'Nx bare time' > 1 means neuro-sync is slower than bare "
+        "requests;\n'Nx bare rate' < 1 means neuro-sync is slower. Import times exclude "
+        "interpreter start-up."
+    )
+    opened = {
+        LABELS[name]: max(values)
+        for name in sc["status"].active()
+        if (values := sc["status"].extra[name].get("new_connections"))
+    }
+    if opened:
+        say(
+            "keep-alive: most connections opened during one status round: "
+            + ", ".join(f"{label} {count}" for label, count in opened.items())
+        )
+    for key in ("list", "status", "log", "import"):
+        for name, reason in sc[key].missing.items():
+            say(f"  {LABELS[name]} {key}: not available: {reason}")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _git_state() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=ROOT, check=False, timeout=30
+        )
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def _check_ours(url: str, token: str) -> OursClient | str:
+    try:
+        return OursClient(url, token)
+    except Exception as err:  # noqa: BLE001 - e.g. ImportError while the facade is written
+        return _error_text(err)
+
+
+def _setup_peer(url: str, token: str) -> tuple[PeerClient | None, Path | None, dict[str, Any]]:
+    from benchmarks.peer_sdk import PeerUnavailable, ensure_peer_venv
+
+    info: dict[str, Any] = {"requested": True, "package": "neuromation==19.8.23"}
+    try:
+        env = ensure_peer_venv(PEER_VENV, log=lambda text: say(f"peer: {text}"))
+    except PeerUnavailable as err:
+        info.update(available=False, reason=str(err))
+        return None, None, info
+    except (OSError, subprocess.SubprocessError) as err:
+        info.update(available=False, reason=_error_text(err))
+        return None, None, info
+    info.update(python=str(env.python), versions=env.versions, notes=env.notes)
+    try:
+        worker = PeerClient(env.python, url, token)
+    except Exception as err:  # noqa: BLE001
+        info.update(available=False, reason=f"the SDK client did not start: {_error_text(err)}")
+        return None, env.python, info
+    info["available"] = True
+    return worker, env.python, info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer", action="store_true", help="also measure neuromation==19.8.23")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller payloads")
+    parser.add_argument("--rounds", type=int, help="rounds for list/status/log")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--child-log", choices=(OURS, BARE), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--job", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_log:
+        return child_log(args.child_log, args.url, args.token, args.job)
+
+    sizes = QUICK if args.quick else FULL
+    if args.rounds:
+        rounds = max(1, args.rounds)
+        sizes = Sizes(**{**asdict(sizes), "rounds": rounds, "log_rounds": rounds})
+    started = time.perf_counter()
+    meta: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_start": os.getloadavg(),
+        "mode": "quick" if args.quick else "full",
+        "sizes": asdict(sizes),
+        "git": _git_state(),
+    }
+    say(f"neuro-sync benchmarks ({meta['mode']}): {sizes}")
+    token = make_token(DEFAULT_USER)
+    ids = job_ids(sizes.jobs, DEFAULT_SEED)
+
+    with StubServerProcess(
+        jobs=sizes.jobs, log_mib=sizes.log_mib, log_chunk=sizes.log_chunk
+    ) as server:
+        url = server.url
+        say(f"stub server pid {server.pid} at {url}")
+        capacity = server_capacity(url, token, ids, sizes.status_calls, int(sizes.log_mib * MIB))
+        say(
+            "stub server, raw socket client: list {:.3f} s, status {:,.0f} calls/s, "
+            "log {:,.0f} MiB/s".format(
+                capacity["list_seconds"],
+                capacity["status_calls_per_s"],
+                capacity["log_mib_per_s"],
+            )
+        )
+
+        clients: dict[str, Client] = {}
+        unavailable: dict[str, str] = {}
+        ours = _check_ours(url, token)
+        if isinstance(ours, str):
+            unavailable[OURS] = ours
+            say(f"neuro-sync not available: {ours}")
+        else:
+            clients[OURS] = ours
+        clients[BARE] = BareClient(url, token)
+        peer_python: Path | None = None
+        peer_info: dict[str, Any] = {"requested": False}
+        if args.peer:
+            worker, peer_python, peer_info = _setup_peer(url, token)
+            if worker is None:
+                say(f"peer unavailable: {peer_info['reason']}")
+                unavailable[PEER] = f"peer unavailable: {peer_info['reason']}"
+            else:
+                clients[PEER] = worker
+                say(f"peer: {peer_info['versions']}")
+        names = [n for n in (OURS, BARE, PEER) if n in clients or n in unavailable]
+
+        try:
+            list_sc, status_sc = run_requests_scenarios(clients, unavailable, url, ids, sizes)
+        finally:
+            for client in clients.values():
+                client.close()
+        log_unavailable = dict(unavailable)
+        if peer_python is not None and PEER in unavailable:
+            log_unavailable.pop(PEER)  # the venv works; the log may still run
+        log_sc, memory_sc = run_log_scenario(
+            names, log_unavailable, peer_python, url, token, ids[0], sizes
+        )
+        import_unavailable = {k: v for k, v in unavailable.items() if k != OURS}
+        if peer_python is not None:
+            import_unavailable.pop(PEER, None)
+        import_sc = run_import_scenario(names, import_unavailable, peer_python, sizes)
+
+    scenarios = {
+        "list": list_sc,
+        "status": status_sc,
+        "log": log_sc,
+        "log_memory": memory_sc,
+        "import": import_sc,
+    }
+    verdicts = _verdicts(scenarios)
+    best = {
+        "list_seconds": min(filter(None, (list_sc.median(n) for n in names)), default=None),
+        "status_calls_per_s": max(filter(None, (status_sc.median(n) for n in names)), default=None),
+        "log_mib_per_s": max(filter(None, (log_sc.median(n) for n in names)), default=None),
+    }
+    headroom = {
+        "list": best["list_seconds"] and best["list_seconds"] / capacity["list_seconds"],
+        "status": best["status_calls_per_s"]
+        and capacity["status_calls_per_s"] / best["status_calls_per_s"],
+        "log": best["log_mib_per_s"] and capacity["log_mib_per_s"] / best["log_mib_per_s"],
+    }
+    meta["load_average_end"] = os.getloadavg()
+    meta["seconds"] = round(time.perf_counter() - started, 1)
+    results = {
+        "meta": meta,
+        "server": {**server.info, "capacity": capacity, "headroom_over_fastest_client": headroom},
+        "peer": peer_info,
+        "scenarios": {key: sc.as_dict() for key, sc in scenarios.items()},
+        "targets": verdicts,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+    print_table(scenarios, verdicts, sizes)
+    say(
+        "stub server headroom (raw client vs fastest client): "
+        + ", ".join(f"{k} {v:.1f}x" for k, v in headroom.items() if v)
+    )
+    if any(v is not None and v < 1.5 for v in headroom.values()):
+        say("WARNING: the stub server may be a bottleneck (headroom below 1.5x)")
+    say(f"results: {args.out}  ({meta['seconds']} s)")
+    missed = [k for k, v in verdicts.items() if v["pass"] is False]
+    return 1 if args.strict and missed else 0
+
+
+def child_log(name: str, url: str, token: str, job_id: str) -> int:
+    """One log-streaming run in this fresh process: prints JSON (bytes, seconds, RSS)."""
+    received = 0
+    if name == OURS:
+        import neuro_sync
+
+        client = neuro_sync.Client(url=url, token=token)
+        warm_up = getattr(client.jobs, "status", None)
+        if warm_up is not None:
+            warm_up(job_id)  # warm-up: /config and the connection
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            with client.jobs.monitor(job_id) as stream:
+                for chunk in stream:
+                    received += len(chunk)
+            seconds = time.perf_counter() - start
+        client.close()
+    else:
+        import requests
+
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        session.get(f"{url}/jobs/{job_id}").json()  # warm-up: the connection
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            response = session.get(f"{url}/jobs/{job_id}/log", stream=True)
+            for chunk in response.iter_content(LOG_READ):
+                received += len(chunk)
+            response.close()
+            seconds = time.perf_counter() - start
+        session.close()
+    print(json.dumps({"bytes": received, "seconds": seconds, **rss.as_dict()}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
