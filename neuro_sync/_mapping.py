@@ -20,11 +20,13 @@ from neuro_sync_api.models import (
     ErrorBody,
     ForbiddenBody,
     HTTPRequest,
+    HTTPResponse,
     Job,
     JobHistory,
     JobList,
     JobRequest,
     ResourcesRequest,
+    ResourcesResponse,
     SaveContainer,
     SaveProgress,
     SaveRequest,
@@ -282,6 +284,7 @@ class ReplyContext:
     def __post_init__(self) -> None:
         self._images: dict[str, RemoteImage] = {}
         self._urls: dict[str, URL] = {}
+        self.resources: dict[tuple[object, ...], Resources] = {}
 
     def image(self, value: object) -> RemoteImage:
         if not isinstance(value, str):
@@ -298,7 +301,7 @@ class ReplyContext:
         return image
 
     def url(self, value: object) -> URL:
-        if isinstance(value, Unset) or not value:
+        if value is UNSET or not value:
             return _EMPTY_URL
         if not isinstance(value, str):
             raise TypeError("URL field is not a string")
@@ -351,19 +354,31 @@ def _opt_str(value: object, field: str) -> str | None:
     return value
 
 
+# The mapping below runs once per job of a list (10,000 per call is normal), so the common
+# case is tested with `type(x) is T` inline and the careful helpers above run only on the rest.
+
+
+def _str_or_none(value: object, field: str) -> str | None:
+    return value if type(value) is str else _opt_str(value, field)
+
+
 def _history(history: JobHistory) -> JobStatusHistory:
     status = history.status
     exit_code: object = history.exit_code
-    if isinstance(exit_code, Unset) or exit_code is None:
+    if exit_code is UNSET or exit_code is None:
         exit_code = None  # missing or null: no exit code (as the 2019 SDK reads it)
-    elif isinstance(exit_code, bool) or not isinstance(exit_code, int):
+    elif type(exit_code) is not int:
         raise TypeError("history.exit_code is not an int")
+    reason = history.reason
+    description = history.description
     return JobStatusHistory(
         status=JobStatus.UNKNOWN
         if isinstance(status, Unset)
         else _STATUSES.get(status, JobStatus.UNKNOWN),
-        reason=_opt_str(history.reason, "history.reason") or "",
-        description=_opt_str(history.description, "history.description") or "",
+        reason=reason if type(reason) is str else _opt_str(reason, "history.reason") or "",
+        description=description
+        if type(description) is str
+        else _opt_str(description, "history.description") or "",
         created_at=_time(history.created_at, "history.created_at"),
         started_at=_time(history.started_at, "history.started_at"),
         finished_at=_time(history.finished_at, "history.finished_at"),
@@ -371,30 +386,45 @@ def _history(history: JobHistory) -> JobStatusHistory:
     )
 
 
-def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
-    r = c.resources
+def _resources(r: ResourcesResponse, ctx: ReplyContext) -> Resources:
+    memory_mb, cpu, gpu, gpu_model, shm = r.memory_mb, r.cpu, r.gpu, r.gpu_model, r.shm
+    # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
+    key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu), type(shm))
+    try:
+        # Jobs mostly share a few presets; equal values give one shared (immutable) object.
+        return ctx.resources[key]
+    except KeyError:
+        pass
+    except TypeError:
+        raise TypeError("resources has values of the wrong type") from None
     resources = Resources(
-        memory_mb=_int(r.memory_mb, "resources.memory_mb"),
-        cpu=float(r.cpu),
-        gpu=None if isinstance(r.gpu, Unset) or r.gpu is None else _int(r.gpu, "resources.gpu"),
-        gpu_model=_opt_str(r.gpu_model, "resources.gpu_model"),
-        shm=None if isinstance(r.shm, Unset) or r.shm is None else _bool(r.shm, "resources.shm"),
+        memory_mb=_int(memory_mb, "resources.memory_mb"),
+        cpu=float(cpu),
+        gpu=None if gpu is UNSET or gpu is None else _int(gpu, "resources.gpu"),
+        gpu_model=_opt_str(gpu_model, "resources.gpu_model"),
+        shm=None if shm is UNSET or shm is None else _bool(shm, "resources.shm"),
     )
+    ctx.resources[key] = resources
+    return resources
+
+
+def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
     http = None
-    if not isinstance(c.http, Unset):
-        h = c.http
+    h = c.http
+    if h is not UNSET:
+        assert isinstance(h, HTTPResponse)
         http = HTTPPort(
             # A missing port reads as -1, as in the 2019 SDK.
             port=-1 if h.port is UNSET else _int(h.port, "http.port"),
             requires_auth=False
-            if isinstance(h.requires_auth, Unset)
+            if h.requires_auth is UNSET
             else _bool(h.requires_auth, "http.requires_auth"),
         )
     env: dict[str, str] = {} if isinstance(c.env, Unset) else c.env.additional_properties
-    if env and not all(isinstance(v, str) for v in env.values()):
+    if env and not all(type(v) is str for v in env.values()):
         raise TypeError("container.env values must be strings")
     volumes: list[Volume] = []
-    if not isinstance(c.volumes, Unset):
+    if not isinstance(c.volumes, Unset) and c.volumes:
         volumes = [
             Volume(
                 storage_path=str(v.src_storage_uri),
@@ -405,11 +435,14 @@ def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
             )
             for v in c.volumes
         ]
+    entrypoint, command = c.entrypoint, c.command
     return Container(
         image=ctx.image(c.image),
-        resources=resources,
-        entrypoint=_opt_str(c.entrypoint, "container.entrypoint"),
-        command=_opt_str(c.command, "container.command"),
+        resources=_resources(c.resources, ctx),
+        entrypoint=None
+        if entrypoint is UNSET
+        else _str_or_none(entrypoint, "container.entrypoint"),
+        command=None if command is UNSET else _str_or_none(command, "container.command"),
         http=http,
         env=env,
         volumes=volumes,
@@ -417,11 +450,12 @@ def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
 
 
 def _job(job: Job, ctx: ReplyContext) -> JobDescription:
-    if not isinstance(job.id, str) or not isinstance(job.owner, str):
+    if type(job.id) is not str or type(job.owner) is not str:
         raise TypeError("id and owner must be strings")
-    if not isinstance(job.status, str) or not isinstance(job.is_preemptible, bool):
+    if type(job.status) is not str or type(job.is_preemptible) is not bool:
         raise TypeError("status must be a string and is_preemptible a bool")
     named = job.http_url_named
+    name, description, hostname = job.name, job.description, job.internal_hostname
     return JobDescription(
         id=job.id,
         owner=job.owner,
@@ -429,12 +463,14 @@ def _job(job: Job, ctx: ReplyContext) -> JobDescription:
         history=_history(job.history),
         container=_container(job.container, ctx),
         is_preemptible=job.is_preemptible,
-        name=_opt_str(job.name, "name"),
-        description=_opt_str(job.description, "description"),
+        name=None if name is UNSET else _str_or_none(name, "name"),
+        description=None if description is UNSET else _str_or_none(description, "description"),
         # The named URL wins, as in the 2019 SDK.
         http_url=ctx.url(named) if named else ctx.url(job.http_url),
         ssh_server=ctx.url(job.ssh_server),
-        internal_hostname=_opt_str(job.internal_hostname, "internal_hostname"),
+        internal_hostname=None
+        if hostname is UNSET
+        else _str_or_none(hostname, "internal_hostname"),
     )
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -162,6 +164,48 @@ class ReliableSession(requests.Session):
         self.policy = policy
         self._redact = redact
         self._sleep = sleep
+        self._env_cache: dict[str, tuple[dict[str, str], str | None]] = {}
+        self._env_lock = threading.Lock()
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: MutableMapping[str, str] | None,
+        stream: bool | None,
+        verify: bool | str | None,
+        cert: Any,
+    ) -> Any:
+        """requests' merge, with the environment read once per origin instead of per request.
+
+        requests scans all of `os.environ` twice per request for proxy settings; for a client
+        that talks to one or two hosts that was the largest single cost of a call. Proxy and
+        CA-bundle variables are therefore read when a host is first contacted.
+        """
+        if not self.trust_env or not isinstance(url, str):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        env = self._env_cache.get(origin)
+        if env is None:
+            with self._env_lock:
+                env = (
+                    dict(requests.utils.get_environ_proxies(url, no_proxy=None)),
+                    os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
+                )
+                self._env_cache[origin] = env
+        merged_proxies = dict(proxies or {})
+        for key, value in env[0].items():
+            merged_proxies.setdefault(key, value)
+        if (verify is True or verify is None) and env[1]:
+            verify = env[1]
+        session_proxies = {k: v for k, v in self.proxies.items() if v is not None}
+        return {
+            # A per-request value wins over the session's, as in requests' merge_setting.
+            "proxies": {**session_proxies, **merged_proxies},
+            "stream": self.stream if stream is None else stream,
+            "verify": self.verify if verify is None else verify,
+            "cert": self.cert if cert is None else cert,
+        }
 
     def request(  # type: ignore[override]
         self, method: str | bytes, url: str | bytes, **kwargs: Any
