@@ -35,7 +35,7 @@ generate-check: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check neuro_sync generated tests benchmarks examples
 	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
-	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples
+	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

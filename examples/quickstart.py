@@ -32,11 +32,14 @@ def main() -> int:
         )
         print(f"submitted {job.id} (name {job.name!r}), status {job.status}")
         with client.jobs.monitor(job.id) as log:
-            for chunk in log:
-                sys.stdout.write(
-                    "  log | " + chunk.decode(errors="replace").replace("\n", "\n  log | ")
-                )
-        print()
+            pending = b""
+            for chunk in log:  # bytes, as they arrive; print whole lines
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    print("  log |", line.decode(errors="replace"))
+            if pending:
+                print("  log |", pending.decode(errors="replace"))
         done = client.jobs.wait(job.id, timeout=60)
         print(f"{done.id} finished: {done.status}, exit code {done.history.exit_code}")
         if done.status is not JobStatus.SUCCEEDED:

@@ -1,0 +1,158 @@
+"""The local platform: a wire-compatible 2019 jobs server that runs jobs as local processes.
+
+It imports nothing from the client facade: it is an independent implementation of the wire
+protocol (wire-2019.md), so that the client and the server check each other.
+
+    with LocalPlatform("/tmp/data") as platform:
+        print(platform.url, platform.token, platform.config_path)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from . import auth
+from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
+
+__all__ = ["DEFAULT_USER", "LocalPlatform", "write_client_config"]
+
+DEFAULT_USER = "user"
+
+
+def write_client_config(settings: Settings, token: str) -> Path:
+    """`<data-dir>/client.nmrc`: the 2019 `.nmrc` format, so `NEUROMATION_CONFIG` finds us."""
+    cluster = cluster_part(settings)
+    presets: dict[str, Any] = {}
+    for p in PRESETS:
+        presets[str(p["name"])] = {k: v for k, v in p.items() if k != "name"}
+    cluster["resource_presets"] = presets
+    data = {
+        "url": settings.base_url,
+        "auth_config": oauth_part(settings.base_url),
+        "cluster_config": cluster,
+        "auth_token": {
+            "token": token,
+            "expiration_time": int(time.time()) + 3 * 365 * 24 * 3600,
+            "refresh_token": "",
+        },
+        "pypi": {},
+        "cookie_session": {},
+        "version": "neuro-sync-local",
+    }
+    path = settings.data_dir / "client.nmrc"
+    tmp = path.with_name("client.nmrc.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, default_flow_style=False)
+    os.replace(tmp, path)
+    return path
+
+
+class LocalPlatform:
+    """Runs the server on its own event loop in a background thread (for tests and the demo).
+
+    Attributes (after start): `url` (API base), `token` and `user` (the default user),
+    `config_path` (the client config file).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str = DEFAULT_USER,
+        **settings: Any,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.user = user
+        self.settings = Settings(data_dir=self.data_dir, **settings)
+        self.url = ""
+        self.token = ""
+        self.config_path = self.data_dir / "client.nmrc"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> LocalPlatform:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._run, name="neuro-sync-local", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"the local platform failed to start: {self._error}")
+        if not self._ready.is_set():
+            raise RuntimeError("the local platform did not start within 30 s")
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as err:  # noqa: BLE001 - reported to start()
+            self._error = err
+            self._ready.set()
+            return
+        loop.run_forever()
+        loop.run_until_complete(self._shutdown())
+        loop.close()
+
+    async def _serve(self) -> None:
+        app = make_app(self.settings)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        port = int(self._runner.addresses[0][1])
+        self.port = port
+        self.settings.base_url = f"http://{self.host}:{port}/api/v1"
+        self.url = self.settings.base_url
+        self.token = auth.issue_token(app[STATE].secret, self.user)
+        self.config_path = write_client_config(self.settings, self.token)
+        self._ready.set()
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def issue_token(self, user: str) -> str:
+        """A token for another user of this platform."""
+        return auth.issue_token(auth.load_secret(self.data_dir), user)
+
+    def stop(self) -> None:
+        """Stop the server, end job processes and free the port."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        self._loop = self._thread = None
+
+    def __enter__(self) -> LocalPlatform:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<LocalPlatform url={self.url!r} data_dir={str(self.data_dir)!r}>"

@@ -1,0 +1,424 @@
+"""The aiohttp application: platform-api jobs endpoints and monitoring (log, top, save).
+
+Error shapes follow wire-2019 §2.7 and §3.4: 400/500 `{"error": ...}`, 401 text, 403 JSON
+`{"resources": [...]}` from the jobs endpoints and text from monitoring, and monitoring's
+unknown-job 400 carries the platform-api error body as a nested JSON string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import tarfile
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from . import auth, validation
+from .runner import Runner
+from .store import JobRecord, Store, now_iso
+
+log = logging.getLogger("neuro_sync.local")
+
+JSON_TYPE = "application/json"
+MAX_BODY = 1024 * 1024
+GPU_MODELS = ("nvidia-tesla-k80", "nvidia-tesla-p4", "nvidia-tesla-v100")
+PRESETS = [
+    {"name": "cpu-micro", "cpu": 0.1, "memory_mb": 128, "is_preemptible": False},
+    {"name": "cpu-small", "cpu": 1.0, "memory_mb": 1024, "is_preemptible": False},
+    {"name": "cpu-large", "cpu": 2.0, "memory_mb": 4096, "is_preemptible": False},
+]
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    registry_url: str = "http://registry.localhost"
+    jobs_domain: str = "jobs.localhost"
+    ssh_host: str = "127.0.0.1"
+    ssh_port: int = 0
+    base_url: str = ""  # set once the port is known
+
+    @property
+    def registry_host(self) -> str:
+        return self.registry_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+STATE: web.AppKey[State] = web.AppKey("state", object)  # type: ignore[arg-type]
+
+
+class State:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.secret = auth.load_secret(settings.data_dir)
+        self.store = Store(settings.data_dir / "jobs.sqlite3")
+        self.runner = Runner(self.store, settings.data_dir)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data), status=status, content_type=JSON_TYPE, charset="utf-8"
+    )
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return _json({"error": message}, status)
+
+
+def _unauthorized() -> web.Response:
+    return web.Response(text="401: Unauthorized", status=401, content_type="text/plain")
+
+
+def _forbidden_text() -> web.Response:
+    return web.Response(text="403: Forbidden", status=403, content_type="text/plain")
+
+
+def _forbidden_json(uri: str, action: str) -> web.Response:
+    return _json({"resources": [{"uri": uri, "action": action}]}, 403)
+
+
+def _nested_no_such_job(job_id: str) -> web.Response:
+    return _error(json.dumps({"error": f"no such job {job_id}"}))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unexpected exceptions become 500 `{"error": ...}` as on the real server."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except validation.InvalidRequest as err:
+        return _error(str(err))
+    except Exception as err:  # noqa: BLE001 - the server must answer, not crash
+        log.exception("unexpected error")
+        return _error(
+            f"Unexpected exception: {err}. Path with query: {request.path_qs}.", status=500
+        )
+
+
+def _state(request: web.Request) -> State:
+    return request.app[STATE]
+
+
+def _user(request: web.Request) -> str | None:
+    return auth.user_from_header(_state(request).secret, request.headers.get("Authorization"))
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise validation.InvalidRequest(str(err)) from None
+
+
+# ---------------------------------------------------------------------------- platform-api
+
+
+async def ping(request: web.Request) -> web.Response:
+    return web.Response(status=200)
+
+
+def oauth_part(base: str) -> dict[str, Any]:
+    origin = base.split("/api/", 1)[0]
+    return {
+        "auth_url": f"{origin}/oauth/authorize",
+        "token_url": f"{origin}/oauth/token",
+        "client_id": "neuro-sync-local",
+        "audience": origin,
+        "callback_urls": [f"http://127.0.0.1:{p}" for p in (54540, 54541, 54542)],
+        "headless_callback_url": f"{origin}/oauth/show-code",
+    }
+
+
+def cluster_part(settings: Settings) -> dict[str, Any]:
+    base = settings.base_url
+    return {
+        "registry_url": settings.registry_url,
+        "storage_url": f"{base}/storage",
+        "users_url": f"{base}/users",
+        "monitoring_url": f"{base}/jobs",
+        "resource_presets": PRESETS,
+    }
+
+
+async def get_config(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = oauth_part(state.settings.base_url)
+    if _user(request) is not None:
+        body.update(cluster_part(state.settings))
+    return _json(body)
+
+
+async def create_job(request: web.Request) -> web.Response:
+    user = _user(request)
+    if user is None:
+        return _unauthorized()
+    state = _state(request)
+    data = validation.job_request(await _body(request), gpu_models=GPU_MODELS)
+    name = data.get("name")
+    if name:
+        for other in reversed(state.store.ordered()):
+            if other.owner == user and other.name == name:
+                if not other.finished:
+                    return _error(
+                        f"Failed to create job: job with name '{name}' and owner '{user}' "
+                        f"already exists: '{other.id}'"
+                    )
+                break
+    job = JobRecord(
+        id=f"job-{uuid.uuid4()}",
+        owner=user,
+        container=data["container"],
+        created_at=now_iso(),
+        is_preemptible=data["is_preemptible"],
+        name=name,
+        description=data.get("description"),
+        schedule_timeout=data.get("schedule_timeout"),
+    )
+    state.store.add(job)
+    return _json(job.to_wire(state.settings), 202)
+
+
+def _visible(state: State, user: str, filters: dict[str, Any]) -> list[JobRecord]:
+    out = []
+    for job in state.store.ordered():
+        if job.owner != user:
+            continue
+        if filters["statuses"] and job.status not in filters["statuses"]:
+            continue
+        if "name" in filters and job.name != filters["name"]:
+            continue
+        if filters["owners"] and job.owner not in filters["owners"]:
+            continue
+        if "hostname" in filters:
+            label = filters["hostname"].split(".", 1)[0]
+            if label not in (job.id, f"{job.name}--{job.owner}"):
+                continue
+        out.append(job)
+    return out
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    user = _user(request)
+    if user is None:
+        return _unauthorized()
+    state = _state(request)
+    filters = validation.list_filters(request.query)
+    jobs = [j.to_wire(state.settings) for j in _visible(state, user, filters)]
+    return _json({"jobs": jobs})
+
+
+def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
+    user = _user(request)
+    if user is None:
+        return _unauthorized()
+    job_id = request.match_info["job_id"]
+    job = _state(request).store.get(job_id)
+    if job is None:
+        return _error(f"no such job {job_id}")
+    if job.owner != user:
+        return _forbidden_json(f"job://{job.owner}/{job.id}", action)
+    return job
+
+
+async def get_job(request: web.Request) -> web.Response:
+    found = _lookup(request, "read")
+    if isinstance(found, web.Response):
+        return found
+    return _json(found.to_wire(_state(request).settings))
+
+
+async def kill_job(request: web.Request) -> web.Response:
+    found = _lookup(request, "write")
+    if isinstance(found, web.Response):
+        return found
+    _state(request).runner.kill(found)
+    return web.Response(status=204)
+
+
+# ---------------------------------------------------------------------------- monitoring
+
+
+def _monitoring_lookup(request: web.Request) -> JobRecord | web.Response:
+    found = _lookup(request, "read")
+    if isinstance(found, web.Response):
+        if found.status == 400:
+            return _nested_no_such_job(request.match_info["job_id"])
+        if found.status == 403:
+            return _forbidden_text()
+    return found
+
+
+async def job_log(request: web.Request) -> web.StreamResponse:
+    found = _monitoring_lookup(request)
+    if isinstance(found, web.Response):
+        return found
+    state = _state(request)
+    response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    path = state.runner.log_path(found.id)
+    offset = 0
+    while True:
+        job = state.store.get(found.id)
+        done = job is None or (job.finished and found.id not in state.runner.running)
+        data = b""
+        if path.exists():
+            with open(path, "rb") as f:
+                f.seek(offset)
+                data = f.read(64 * 1024)
+        if data:
+            offset += len(data)
+            for i in range(0, len(data), 1024):
+                await response.write(data[i : i + 1024])
+            continue
+        if done:
+            break
+        await asyncio.sleep(0.05)
+    await response.write_eof()
+    return response
+
+
+async def job_top(request: web.Request) -> web.StreamResponse:
+    found = _monitoring_lookup(request)
+    if isinstance(found, web.Response):
+        return found
+    state = _state(request)
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    reader = asyncio.get_running_loop().create_task(ws.receive())
+    try:
+        while True:
+            job = state.store.get(found.id)
+            if job is None or job.finished:
+                break
+            if job.status == "running":
+                sample = state.runner.telemetry(found.id)
+                if sample is not None:
+                    await ws.send_json(sample)
+            done, _ = await asyncio.wait({reader}, timeout=1.0)
+            if done:
+                msg = reader.result()
+                if msg.type in (
+                    WSMsgType.CLOSE,
+                    WSMsgType.CLOSING,
+                    WSMsgType.CLOSED,
+                    WSMsgType.ERROR,
+                ):
+                    break
+                reader = asyncio.get_running_loop().create_task(ws.receive())
+    finally:
+        reader.cancel()
+        await ws.close()
+    return ws
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj).encode() + b"\r\n"
+
+
+async def save_job(request: web.Request) -> web.StreamResponse:
+    found = _lookup(request, "write")
+    if isinstance(found, web.Response):
+        if found.status == 400:
+            return _nested_no_such_job(request.match_info["job_id"])
+        if found.status == 403:
+            return _forbidden_text()
+        return found
+    state = _state(request)
+    image = validation.save_request(await _body(request), state.settings.registry_host)
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    job = state.store.get(found.id)
+    if job is None or job.status != "running":
+        message = f"Job '{found.id}' is not running."
+        await response.write(_line({"error": message, "errorDetail": {"message": message}}))
+        await response.write_eof()
+        return response
+    repo, _, tag = image.rpartition(":")
+    if "/" in tag or not repo:
+        repo, tag = image, "latest"
+    container_id = hashlib.sha256(f"{job.id}{now_iso()}".encode()).hexdigest()
+    await response.write(
+        _line(
+            {
+                "status": "CommitStarted",
+                "details": {"container": container_id, "image": f"{repo}:{tag}"},
+            }
+        )
+    )
+    _, owner_and_name = repo.split("/", 1)
+    target = state.settings.data_dir / "images" / owner_and_name / f"{tag}.tar.gz"
+    try:
+        digest, size = await asyncio.get_running_loop().run_in_executor(
+            None, _archive, state.runner.job_dir(job.id) / "work", target
+        )
+    except OSError as err:
+        message = f"Failed to save job '{job.id}': {err}"
+        await response.write(_line({"error": message, "errorDetail": {"message": message}}))
+        await response.write_eof()
+        return response
+    await response.write(_line({"status": "CommitFinished"}))
+    await response.write(_line({"status": f"The push refers to repository [{repo}]"}))
+    await response.write(
+        _line(
+            {
+                "status": f"{tag}: digest: sha256:{digest} size: {size}",
+                "progressDetail": {},
+                "aux": {"Tag": tag, "Digest": f"sha256:{digest}", "Size": size},
+            }
+        )
+    )
+    await response.write_eof()
+    return response
+
+
+def _archive(source: Path, target: Path) -> tuple[str, int]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(target, "w:gz") as tar:
+        tar.add(source, arcname=".")
+    data = target.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+# ---------------------------------------------------------------------------- app
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    state = State(settings)
+    app[STATE] = state
+    api = "/api/v1"
+    app.router.add_get(f"{api}/ping", ping)
+    app.router.add_get(f"{api}/config", get_config)
+    app.router.add_post(f"{api}/jobs", create_job)
+    app.router.add_get(f"{api}/jobs", list_jobs)
+    app.router.add_get(f"{api}/jobs/{{job_id}}", get_job)
+    app.router.add_delete(f"{api}/jobs/{{job_id}}", kill_job)
+    app.router.add_get(f"{api}/jobs/{{job_id}}/log", job_log)
+    app.router.add_get(f"{api}/jobs/{{job_id}}/top", job_top)
+    app.router.add_post(f"{api}/jobs/{{job_id}}/save", save_job)
+
+    async def on_startup(app: web.Application) -> None:
+        state.runner.recover()
+        state.runner.start_loop()
+
+    async def on_cleanup(app: web.Application) -> None:
+        await state.runner.stop()
+        state.store.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

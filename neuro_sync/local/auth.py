@@ -1,0 +1,48 @@
+"""Bearer JWT (HS256) with a secret kept in the data dir; the user is the `identity` claim."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+
+from .validation import USER_NAME_RE
+
+SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The signing secret, created (mode 0600) on first start."""
+    path = data_dir / SECRET_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(value)
+        return value
+
+
+def issue_token(secret: bytes, user: str) -> str:
+    if not (3 <= len(user) <= 21 and USER_NAME_RE.match(user)):
+        raise ValueError(f"invalid user name {user!r}: 3-21 lower-case letters, digits, dashes")
+    return jwt.encode({"identity": user, "iat": int(time.time())}, secret, algorithm="HS256")
+
+
+def user_from_header(secret: bytes, header: str | None) -> str | None:
+    """The user of a valid `Authorization: Bearer <jwt>` header, else None."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    try:
+        claims = jwt.decode(header[len("Bearer ") :].strip(), secret, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    user = claims.get("identity")
+    if isinstance(user, str) and USER_NAME_RE.match(user):
+        return user
+    return None

@@ -1,0 +1,128 @@
+"""Job records in SQLite (WAL). One writer: the server's event-loop thread."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FINISHED = ("succeeded", "failed")
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+@dataclass
+class JobRecord:
+    """One job as the server keeps it; `to_wire` renders the §2.6 job object."""
+
+    id: str
+    owner: str
+    container: dict[str, Any]
+    created_at: str
+    is_preemptible: bool = False
+    name: str | None = None
+    description: str | None = None
+    schedule_timeout: float | None = None
+    status: str = "pending"
+    reason: str | None = None
+    status_description: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    exit_code: int | None = None
+    pid: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def set_status(
+        self, status: str, reason: str | None = None, description: str | None = None
+    ) -> None:
+        now = now_iso()
+        self.status, self.reason, self.status_description = status, reason, description
+        if status == "running" and self.started_at is None:
+            self.started_at = now
+        if status in FINISHED and self.finished_at is None:
+            self.finished_at = now
+            # A job never seen running still reports a start time (wire-2019 §2.6).
+            if self.started_at is None:
+                self.started_at = now
+
+    def to_wire(self, settings: Any) -> dict[str, Any]:
+        history: dict[str, Any] = {
+            "status": self.status,
+            "reason": self.reason,
+            "description": self.status_description,
+            "created_at": self.created_at,
+        }
+        if self.started_at:
+            history["started_at"] = self.started_at
+        if self.finished_at:
+            history["finished_at"] = self.finished_at
+        if self.exit_code is not None:
+            history["exit_code"] = self.exit_code
+        ssh = f"ssh://nobody@{settings.ssh_host}:{settings.ssh_port}"
+        job: dict[str, Any] = {
+            "id": self.id,
+            "owner": self.owner,
+            "cluster_name": "default",
+            "status": self.status,
+            "history": history,
+            "container": self.container,
+            "ssh_server": ssh,
+            "ssh_auth_server": ssh,
+            "is_preemptible": self.is_preemptible,
+            "internal_hostname": f"{self.id}.default",
+        }
+        if self.name:
+            job["name"] = self.name
+        if self.description:
+            job["description"] = self.description
+        if "http" in self.container:
+            job["http_url"] = f"http://{self.id}.{settings.jobs_domain}"
+            if self.name:
+                job["http_url_named"] = f"http://{self.name}--{self.owner}.{settings.jobs_domain}"
+        if self.schedule_timeout is not None:
+            job["schedule_timeout"] = self.schedule_timeout
+        return job
+
+
+class Store:
+    """All jobs in memory, written through to SQLite so they survive a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS jobs ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, data TEXT NOT NULL)"
+        )
+        self.jobs: dict[str, JobRecord] = {}
+        for (data,) in self._db.execute("SELECT data FROM jobs ORDER BY seq"):
+            record = JobRecord(**json.loads(data))
+            self.jobs[record.id] = record
+
+    def add(self, job: JobRecord) -> None:
+        self._db.execute(
+            "INSERT INTO jobs (id, data) VALUES (?, ?)", (job.id, json.dumps(asdict(job)))
+        )
+        self.jobs[job.id] = job
+
+    def save(self, job: JobRecord) -> None:
+        self._db.execute("UPDATE jobs SET data = ? WHERE id = ?", (json.dumps(asdict(job)), job.id))
+
+    def get(self, job_id: str) -> JobRecord | None:
+        return self.jobs.get(job_id)
+
+    def ordered(self) -> list[JobRecord]:
+        """Oldest first, as the real platform lists them."""
+        return list(self.jobs.values())
+
+    def close(self) -> None:
+        self._db.close()
