@@ -17,6 +17,7 @@ import urllib3.exceptions
 import websocket
 
 from . import _mapping
+from ._transport import chain_is_clean
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -26,6 +27,7 @@ from .errors import (
     IllegalArgumentError,
     JobNotFound,
     JobNotRunning,
+    MissingPermission,
     ResponseValidationError,
     ServerError,
     StreamInterrupted,
@@ -63,27 +65,39 @@ class LogStream:
         if self._closed:
             raise ValueError("I/O operation on a closed log stream")
         try:
-            for chunk in self._response.iter_content(_CHUNK):
+            chunks = self._response.iter_content(_CHUNK)
+            while True:
+                failure: BaseException | None = None
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+                except (
+                    requests.exceptions.RequestException,
+                    urllib3.exceptions.HTTPError,
+                    OSError,
+                ) as err:
+                    failure = err
+                if failure is not None:
+                    # Raised out of the except block; chained only when the library's text
+                    # (which may quote the server, e.g. a bad chunk-size line) is clean.
+                    error = self._stream_error(failure)
+                    if chain_is_clean(failure, self._redact):
+                        raise error from failure
+                    raise error
                 if chunk:
                     yield chunk
-        except requests.exceptions.ConnectionError as err:
-            # requests reports a read timeout in the middle of a body as a ConnectionError.
-            if isinstance(err.args[0] if err.args else None, urllib3.exceptions.ReadTimeoutError):
-                raise APITimeoutError(
-                    f"No log data for job {self._job_id} within the read timeout"
-                ) from err
-            raise self._interrupted(err) from err
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        ) as err:
-            raise self._interrupted(err) from err
         finally:
             self.close()
 
-    def _interrupted(self, err: BaseException) -> StreamInterrupted:
+    def _stream_error(self, err: BaseException) -> ClientError:
+        # requests reports a read timeout in the middle of a body as a ConnectionError.
+        if isinstance(err, requests.exceptions.ConnectionError) and isinstance(
+            err.args[0] if err.args else None, urllib3.exceptions.ReadTimeoutError
+        ):
+            return APITimeoutError(f"No log data for job {self._job_id} within the read timeout")
+        if isinstance(err, requests.exceptions.Timeout | TimeoutError):
+            return APITimeoutError(f"No log data for job {self._job_id} within the read timeout")
         return StreamInterrupted(
             self._redact(f"The log stream of job {self._job_id} was cut: {type(err).__name__}")
         )
@@ -139,28 +153,63 @@ class TelemetryStream:
         self._redact = redact
         self._read_timeout = read_timeout
         self._ws: websocket.WebSocket | None = None
+        ws: websocket.WebSocket | None = None
+        failed: BaseException | None = None
         try:
-            self._ws = websocket.create_connection(
-                url, header=headers, timeout=connect_timeout, sslopt=sslopt or {}
+            ws = websocket.create_connection(
+                url,
+                header=headers,
+                timeout=connect_timeout,
+                sslopt=sslopt or {},
+                # websocket-client would follow a redirect to any host with our headers,
+                # the token included.
+                redirect_limit=0,
             )
-        except websocket.WebSocketBadStatusException as err:
-            raise self._handshake_error(err) from None
-        except (TimeoutError, websocket.WebSocketTimeoutException) as err:
-            raise APITimeoutError(f"Telemetry connection for job {job_id} timed out") from err
         except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
-            raise APIConnectionError(
-                redact(f"Telemetry connection for job {job_id} failed: {err}")
-            ) from err
-        self._ws.settimeout(read_timeout)
+            failed = err
+        if ws is None:
+            # Raised outside the except block: the library's exception quotes the server (the
+            # handshake reply's headers and body, a redirect target), which may echo the
+            # token; chained or even left as __context__ it would show in every traceback.
+            error = self._connect_error(failed)
+            if failed is not None and chain_is_clean(failed, redact):
+                raise error from failed
+            raise error
+        ws.settimeout(read_timeout)
+        self._ws = ws
         self._received = 0
+
+    def _connect_error(self, err: BaseException | None) -> ClientError:
+        job_id = self._job_id
+        if isinstance(err, websocket.WebSocketBadStatusException):
+            return self._handshake_error(err)
+        if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
+            return APITimeoutError(f"Telemetry connection for job {job_id} timed out")
+        if isinstance(err, websocket.WebSocketException) and str(err).startswith("Redirect"):
+            return self._redirect_error("a redirect")
+        return APIConnectionError(
+            self._redact(f"Telemetry connection for job {job_id} failed: {err}")
+        )
+
+    def _redirect_error(self, what: str) -> ClientError:
+        return ResponseValidationError(
+            f"The telemetry connection for job {self._job_id} got {what}; redirects are not "
+            "followed, so that the token never goes to another address"
+        )
 
     def _handshake_error(self, err: websocket.WebSocketBadStatusException) -> ClientError:
         status = int(getattr(err, "status_code", 0) or 0)
+        if 300 <= status < 400:
+            return self._redirect_error(f"a redirect ({status})")
         body = getattr(err, "resp_body", None) or b""
         if isinstance(body, str):
             body = body.encode()
-        message, missing = _mapping.error_details(body)
+        message, listed = _mapping.error_details(body)
         message = self._redact(message or f"{status}")
+        missing = [
+            MissingPermission(uri=self._redact(m.uri), action=self._redact(m.action))
+            for m in listed
+        ]
         if status == 400:
             return JobNotFound(
                 f"Job not found. Job Id = {self._job_id} ({message})",
@@ -181,21 +230,16 @@ class TelemetryStream:
             raise ValueError("I/O operation on a closed telemetry stream")
         try:
             while True:
+                failure: BaseException | None = None
                 try:
                     opcode, data = ws.recv_data(control_frame=False)
-                except websocket.WebSocketConnectionClosedException as err:
-                    # A close without a close frame: the connection dropped.
-                    raise StreamInterrupted(
-                        f"The telemetry stream of job {self._job_id} was cut"
-                    ) from err
-                except (TimeoutError, websocket.WebSocketTimeoutException) as err:
-                    raise APITimeoutError(
-                        f"No telemetry for job {self._job_id} within the read timeout"
-                    ) from err
                 except (websocket.WebSocketException, OSError) as err:
-                    raise StreamInterrupted(
-                        self._redact(f"The telemetry stream of job {self._job_id} failed: {err}")
-                    ) from err
+                    failure = err
+                if failure is not None:
+                    error = self._receive_error(failure)
+                    if chain_is_clean(failure, self._redact):
+                        raise error from failure
+                    raise error
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     break
                 if opcode != websocket.ABNF.OPCODE_TEXT:
@@ -208,8 +252,27 @@ class TelemetryStream:
                 yield _mapping.telemetry_from_json(payload)
             if not self._received:
                 raise JobNotRunning(f"Job is not running. Job Id = {self._job_id}")
+        except (APITimeoutError, StreamInterrupted):
+            # The peer is silent or gone: a close handshake would only wait for nothing.
+            self._abort()
+            raise
         finally:
             self.close()
+
+    def _receive_error(self, err: BaseException) -> ClientError:
+        if isinstance(err, websocket.WebSocketConnectionClosedException):
+            # A close without a close frame: the connection dropped.
+            return StreamInterrupted(f"The telemetry stream of job {self._job_id} was cut")
+        if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
+            return APITimeoutError(f"No telemetry for job {self._job_id} within the read timeout")
+        return StreamInterrupted(
+            self._redact(f"The telemetry stream of job {self._job_id} failed: {err}")
+        )
+
+    def _abort(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            ws.shutdown()  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         """Close the WebSocket."""
@@ -219,6 +282,10 @@ class TelemetryStream:
                 ws.close(timeout=1)
             except (websocket.WebSocketException, OSError):
                 pass
+            finally:
+                # After the server's close frame the socket counts as disconnected and close()
+                # returns at once without closing it; shutdown() always releases the fd.
+                ws.shutdown()  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> TelemetryStream:
         return self

@@ -1,8 +1,16 @@
 """The one transport layer: session, timeouts, retries, error mapping, token redaction.
 
 Every request of the facade goes through `ReliableSession.request`, which the generated
-endpoint code calls. It returns only replies with a status below 400; everything else becomes a
-typed `neuro_sync.errors` exception, and no `requests` exception escapes.
+endpoint code calls. It returns only replies with a status below 300 (a redirect is not followed:
+it is an error, like any status >= 400); everything else becomes a typed `neuro_sync.errors`
+exception, and no `requests` exception escapes.
+
+Retries: GET and DELETE on connection errors, read timeouts and 502/503/504/429 (honouring
+`Retry-After` up to a cap); any method, `run`'s POST included, only when the request provably
+never left (refused, connect timeout). Exponential backoff with jitter; see `RetryPolicy`.
+
+The token is redacted from every error text and log line; a library exception whose text holds
+it (because the server echoed it) is not chained to ours.
 """
 
 from __future__ import annotations
@@ -11,8 +19,12 @@ import email.utils
 import logging
 import os
 import random
+import re
+import ssl
 import threading
 import time
+import traceback
+import weakref
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +41,14 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     AuthorizationError,
+    ClientError,
     ConfigError,
     IllegalArgumentError,
     JobNotFound,
     MethodNotAllowed,
+    MissingPermission,
     ResourceNotFound,
+    ResponseValidationError,
     ServerError,
 )
 
@@ -42,6 +57,11 @@ log = logging.getLogger("neuro_sync")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 _MAX_ERROR_TEXT = 2000
+# The most of an error body that is read: a streamed reply (the log) may never end.
+_MAX_ERROR_BODY = 64 * 1024
+# Retry-After delta-seconds (RFC 9110: 1*DIGIT; a fraction is tolerated). Not float(): that
+# would take "inf", "nan", "1e9", "1_0" and non-ASCII digits.
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?", re.ASCII)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -49,6 +69,7 @@ __all__ = [
     "RetryPolicy",
     "TimeoutType",
     "Transport",
+    "chain_is_clean",
     "error_from_response",
     "parse_retry_after",
 ]
@@ -72,19 +93,66 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `retry` (0-based): exponential, 75-100 % jitter."""
-        delay = min(self.backoff_base * (2.0**retry), self.backoff_max)
+        # The exponent is capped: 2.0**1100 would raise OverflowError with a huge max_retries.
+        delay = min(self.backoff_base * (2.0 ** min(retry, 64)), self.backoff_max)
         return delay * (0.75 + 0.25 * rng())
 
-    def should_retry_status(self, method: str, status: int) -> bool:
-        """429 was rejected unprocessed, so any method may retry; 502-504 only idempotent ones."""
-        if status == 429:
-            return True
-        return status in RETRY_STATUSES and method in IDEMPOTENT_METHODS
+    @staticmethod
+    def should_retry_status(method: str, status: int) -> bool:
+        """Only idempotent methods retry on a reply (429, 502, 503, 504).
+
+        A reply means the request arrived; `run` (POST) is never sent twice after one, not even
+        after a 429, since a proxy may answer for a server that acted on it.
+        """
+        return method in IDEMPOTENT_METHODS and (status == 429 or status in RETRY_STATUSES)
 
     @staticmethod
     def should_retry_error(method: str, *, request_sent: bool) -> bool:
         """A request that provably never left may always retry; otherwise only idempotent ones."""
         return not request_sent or method in IDEMPOTENT_METHODS
+
+    def delay_for_status(
+        self,
+        method: str,
+        status: int,
+        retry: int,
+        retry_after: str | None = None,
+        *,
+        rng: Callable[[], float] = random.random,
+        now: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before retrying a reply with `status`, or None: do not retry.
+
+        `retry` is the number of retries made so far. A usable `Retry-After` longer than the
+        backoff is waited for; one longer than `retry_after_cap` is not retried at all.
+        """
+        if retry >= self.max_retries or not self.should_retry_status(method, status):
+            return None
+        delay = self.backoff(retry, rng)
+        asked = parse_retry_after(retry_after, now)
+        if asked is not None:
+            if asked > self.retry_after_cap:
+                return None
+            delay = max(delay, asked)
+        return delay
+
+    def delay_for_error(
+        self,
+        method: str,
+        retry: int,
+        *,
+        request_sent: bool | None,
+        rng: Callable[[], float] = random.random,
+    ) -> float | None:
+        """Seconds to wait before retrying after a failure without a reply, or None.
+
+        `request_sent=None` (unknown, e.g. a body that could not be decoded) is not retried.
+        """
+        if retry >= self.max_retries or request_sent is None:
+            return None
+        if not self.should_retry_error(method, request_sent=request_sent):
+            return None
+        return self.backoff(retry, rng)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -92,31 +160,61 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds < 0:  # NaN or past
-        return 0.0 if seconds == seconds else None
-    return seconds
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": no known zone, and HTTP dates are always GMT
+        return None
+    seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(seconds, 0.0)  # a date in the past: retry now
+
+
+def _reason(err: requests.ConnectionError) -> object:
+    reason = err.args[0] if err.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return reason
 
 
 def _request_never_sent(err: requests.ConnectionError) -> bool:
     """True when the connection failed before any byte of the request was written."""
-    if isinstance(err, requests.ConnectTimeout):
+    if isinstance(err, requests.ConnectTimeout) or _certificate_rejected(err):
         return True
-    reason = err.args[0] if err.args else None
-    if isinstance(reason, urllib3.exceptions.MaxRetryError):
-        reason = reason.reason
     return isinstance(
-        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+        _reason(err), urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
     )
+
+
+def _certificate_rejected(err: requests.ConnectionError) -> bool:
+    """The TLS handshake failed verification: nothing was sent, and a retry cannot help."""
+    if not isinstance(err, requests.exceptions.SSLError):
+        return False
+    reason = _reason(err)
+    for _ in range(5):
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return True
+        if not isinstance(reason, BaseException) or not reason.args:
+            return False
+        reason = reason.args[0]
+    return False
+
+
+def _error_body(response: requests.Response) -> bytes:
+    """At most `_MAX_ERROR_BODY` bytes of the body (all of it when it was already read)."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(8192):
+            parts.append(chunk)
+            size += len(chunk)
+            if size >= _MAX_ERROR_BODY:
+                break
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        pass  # a cut error body still has a status; say what arrived
+    return b"".join(parts)[:_MAX_ERROR_BODY]
 
 
 def error_from_response(
@@ -124,14 +222,12 @@ def error_from_response(
 ) -> APIStatusError:
     """The typed error for a reply with status >= 400 (reads its body)."""
     status = response.status_code
-    try:
-        content = response.content
-    except requests.RequestException:
-        content = b""
-    message, missing = _mapping.error_details(content)
+    message, listed = _mapping.error_details(_error_body(response))
+    missing = [MissingPermission(uri=redact(m.uri), action=redact(m.action)) for m in listed]
     if not message:
         message = f"{status}: {response.reason or 'error'}"
-    message = redact(message[:_MAX_ERROR_TEXT])
+    # Redact before cutting: a token cut in two would no longer match.
+    message = redact(message)[:_MAX_ERROR_TEXT]
     if status == 400:
         if message.startswith("no such job"):
             job_id = message[len("no such job") :].strip() or None
@@ -148,6 +244,100 @@ def error_from_response(
     if status >= 500:
         return ServerError(message, status=status)
     return IllegalArgumentError(message, status=status)
+
+
+def _redirect_error(response: requests.Response, redact: Callable[[str], str]) -> ClientError:
+    location = redact(response.headers.get("Location", "?"))[:200]
+    return ResponseValidationError(
+        f"The server answered {response.status_code} (a redirect to {location}); redirects are "
+        "not followed, so that the token never goes to another address. Use the final URL."
+    )
+
+
+def chain_is_clean(err: BaseException, redact: Callable[[str], str]) -> bool:
+    """True when no text of `err` or of the exceptions chained to it holds the token.
+
+    Library exceptions quote what the server sent (a status line, a redirect target), which a
+    hostile or careless server may have filled with the token it was given. Such an exception
+    is not chained to ours: `raise ... from` would show its text in every traceback.
+    """
+    texts = traceback.format_exception(err)
+    seen: list[BaseException] = []
+    todo = [err]
+    while todo:
+        e = todo.pop()
+        if any(e is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(e)
+        texts.append(repr(e))
+        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
+    return all(redact(t) == t for t in texts)
+
+
+class _RedactingFilter(logging.Filter):
+    """Takes live tokens out of the records of the HTTP libraries' own loggers.
+
+    urllib3 logs, for instance, the raw header bytes of a reply it cannot parse; a server that
+    echoes the request there would put the token in the application's logs. Each `Transport`
+    registers its redactor (weakly: a closed and collected client leaves nothing behind).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._redactors: weakref.WeakSet[Callable[[str], str]] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def add(self, redact: Callable[[str], str]) -> None:
+        with self._lock:
+            self._redactors.add(redact)
+
+    def _redact(self, text: str) -> str:
+        with self._lock:
+            redactors = list(self._redactors)
+        for redact in redactors:
+            text = redact(text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the handler's business
+            return True
+        clean = self._redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            clean = self._redact(text)
+            if clean != text:
+                # The formatted, redacted traceback replaces the exception itself.
+                record.exc_info, record.exc_text = None, clean
+        return True
+
+
+_LOG_FILTER = _RedactingFilter()
+_FILTERED_LOGGERS = (
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.response",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "requests",
+    "websocket",
+)
+_filter_installed = False
+_filter_lock = threading.Lock()
+
+
+def _protect_library_logs(redact: Callable[[str], str]) -> None:
+    global _filter_installed
+    with _filter_lock:
+        if not _filter_installed:
+            for name in _FILTERED_LOGGERS:
+                logging.getLogger(name).addFilter(_LOG_FILTER)
+            _filter_installed = True
+    _LOG_FILTER.add(redact)
 
 
 class ReliableSession(requests.Session):
@@ -210,53 +400,81 @@ class ReliableSession(requests.Session):
     def request(  # type: ignore[override]
         self, method: str | bytes, url: str | bytes, **kwargs: Any
     ) -> requests.Response:
-        method = method.decode() if isinstance(method, bytes) else method.upper()
+        method = (method.decode() if isinstance(method, bytes) else method).upper()
         url = url.decode() if isinstance(url, bytes) else url
         retry = 0
         while True:
+            err: requests.RequestException | None = None
             try:
                 response = super().request(method, url, **kwargs)
-            except requests.RequestException as err:
+            except requests.RequestException as exc:
+                err = exc
+            if err is not None:
+                # Out of the except block, so that a dirty `err` is not even __context__.
+                self._forget_token(err)
                 failure = self._connection_error(err, method, url)
-                sent = failure.request_sent
-                if (
-                    retry < self.policy.max_retries
-                    and sent is not None
-                    and (self.policy.should_retry_error(method, request_sent=sent))
-                ):
-                    delay = self.policy.backoff(retry)
-                    log.debug(
-                        "%s %s failed (%s); retry %d in %.2fs",
-                        method,
-                        url,
-                        failure,
-                        retry + 1,
-                        delay,
+                if isinstance(err, requests.ConnectionError) and _certificate_rejected(err):
+                    delay = None  # the same certificate would fail again
+                else:
+                    delay = self.policy.delay_for_error(
+                        method, retry, request_sent=failure.request_sent
                     )
-                    self._sleep(delay)
-                    retry += 1
-                    continue
-                raise failure from err
-            status = response.status_code
-            log.debug("%s %s -> %d (attempt %d)", method, url, status, retry + 1)
-            if status < 400:
-                return response
-            if retry < self.policy.max_retries and self.policy.should_retry_status(method, status):
-                delay = self.policy.backoff(retry)
-                if status == 429 or "Retry-After" in response.headers:
-                    asked = parse_retry_after(response.headers.get("Retry-After"))
-                    if asked is not None:
-                        if asked > self.policy.retry_after_cap:
-                            raise error_from_response(response, redact=self._redact)
-                        delay = max(delay, asked)
-                response.close()
+                if delay is None:
+                    if chain_is_clean(err, self._redact):
+                        raise failure from err
+                    raise failure
+                log.debug(
+                    "%s %s failed (%s); retry %d in %.2fs", method, url, failure, retry + 1, delay
+                )
                 self._sleep(delay)
                 retry += 1
                 continue
-            try:
-                raise error_from_response(response, redact=self._redact)
-            finally:
+            status = response.status_code
+            log.debug("%s %s -> %d (attempt %d)", method, url, status, retry + 1)
+            if status < 300:
+                # A streamed reply (the log) lives on in the caller's hands, and with it the
+                # request that carried the token.
+                self._forget_token(response)
+                for earlier in response.history:
+                    self._forget_token(earlier)
+                return response
+            if status < 400:
+                # Only reached when redirects are not followed (the generated client's
+                # default). Returning it would make e.g. a kill through a proxy look done.
                 response.close()
+                raise _redirect_error(response, self._redact)
+            delay = self.policy.delay_for_status(
+                method, status, retry, response.headers.get("Retry-After")
+            )
+            if delay is None:
+                try:
+                    raise error_from_response(response, redact=self._redact)
+                finally:
+                    response.close()
+            log.debug("%s %s -> %d; retry %d in %.2fs", method, url, status, retry + 1, delay)
+            response.close()
+            self._sleep(delay)
+            retry += 1
+
+    def _forget_token(self, holder: requests.Response | requests.RequestException) -> None:
+        """Make `holder.request` (already sent) a copy without the headers holding the token.
+
+        A copy, not the request itself: whatever recorded the request as sent (a test's mock)
+        keeps seeing what went over the wire.
+        """
+        request = holder.request
+        if not isinstance(request, requests.PreparedRequest):
+            return
+        secret = [
+            name
+            for name, value in request.headers.items()
+            if isinstance(value, str) and self._redact(value) != value
+        ]
+        if secret:
+            clean = request.copy()
+            for name in secret:
+                del clean.headers[name]
+            holder.request = clean
 
     def _connection_error(
         self, err: requests.RequestException, method: str, url: str
@@ -266,12 +484,18 @@ class ReliableSession(requests.Session):
             if isinstance(err, requests.Timeout):
                 return APITimeoutError(text, request_sent=False)
             return APIConnectionError(text, request_sent=False)
-        if isinstance(err, requests.Timeout):
+        if isinstance(err, requests.Timeout) or (
+            # A read timeout in the middle of a body: requests wraps it as a ConnectionError.
+            isinstance(err, requests.ConnectionError)
+            and isinstance(_reason(err), urllib3.exceptions.ReadTimeoutError)
+        ):
             return APITimeoutError(text, request_sent=True)
         if isinstance(err, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
             return APIConnectionError(text, request_sent=True)
         if isinstance(err, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-            raise ConfigError(text) from err
+            if chain_is_clean(err, self._redact):
+                raise ConfigError(text) from err
+            raise ConfigError(text)
         # Anything else (content decoding, a bad header): not retried.
         return APIConnectionError(text, request_sent=None)
 
@@ -300,6 +524,8 @@ class Transport:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.redact = _token_redactor(token)
+        if token:
+            _protect_library_logs(self.redact)
         self.session = ReliableSession(
             policy=policy or RetryPolicy(), redact=self.redact, sleep=sleep
         )

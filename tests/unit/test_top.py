@@ -251,12 +251,6 @@ def test_closed_stream_cannot_be_iterated(ws_client: neuro_sync.Client) -> None:
         list(stream)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in _streams.TelemetryStream.close(): after the server's close frame "
-    "websocket-client marks the socket disconnected, so ws.close() returns early and the TCP "
-    "socket is never shut down (ResourceWarning, fd held until GC). Fix: call ws.shutdown().",
-)
 def test_top_releases_the_socket_after_the_server_closes(
     ws_client: neuro_sync.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,206 @@
+"""Reliability-test fixtures: a canary token, wire-2019 job objects, the socket fault server, and
+clients pointed at it with short timeouts and a recorded (not slept) backoff.
+
+Independent of `tests/unit/conftest.py` on purpose: these tests talk to real sockets and must not
+inherit anything that mocks HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+from yarl import URL
+
+import neuro_sync
+from neuro_sync import ClusterConfig, Preset
+
+from .faultserver import FaultServer
+
+USER = "alice"
+# The signature is the secret part of a JWT; tests look for it as well as for the whole token,
+# so that a leak of a token cut short is caught too.
+CANARY_SIGNATURE = "Q0FOQVJZLWNhbmFyeS1zZWNyZXQtN2YzYzE5ZTItc2lnbmF0dXJl"
+REGISTRY_URL = "https://registry-dev.neu.ro"
+CREATED_AT = "2019-08-16T10:11:12.345678+00:00"
+SSH_SERVER = "ssh://nobody@ssh-auth-dev.neu.ro:22"
+
+# Short timeouts: every fault must surface well within these, and the suite stays fast.
+CONNECT_TIMEOUT = 1.0
+READ_TIMEOUT = 0.5
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_token(user: str = USER) -> str:
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = _b64(json.dumps({"identity": user}).encode())
+    return f"{header}.{claims}.{CANARY_SIGNATURE}"
+
+
+TOKEN = make_token()
+
+
+def cluster_config(api_url: str) -> ClusterConfig:
+    """The cluster part of /config for an API at `api_url` (monitoring under the same host)."""
+    return ClusterConfig(
+        registry_url=URL(REGISTRY_URL),
+        storage_url=URL(f"{api_url}/storage"),
+        users_url=URL(f"{api_url}/users"),
+        monitoring_url=URL(f"{api_url}/jobs"),
+        resource_presets={"cpu-small": Preset(cpu=2.0, memory_mb=2048)},
+    )
+
+
+def config_payload(api_url: str) -> dict[str, Any]:
+    """`GET /config` as the 2019 server sends it for an accepted token (wire §1.4)."""
+    return {
+        "auth_url": "https://dev-neuromation.auth0.com/authorize",
+        "token_url": "https://dev-neuromation.auth0.com/oauth/token",
+        "client_id": "CLIENT-ID",
+        "audience": "https://platform.dev.neuromation.io",
+        "callback_urls": ["http://127.0.0.1:54540"],
+        "headless_callback_url": "https://dev.neu.ro/oauth/show-code",
+        "registry_url": REGISTRY_URL,
+        "storage_url": f"{api_url}/storage",
+        "users_url": f"{api_url}/users",
+        "monitoring_url": f"{api_url}/jobs",
+        "resource_presets": [
+            {"name": "cpu-small", "cpu": 2, "memory_mb": 2048, "is_preemptible": False}
+        ],
+    }
+
+
+def wire_job(
+    id: str = "job-1",
+    *,
+    status: str = "pending",
+    name: str | None = None,
+    owner: str = USER,
+    **container: Any,
+) -> dict[str, Any]:
+    """A job object as the August 2019 server sends it (wire §2.6)."""
+    finished = status in ("succeeded", "failed")
+    history: dict[str, Any] = {
+        "status": status,
+        "reason": None,
+        "description": None,
+        "created_at": CREATED_AT,
+    }
+    if status == "running" or finished:
+        history["started_at"] = "2019-08-16T10:11:20+00:00"
+    if finished:
+        history["finished_at"] = "2019-08-16T10:12:00.500000+00:00"
+        history["exit_code"] = 0
+    job: dict[str, Any] = {
+        "id": id,
+        "owner": owner,
+        "cluster_name": "default",
+        "status": status,
+        "history": history,
+        "container": {
+            "image": "ubuntu:latest",
+            "command": "sleep 1",
+            "env": {},
+            "volumes": [],
+            "resources": {"cpu": 0.1, "memory_mb": 16},
+            **container,
+        },
+        "ssh_server": SSH_SERVER,
+        "ssh_auth_server": SSH_SERVER,
+        "is_preemptible": False,
+        "internal_hostname": f"{id}.default",
+    }
+    if name is not None:
+        job["name"] = name
+    return job
+
+
+def small_container() -> neuro_sync.Container:
+    return neuro_sync.Container(
+        image=neuro_sync.RemoteImage("ubuntu"),
+        resources=neuro_sync.Resources(memory_mb=16, cpu=0.1),
+        command="sleep 1",
+    )
+
+
+def record_sleeps(client: neuro_sync.Client) -> list[float]:
+    """Replace the transport's backoff sleep by a recorder; returns the list it appends to."""
+    sleeps: list[float] = []
+    client._transport.session._sleep = sleeps.append
+    return sleeps
+
+
+class FaultClient(neuro_sync.Client):
+    """A `Client` whose backoff sleeps are recorded in `.sleeps` rather than slept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleeps = record_sleeps(self)
+
+
+ClientFactory = Callable[..., FaultClient]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No developer ~/.nmrc, ~/.netrc, proxy or NEURO_SYNC_* variable reaches these tests."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for var in (
+        "NEURO_SYNC_URL",
+        "NEURO_SYNC_TOKEN",
+        "NEUROMATION_CONFIG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as s:
+        yield s
+
+
+@pytest.fixture
+def make_client(server: FaultServer) -> Iterator[ClientFactory]:
+    """`make_client(max_retries=0, ...)`: a client of the fault server (API base /api/v1) with
+    short timeouts, the cluster config already known, and backoff sleeps recorded in
+    `client.sleeps` instead of slept."""
+    made: list[FaultClient] = []
+
+    def make(
+        *,
+        url: str | None = None,
+        token: str = TOKEN,
+        max_retries: int = 0,
+        timeout: float | tuple[float, float | None] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        **kwargs: Any,
+    ) -> FaultClient:
+        api = url or f"{server.url}/api/v1"
+        kwargs.setdefault("cluster_config", cluster_config(api))
+        client = FaultClient(api, token, max_retries=max_retries, timeout=timeout, **kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def json_body(data: Mapping[str, Any] | list[Any]) -> bytes:
+    return json.dumps(data).encode()
