@@ -154,13 +154,20 @@ class Operations:
                 f"{err.message} (the job may or may not have been created; {hint})",
                 status=err.status,
             ) from err
-        except ResponseValidationError:
-            raise
-        parsed = response.parsed
-        if isinstance(parsed, Job):
-            return _mapping.job_from_wire(parsed, ctx)
-        # Another 2xx than the documented 202: the body is still a job object.
-        return _mapping.job_from_json(_json(response.content), ctx)
+        except ResponseValidationError as err:
+            raise ResponseValidationError(
+                f"{err} (the server answered, so the job was probably created; {hint})"
+            ) from err
+        try:
+            parsed = response.parsed
+            if isinstance(parsed, Job):
+                return _mapping.job_from_wire(parsed, ctx)
+            # Another 2xx than the documented 202: the body is still a job object.
+            return _mapping.job_from_json(_json(response.content), ctx)
+        except ResponseValidationError as err:
+            raise ResponseValidationError(
+                f"{err} (the server accepted the job, so it probably exists; {hint})"
+            ) from err
 
     def list(
         self,

@@ -529,6 +529,11 @@ class Transport:
         self.session = ReliableSession(
             policy=policy or RetryPolicy(), redact=self.redact, sleep=sleep
         )
+        # More than requests' default 10 pooled connections per host: a Client is meant to be
+        # shared by many threads, and a full pool discards connections (and warns).
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.verify = verify
         self.session.headers["User-Agent"] = "neuro-sync/0.1"
         if headers:

@@ -613,7 +613,11 @@ def test_malformed_run_reply(
         mocked.post(f"{BASE}/jobs", json=body, status=202)
     with pytest.raises(ResponseValidationError) as info:
         client.jobs.run(Container(RemoteImage("ubuntu"), Resources(16, 0.1)))
-    assert str(info.value) == message
+    # The job was accepted, so the error says how to find it instead of resubmitting.
+    assert str(info.value) == (
+        f"{message} (the server answered, so the job was probably created; "
+        "check with jobs.list() before submitting again)"
+    )
 
 
 @pytest.mark.parametrize(
