@@ -119,13 +119,13 @@ class ContainerRequest:
                 volumes.append(volumes_item)
 
         container_request = cls(
-            image=image,
-            resources=resources,
-            entrypoint=entrypoint,
-            command=command,
-            env=env,
-            http=http,
-            ssh=ssh,
-            volumes=volumes,
+            image,
+            resources,
+            entrypoint,
+            command,
+            env,
+            http,
+            ssh,
+            volumes,
         )
         return container_request

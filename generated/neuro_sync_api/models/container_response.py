@@ -118,13 +118,13 @@ class ContainerResponse:
                 volumes.append(volumes_item)
 
         container_response = cls(
-            image=image,
-            resources=resources,
-            entrypoint=entrypoint,
-            command=command,
-            env=env,
-            http=http,
-            ssh=ssh,
-            volumes=volumes,
+            image,
+            resources,
+            entrypoint,
+            command,
+            env,
+            http,
+            ssh,
+            volumes,
         )
         return container_response

@@ -28,7 +28,7 @@ class ErrorBody:
         d = dict(src_dict)
         error = d.pop("error")
         error_body = cls(
-            error=error,
+            error,
         )
         error_body.additional_properties = d
         return error_body

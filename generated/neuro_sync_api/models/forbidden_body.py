@@ -39,7 +39,7 @@ class ForbiddenBody:
             resources.append(resources_item)
 
         forbidden_body = cls(
-            resources=resources,
+            resources,
         )
         forbidden_body.additional_properties = d
         return forbidden_body

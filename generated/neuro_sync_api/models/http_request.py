@@ -40,8 +40,8 @@ class HTTPRequest:
         health_check_path = d.get("health_check_path", UNSET)
         requires_auth = d.get("requires_auth", UNSET)
         http_request = cls(
-            port=port,
-            health_check_path=health_check_path,
-            requires_auth=requires_auth,
+            port,
+            health_check_path,
+            requires_auth,
         )
         return http_request

@@ -41,8 +41,8 @@ class HTTPResponse:
         health_check_path = d.get("health_check_path", UNSET)
         requires_auth = d.get("requires_auth", UNSET)
         http_response = cls(
-            port=port,
-            health_check_path=health_check_path,
-            requires_auth=requires_auth,
+            port,
+            health_check_path,
+            requires_auth,
         )
         return http_response

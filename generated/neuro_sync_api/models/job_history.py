@@ -173,12 +173,12 @@ class JobHistory:
         exit_code = _parse_exit_code(d.get("exit_code", UNSET))
 
         job_history = cls(
-            status=status,
-            reason=reason,
-            description=description,
-            created_at=created_at,
-            started_at=started_at,
-            finished_at=finished_at,
-            exit_code=exit_code,
+            status,
+            reason,
+            description,
+            created_at,
+            started_at,
+            finished_at,
+            exit_code,
         )
         return job_history

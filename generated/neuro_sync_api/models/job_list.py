@@ -35,6 +35,6 @@ class JobList:
             jobs.append(jobs_item)
 
         job_list = cls(
-            jobs=jobs,
+            jobs,
         )
         return job_list

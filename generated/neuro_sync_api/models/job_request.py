@@ -70,10 +70,10 @@ class JobRequest:
         is_preemptible = d.get("is_preemptible", UNSET)
         schedule_timeout = d.get("schedule_timeout", UNSET)
         job_request = cls(
-            container=container,
-            name=name,
-            description=description,
-            is_preemptible=is_preemptible,
-            schedule_timeout=schedule_timeout,
+            container,
+            name,
+            description,
+            is_preemptible,
+            schedule_timeout,
         )
         return job_request

@@ -61,11 +61,11 @@ class JobTelemetry:
         gpu_duty_cycle = d.pop("gpu_duty_cycle", UNSET)
         gpu_memory = d.pop("gpu_memory", UNSET)
         job_telemetry = cls(
-            cpu=cpu,
-            memory=memory,
-            timestamp=timestamp,
-            gpu_duty_cycle=gpu_duty_cycle,
-            gpu_memory=gpu_memory,
+            cpu,
+            memory,
+            timestamp,
+            gpu_duty_cycle,
+            gpu_memory,
         )
         job_telemetry.additional_properties = d
         return job_telemetry

@@ -35,8 +35,8 @@ class MissingPermission:
         uri = d.pop("uri")
         action = d.pop("action")
         missing_permission = cls(
-            uri=uri,
-            action=action,
+            uri,
+            action,
         )
         missing_permission.additional_properties = d
         return missing_permission

@@ -63,12 +63,12 @@ class ResourcePreset:
         gpu = d.pop("gpu", UNSET)
         gpu_model = d.pop("gpu_model", UNSET)
         resource_preset = cls(
-            name=name,
-            cpu=cpu,
-            memory_mb=memory_mb,
-            is_preemptible=is_preemptible,
-            gpu=gpu,
-            gpu_model=gpu_model,
+            name,
+            cpu,
+            memory_mb,
+            is_preemptible,
+            gpu,
+            gpu_model,
         )
         resource_preset.additional_properties = d
         return resource_preset

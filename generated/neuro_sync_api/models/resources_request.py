@@ -54,10 +54,10 @@ class ResourcesRequest:
         gpu = d.get("gpu", UNSET)
         gpu_model = d.get("gpu_model", UNSET)
         resources_request = cls(
-            cpu=cpu,
-            memory_mb=memory_mb,
-            shm=shm,
-            gpu=gpu,
-            gpu_model=gpu_model,
+            cpu,
+            memory_mb,
+            shm,
+            gpu,
+            gpu_model,
         )
         return resources_request

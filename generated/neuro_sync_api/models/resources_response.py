@@ -53,10 +53,10 @@ class ResourcesResponse:
         gpu = d.get("gpu", UNSET)
         gpu_model = d.get("gpu_model", UNSET)
         resources_response = cls(
-            cpu=cpu,
-            memory_mb=memory_mb,
-            shm=shm,
-            gpu=gpu,
-            gpu_model=gpu_model,
+            cpu,
+            memory_mb,
+            shm,
+            gpu,
+            gpu_model,
         )
         return resources_response

@@ -25,6 +25,6 @@ class SaveContainer:
         d = src_dict
         image = d["image"]
         save_container = cls(
-            image=image,
+            image,
         )
         return save_container

@@ -87,11 +87,11 @@ class SaveProgress:
             aux = SaveProgressAux.from_dict(_aux)
 
         save_progress = cls(
-            status=status,
-            details=details,
-            error=error,
-            error_detail=error_detail,
-            aux=aux,
+            status,
+            details,
+            error,
+            error_detail,
+            aux,
         )
         save_progress.additional_properties = d
         return save_progress

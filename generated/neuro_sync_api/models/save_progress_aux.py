@@ -45,9 +45,9 @@ class SaveProgressAux:
         digest = d.pop("Digest", UNSET)
         size = d.pop("Size", UNSET)
         save_progress_aux = cls(
-            tag=tag,
-            digest=digest,
-            size=size,
+            tag,
+            digest,
+            size,
         )
         save_progress_aux.additional_properties = d
         return save_progress_aux

@@ -38,8 +38,8 @@ class SaveProgressDetails:
         container = d.pop("container", UNSET)
         image = d.pop("image", UNSET)
         save_progress_details = cls(
-            container=container,
-            image=image,
+            container,
+            image,
         )
         save_progress_details.additional_properties = d
         return save_progress_details

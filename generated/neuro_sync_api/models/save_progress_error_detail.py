@@ -31,7 +31,7 @@ class SaveProgressErrorDetail:
         d = dict(src_dict)
         message = d.pop("message", UNSET)
         save_progress_error_detail = cls(
-            message=message,
+            message,
         )
         save_progress_error_detail.additional_properties = d
         return save_progress_error_detail

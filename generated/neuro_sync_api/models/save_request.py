@@ -27,6 +27,6 @@ class SaveRequest:
         container = SaveContainer.from_dict(d["container"])
 
         save_request = cls(
-            container=container,
+            container,
         )
         return save_request

@@ -125,18 +125,18 @@ class ServerConfig:
                 resource_presets.append(resource_presets_item)
 
         server_config = cls(
-            auth_url=auth_url,
-            token_url=token_url,
-            client_id=client_id,
-            audience=audience,
-            callback_urls=callback_urls,
-            headless_callback_url=headless_callback_url,
-            success_redirect_url=success_redirect_url,
-            registry_url=registry_url,
-            storage_url=storage_url,
-            users_url=users_url,
-            monitoring_url=monitoring_url,
-            resource_presets=resource_presets,
+            auth_url,
+            token_url,
+            client_id,
+            audience,
+            callback_urls,
+            headless_callback_url,
+            success_redirect_url,
+            registry_url,
+            storage_url,
+            users_url,
+            monitoring_url,
+            resource_presets,
         )
         server_config.additional_properties = d
         return server_config

@@ -24,6 +24,6 @@ class SSHPort:
         d = src_dict
         port = d["port"]
         ssh_port = cls(
-            port=port,
+            port,
         )
         return ssh_port

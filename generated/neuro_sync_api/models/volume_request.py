@@ -41,8 +41,8 @@ class VolumeRequest:
         dst_path = d["dst_path"]
         read_only = d.get("read_only", UNSET)
         volume_request = cls(
-            src_storage_uri=src_storage_uri,
-            dst_path=dst_path,
-            read_only=read_only,
+            src_storage_uri,
+            dst_path,
+            read_only,
         )
         return volume_request

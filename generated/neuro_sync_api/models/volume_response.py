@@ -39,8 +39,8 @@ class VolumeResponse:
         dst_path = d["dst_path"]
         read_only = d.get("read_only", UNSET)
         volume_response = cls(
-            src_storage_uri=src_storage_uri,
-            dst_path=dst_path,
-            read_only=read_only,
+            src_storage_uri,
+            dst_path,
+            read_only,
         )
         return volume_response
