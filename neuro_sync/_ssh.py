@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import selectors
 import shutil
 import socket
 import subprocess
@@ -44,9 +43,16 @@ def _ssh_binary() -> str:
     return path
 
 
-def _quote_config_value(value: str) -> str:
-    # ssh_config values may be double-quoted; a quote or backslash inside must be escaped.
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+# ssh takes the RemoteCommand value verbatim (no quote removal), then expands `%x` tokens and
+# `${VAR}` in it, and a `#` could start a comment. In JSON text these characters only occur
+# inside string literals, where their `\\u` escapes mean the same: the gateway reads the same
+# JSON, and ssh sees nothing to expand.
+_CONFIG_ESCAPES = str.maketrans({"%": "\\u0025", "$": "\\u0024", "#": "\\u0023"})
+
+
+def _remote_command(payload: Mapping[str, object]) -> str:
+    """The JSON command as a RemoteCommand value: one ASCII line that ssh passes unchanged."""
+    return json.dumps(payload).translate(_CONFIG_ESCAPES)
 
 
 class SSHGateway:
@@ -72,7 +78,7 @@ class SSHGateway:
         fd, config = tempfile.mkstemp(prefix="neuro-sync-ssh-", suffix=".conf")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(f"Host *\n  RemoteCommand {_quote_config_value(json.dumps(payload))}\n")
+                f.write(f"Host *\n  RemoteCommand {_remote_command(payload)}\n")
                 f.write("  LogLevel ERROR\n  BatchMode yes\n")
                 if no_key_check:
                     f.write("  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n")
@@ -116,9 +122,9 @@ class SSHGateway:
     def port_forward(
         self, job_id: str, local_port: int, job_port: int, *, no_key_check: bool = False
     ) -> PortForward:
-        for field, port in (("local_port", local_port), ("job_port", job_port)):
-            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-                raise ValidationError(field, "must be a port number 0-65535")
+        for field, port, lowest in (("local_port", local_port, 0), ("job_port", job_port, 1)):
+            if isinstance(port, bool) or not isinstance(port, int) or not lowest <= port <= 65535:
+                raise ValidationError(field, f"must be a port number {lowest}-65535")
         job = self._running_job(job_id)
         payload = {
             "method": "job_port_forward",
@@ -152,6 +158,8 @@ class PortForward:
         self.local_port: int = self._listener.getsockname()[1]
         self._stop = threading.Event()
         self._procs: set[subprocess.Popen[bytes]] = set()
+        self._conns: set[socket.socket] = set()
+        self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self._thread.start()
@@ -165,43 +173,68 @@ class PortForward:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self._lock:
+                if self._stop.is_set():
+                    conn.close()
+                    return
+                self._conns.add(conn)
+                self._threads.add(thread)
+            thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
-        with (
-            conn,
-            self._gateway._command(
-                self._server, self._payload, tty=False, no_key_check=self._no_key_check
-            ) as argv,
-        ):
-            proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-            )
-            with self._lock:
-                self._procs.add(proc)
-            try:
-                _pump(conn, proc, self._stop)
-            finally:
+        try:
+            with (
+                conn,
+                self._gateway._command(
+                    self._server, self._payload, tty=False, no_key_check=self._no_key_check
+                ) as argv,
+            ):
                 with self._lock:
-                    self._procs.discard(proc)
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=2)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                    if self._stop.is_set():  # close() has begun: start nothing new
+                        return
+                    proc = subprocess.Popen(
+                        argv,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    self._procs.add(proc)
+                upstream = threading.Thread(target=_copy_to_ssh, args=(conn, proc), daemon=True)
+                upstream.start()
+                try:
+                    _copy_from_ssh(proc, conn)
+                finally:
+                    if proc.poll() is None:
+                        proc.terminate()
+                        try:
+                            proc.wait(timeout=2)
+                        except subprocess.TimeoutExpired:
+                            proc.kill()
+                            proc.wait()
+                    upstream.join()
+                    with self._lock:
+                        self._procs.discard(proc)
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+                self._threads.discard(threading.current_thread())
 
     def close(self) -> None:
-        """Stop forwarding and end every ssh subprocess."""
+        """Stop forwarding; returns once every ssh subprocess has ended."""
         self._stop.set()
         self._listener.close()
+        self._thread.join(timeout=5)
         with self._lock:
-            procs = list(self._procs)
+            conns, procs, threads = list(self._conns), list(self._procs), list(self._threads)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         for proc in procs:
             if proc.poll() is None:
                 proc.terminate()
-        self._thread.join(timeout=2)
+        for thread in threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> PortForward:
         return self
@@ -218,33 +251,25 @@ class PortForward:
         return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"
 
 
-def _pump(conn: socket.socket, proc: subprocess.Popen[bytes], stop: threading.Event) -> None:
-    """Copy bytes both ways between a socket and a subprocess's stdio until either side ends."""
-    assert proc.stdin is not None and proc.stdout is not None
-    stdin, stdout = proc.stdin, proc.stdout
-    sel = selectors.DefaultSelector()
-    sel.register(conn, selectors.EVENT_READ, "sock")
-    sel.register(stdout, selectors.EVENT_READ, "proc")
-    try:
-        while not stop.is_set():
-            for key, _ in sel.select(timeout=0.2):
-                if key.data == "sock":
-                    data = conn.recv(65536)
-                    if not data:
-                        with contextlib.suppress(OSError):
-                            stdin.close()
-                        sel.unregister(conn)
-                        continue
-                    stdin.write(data)
-                    stdin.flush()
-                else:
-                    data = os.read(stdout.fileno(), 65536)
-                    if not data:
-                        return
-                    conn.sendall(data)
-            if proc.poll() is not None and not sel.get_map():
-                return
-    except (OSError, ValueError):
-        return
-    finally:
-        sel.close()
+def _copy_to_ssh(conn: socket.socket, proc: subprocess.Popen[bytes]) -> None:
+    """Local socket -> ssh stdin; the socket's EOF becomes ssh's (the channel's) EOF."""
+    assert proc.stdin is not None
+    with contextlib.suppress(OSError, ValueError):
+        while data := conn.recv(65536):
+            proc.stdin.write(data)
+            proc.stdin.flush()
+    with contextlib.suppress(OSError, ValueError):
+        proc.stdin.close()
+
+
+def _copy_from_ssh(proc: subprocess.Popen[bytes], conn: socket.socket) -> None:
+    """ssh stdout -> local socket until ssh's EOF, then shut the socket down.
+
+    Each direction has its own thread, so a full pipe one way never stalls the other.
+    """
+    assert proc.stdout is not None
+    with contextlib.suppress(OSError, ValueError):
+        while data := os.read(proc.stdout.fileno(), 65536):
+            conn.sendall(data)
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)

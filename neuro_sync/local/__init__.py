@@ -114,7 +114,10 @@ class LocalPlatform:
 
     async def _serve(self) -> None:
         app = make_app(self.settings)
-        self._runner = web.AppRunner(app, access_log=None)
+        # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
+        # a log or top stream follows a running job until it ends, so the default 60 s
+        # would hold stop() (and leave the jobs running) for a minute.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

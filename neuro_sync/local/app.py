@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from . import auth, validation
 from .runner import Runner
+from .ssh_gateway import SSHGateway
 from .store import JobRecord, Store, now_iso
 
 log = logging.getLogger("neuro_sync.local")
@@ -59,6 +60,14 @@ class State:
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
         self.runner = Runner(self.store, settings.data_dir)
+        self.gateway = SSHGateway(
+            secret=self.secret,
+            store=self.store,
+            runner=self.runner,
+            data_dir=settings.data_dir,
+            host=settings.ssh_host,
+            port=settings.ssh_port,
+        )
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -120,6 +129,8 @@ async def _body(request: web.Request) -> Any:
         return json.loads(raw)
     except ValueError as err:
         raise validation.InvalidRequest(str(err)) from None
+    except RecursionError:  # absurdly deep nesting is malformed input, not a server error
+        raise validation.InvalidRequest("JSON nested too deeply") from None
 
 
 # ---------------------------------------------------------------------------- platform-api
@@ -414,8 +425,11 @@ def make_app(settings: Settings) -> web.Application:
     async def on_startup(app: web.Application) -> None:
         state.runner.recover()
         state.runner.start_loop()
+        # Before any job reply: `ssh_server` names the port the gateway really got.
+        settings.ssh_port = await state.gateway.start()
 
     async def on_cleanup(app: web.Application) -> None:
+        await state.gateway.stop()
         await state.runner.stop()
         state.store.close()
 

@@ -47,6 +47,20 @@ class Runner:
     def log_path(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "log"
 
+    def work_dir(self, job_id: str) -> Path:
+        """The job's working directory (and HOME)."""
+        return self.job_dir(job_id) / "work"
+
+    def job_env(self, job: JobRecord) -> dict[str, str]:
+        """The environment of the job's process (also used by the SSH gateway's exec)."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": str(self.work_dir(job.id)),
+            "LANG": "C.UTF-8",
+            "NEURO_JOB_ID": job.id,
+            **job.container.get("env", {}),
+        }
+
     def recover(self) -> None:
         """After a restart: a job that was started here has lost its process."""
         for job in self.store.ordered():
@@ -105,7 +119,7 @@ class Runner:
 
     def _start(self, job: JobRecord) -> None:
         c = job.container
-        work = self.job_dir(job.id) / "work"
+        work = self.work_dir(job.id)
         work.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path(job.id), "ab")  # noqa: SIM115 - kept open while it runs
         try:
@@ -114,13 +128,7 @@ class Runner:
             argv, error = [], f"Cannot parse the command: {err}"
         else:
             error = "No command: the local platform has no image to take a default from"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(work),
-            "LANG": "C.UTF-8",
-            "NEURO_JOB_ID": job.id,
-            **c.get("env", {}),
-        }
+        env = self.job_env(job)
         proc = None
         if argv:
             try:
@@ -135,6 +143,8 @@ class Runner:
                 )
             except OSError as err:
                 error = f"Cannot start {argv[0]!r}: {err.strerror}"
+            except ValueError as err:  # NUL bytes, unencodable text, `=` in an env name
+                error = f"Cannot start {argv[0]!r}: {err}"
         if proc is None:
             log.close()
             job.pid = -1
@@ -152,6 +162,8 @@ class Runner:
 
     def _finish(self, job_id: str, run: Running, code: int) -> None:
         del self.running[job_id]
+        # Like a container, nothing of the job outlives its main process.
+        _kill_group(run.proc.pid)
         run.log.close()
         job = self.store.get(job_id)
         if job is None or job.finished:  # killed: the status was already set
@@ -226,6 +238,7 @@ class Runner:
             if run.proc.poll() is None:
                 _signal_group(run.proc, signal.SIGKILL)
                 run.proc.wait()
+            _kill_group(run.proc.pid)
             run.log.close()
         self.running.clear()
 
@@ -235,6 +248,13 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL what is left of a job's process group once its leader has exited (the group id
+    cannot be reused while any member lives, so this never hits another process)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def _age(iso: str) -> float:

@@ -16,6 +16,11 @@ JOB_NAME_RE = re.compile(r"^[a-z](?:-?[a-z0-9])*$")
 USER_NAME_RE = re.compile(r"^[a-z0-9](?:-?[a-z0-9])*$")
 STATUSES = ("pending", "running", "succeeded", "failed")
 MAX_SCHEDULE_TIMEOUT = 30 * 24 * 3600
+# Docker reference grammar after the domain: path components, then an optional tag.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_PATH_RE = re.compile(
+    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*(?::\w[\w.-]{{0,127}})?", re.ASCII
+)
 
 
 class InvalidRequest(ValueError):
@@ -57,7 +62,10 @@ def _number(value: object, path: str) -> float:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an int beyond float range
+            raise _fail(path, "value is not a finite number") from None
     elif isinstance(value, str):
         try:
             result = float(value)
@@ -96,14 +104,15 @@ def job_name(value: object, path: str = "name") -> str:
     name = _non_blank(value, path)
     if not 3 <= len(name) <= 40:
         raise _fail(path, "length should be between 3 and 40")
-    if not JOB_NAME_RE.match(name):
+    # fullmatch: `$` alone would accept a trailing newline ("abc\n").
+    if not JOB_NAME_RE.fullmatch(name):
         raise _fail(path, f"does not match pattern {JOB_NAME_RE.pattern}")
     return name
 
 
 def user_name(value: object, path: str = "owner") -> str:
     name = _non_blank(value, path)
-    if not 3 <= len(name) <= 21 or not USER_NAME_RE.match(name):
+    if not 3 <= len(name) <= 21 or not USER_NAME_RE.fullmatch(name):
         raise _fail(path, f"does not match pattern {USER_NAME_RE.pattern}")
     return name
 
@@ -119,9 +128,9 @@ def _resources(data: object, gpu_models: tuple[str, ...]) -> dict[str, Any]:
     out["memory_mb"] = _int(r["memory_mb"], f"{path}.memory_mb", coerce=True)
     _range(out["memory_mb"], f"{path}.memory_mb", 16)
     if "gpu" in r:
-        if r["gpu"] is not None:
-            out["gpu"] = _int(r["gpu"], f"{path}.gpu")
-            _range(out["gpu"], f"{path}.gpu", 0, 128)
+        # null is rejected like any other non-int (the real server's Int check).
+        out["gpu"] = _int(r["gpu"], f"{path}.gpu")
+        _range(out["gpu"], f"{path}.gpu", 0, 128)
     if "gpu_model" in r:
         if "gpu" not in r or r["gpu"] is None:
             raise _fail(f"{path}.gpu_model", "gpu_model is allowed only together with gpu")
@@ -228,7 +237,7 @@ def save_request(data: object, registry_host: str) -> str:
     c = _keys(body["container"], "container", {"image"}, set())
     image = _non_blank(c["image"], "container.image")
     domain, slash, rest = image.partition("/")
-    if not slash or not rest or " " in image:
+    if not slash or not IMAGE_PATH_RE.fullmatch(rest):
         raise InvalidRequest(f"invalid reference format: {image}")
     if domain != registry_host:
         raise InvalidRequest(f"Unknown registry host: {domain}")

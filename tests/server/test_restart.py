@@ -1,0 +1,70 @@
+"""A platform restarted on the same data dir keeps its jobs and its tokens; a job whose process
+was lost in the restart becomes failed/NotFound (wire-2019 §2.8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import requests
+
+from neuro_sync.local import LocalPlatform
+
+from .helpers import Api, job_body, sh, unique_name, wait_for, work_dir
+
+
+def without_ssh(job: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in job.items() if k not in ("ssh_server", "ssh_auth_server")}
+
+
+def test_restart_keeps_jobs_and_fails_lost_ones(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with LocalPlatform(data_dir) as first:
+        api = Api(first.url, first.token, first.user)
+        done = api.wait(api.create(job_body("true", name=unique_name("done")))["id"])
+        failed = api.wait(api.create(sh("echo no; exit 7"))["id"])
+        live = api.create(sh("echo $$ > pidfile; sleep 60", name=unique_name("live")))
+        api.wait(live["id"], ("running",))
+        pidfile = work_dir(data_dir, live["id"]) / "pidfile"
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "", "the pid file")
+        pid = int(pidfile.read_text())
+        unschedulable = job_body("true", schedule_timeout=3600)
+        unschedulable["container"]["resources"]["memory_mb"] = 1 << 40
+        waiting = api.create(unschedulable)
+        before = api.jobs()
+        old_url = first.url
+    # Stopping the platform ends the job processes.
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{old_url}/ping", timeout=5)
+
+    with LocalPlatform(data_dir) as second:
+        # The signing secret survives: the old token still works.
+        api = Api(second.url, first.token, first.user)
+        after = api.jobs()
+        assert [j["id"] for j in after] == [j["id"] for j in before]
+        by_id = {j["id"]: j for j in after}
+        # Unchanged but for `ssh_server`, which names the gateway of the running platform.
+        assert without_ssh(by_id[done["id"]]) == without_ssh(done)
+        assert without_ssh(by_id[failed["id"]]) == without_ssh(failed)
+
+        lost = by_id[live["id"]]
+        assert lost["status"] == "failed"
+        assert lost["history"]["reason"] == "NotFound"
+        assert isinstance(lost["history"]["description"], str)
+        assert lost["history"]["finished_at"] >= lost["history"]["started_at"]
+        assert "exit_code" not in lost["history"]
+        assert lost["container"] == live["container"]
+        assert lost["name"] == live["name"]
+
+        # A job that never started is still waiting, and can be killed.
+        assert by_id[waiting["id"]]["status"] == "pending"
+        api.kill(waiting["id"])
+        assert api.job(waiting["id"])["status"] == "succeeded"
+
+        # The name of the lost job is free again; new jobs run.
+        again = api.create(job_body("true", name=live["name"]))
+        assert api.wait(again["id"])["status"] == "succeeded"
+        assert [j["id"] for j in api.jobs()][-1] == again["id"]
