@@ -65,12 +65,29 @@ class Runner:
         """After a restart: a job that was started here has lost its process."""
         for job in self.store.ordered():
             if not job.finished and job.pid is not None:
+                self._end_orphan(job)
                 job.set_status(
                     "failed",
                     "NotFound",
                     "The job process was lost when the local platform restarted",
                 )
                 self.store.save(job)
+
+    def _end_orphan(self, job: JobRecord) -> None:
+        """After a crash of the server its job processes may still run: end them.
+
+        Only a process that still leads its own group and works in this job's directory is
+        killed, so a pid reused by an unrelated program is left alone.
+        """
+        if not job.pid or job.pid <= 0:
+            return
+        try:
+            proc = psutil.Process(job.pid)
+            if os.getpgid(job.pid) != job.pid or Path(proc.cwd()) != self.work_dir(job.id):
+                return
+            os.killpg(job.pid, signal.SIGKILL)
+        except (psutil.Error, OSError):
+            return
 
     def start_loop(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())

@@ -68,3 +68,44 @@ def test_restart_keeps_jobs_and_fails_lost_ones(tmp_path: Path) -> None:
         again = api.create(job_body("true", name=live["name"]))
         assert api.wait(again["id"])["status"] == "succeeded"
         assert [j["id"] for j in api.jobs()][-1] == again["id"]
+
+
+def test_restart_after_a_crash_ends_orphaned_job_processes(tmp_path: Path) -> None:
+    """kill -9 of the server leaves its job running; the next start must end it."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    data_dir = tmp_path / "data"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # the URL line: the config file is written by then
+        config = yaml.safe_load((data_dir / "client.nmrc").read_text())
+        api = Api(config["url"], config["auth_token"]["token"], "user")
+        live = api.create(sh("echo $$ > pidfile; sleep 60"))
+        api.wait(live["id"], ("running",))
+        pidfile = work_dir(data_dir, live["id"]) / "pidfile"
+        wait_for(pidfile.exists, "the job to write its pid")
+        pid = int(pidfile.read_text())
+    finally:
+        server.kill()  # a crash: no shutdown hooks run
+        server.wait()
+    assert psutil.pid_exists(pid)
+    with LocalPlatform(data_dir) as second:
+        api = Api(second.url, second.token, second.user)
+        lost = api.job(live["id"])
+        assert (lost["status"], lost["history"]["reason"]) == ("failed", "NotFound")
+
+        def gone() -> bool:
+            try:
+                return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return True
+
+        wait_for(gone, "the orphaned job process to end")
