@@ -8,6 +8,8 @@ from __future__ import annotations
 import builtins
 import contextlib
 import gc
+import json
+import ssl
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -20,7 +22,7 @@ from neuro_sync_api.types import UNSET
 from yarl import URL
 
 from . import _mapping, _validation
-from ._streams import LogStream, TelemetryStream
+from ._streams import LogStream, TelemetryStream, iter_lines
 from ._transport import TimeoutType, Transport
 from .config import ClusterConfig
 from .errors import (
@@ -248,8 +250,6 @@ class Operations:
         sslopt: dict[str, Any] | None = None
         verify = self._t.session.verify
         if verify is False:
-            import ssl
-
             sslopt = {"cert_reqs": ssl.CERT_NONE}
         elif isinstance(verify, str):
             sslopt = {"ca_certs": verify}
@@ -275,7 +275,7 @@ class Operations:
         with response:
             if response.status_code == 201:  # the pre-2019-08-01 protocol: done, no body
                 return statuses
-            for line in _iter_lines(response, job_id):
+            for line in iter_lines(response, job_id):
                 status, error = _mapping.save_progress(line)
                 if error is not None:
                     raise JobSaveError(self._t.redact(error))
@@ -302,22 +302,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _iter_lines(response: Any, job_id: str) -> Iterator[bytes]:
-    from .errors import StreamInterrupted
-
-    try:
-        for line in response.iter_lines():
-            if line.strip():
-                yield line
-    except Exception as err:  # noqa: BLE001 - any transport failure mid-stream
-        raise StreamInterrupted(
-            f"The save stream of job {job_id} was cut: {type(err).__name__}"
-        ) from err
-
-
 def _json(content: bytes) -> Any:
-    import json
-
     try:
         return json.loads(content)
     except ValueError:

@@ -34,7 +34,7 @@ from .errors import (
 )
 from .models import JobTelemetry
 
-__all__ = ["LogStream", "TelemetryStream"]
+__all__ = ["LogStream", "TelemetryStream", "iter_lines"]
 
 _CHUNK = 64 * 1024
 
@@ -300,3 +300,15 @@ class TelemetryStream:
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"
+
+
+def iter_lines(response: requests.Response, job_id: str) -> Iterator[bytes]:
+    """Non-empty lines of a streamed ndjson reply (save); a cut stream raises."""
+    try:
+        for line in response.iter_lines():
+            if line.strip():
+                yield line
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
+        raise StreamInterrupted(
+            f"The save stream of job {job_id} was cut: {type(err).__name__}"
+        ) from err
