@@ -19,10 +19,10 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 
 from yarl import URL
 
+from ._closing import Closing
 from .errors import ClientError, JobNotRunning, ValidationError
 from .models import JobDescription, JobStatus
 
@@ -134,7 +134,7 @@ class SSHGateway:
         return PortForward(self, job.ssh_server, payload, local_port, no_key_check)
 
 
-class PortForward:
+class PortForward(Closing):
     """Forwards `127.0.0.1:local_port` to a port of a job while open (a context manager).
 
     Each accepted local connection gets its own gateway channel (`job_port_forward`), which
@@ -235,17 +235,6 @@ class PortForward:
                 proc.terminate()
         for thread in threads:
             thread.join(timeout=5)
-
-    def __enter__(self) -> PortForward:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"

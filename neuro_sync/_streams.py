@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any
 
 import requests
@@ -17,6 +16,7 @@ import urllib3.exceptions
 import websocket
 
 from . import _mapping
+from ._closing import Closing
 from ._transport import chain_is_clean
 from .errors import (
     APIConnectionError,
@@ -39,7 +39,7 @@ __all__ = ["LogStream", "TelemetryStream", "iter_lines"]
 _CHUNK = 64 * 1024
 
 
-class LogStream:
+class LogStream(Closing):
     """The log of a job as an iterable of `bytes` chunks, as they arrive.
 
     Use it as a context manager (or call `close()`) so the connection is released::
@@ -116,22 +116,11 @@ class LogStream:
     def closed(self) -> bool:
         return self._closed
 
-    def __enter__(self) -> LogStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<LogStream job={self._job_id} closed={self._closed}>"
 
 
-class TelemetryStream:
+class TelemetryStream(Closing):
     """`JobTelemetry` samples of a running job over the `top` WebSocket, about one a second.
 
     Iteration ends when the server closes the socket (the job finished). A job that closes
@@ -286,17 +275,6 @@ class TelemetryStream:
                 # After the server's close frame the socket counts as disconnected and close()
                 # returns at once without closing it; shutdown() always releases the fd.
                 ws.shutdown()  # type: ignore[no-untyped-call]
-
-    def __enter__(self) -> TelemetryStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from yarl import URL
 
+from ._closing import Closing
 from ._operations import Operations, check_timeout
 from ._ssh import SSHGateway
 from ._transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
@@ -29,7 +29,7 @@ from .parsing import Parser
 __all__ = ["Client", "Factory", "get"]
 
 
-class Client:
+class Client(Closing):
     """A blocking client of the Neuromation platform.
 
     Args:
@@ -108,17 +108,6 @@ class Client:
     def close(self) -> None:
         """Release the connections. The client is unusable afterwards."""
         self._transport.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<neuro_sync.Client url={str(self._url)!r} user={self._username!r}>"
