@@ -10,6 +10,7 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
+from ._joblist import JobStream
 from ._ssh import PortForward
 from ._streams import LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
@@ -79,6 +80,7 @@ __all__ = [
     "JobStatusHistory",
     "JobSubmissionUncertain",
     "JobTelemetry",
+    "JobStream",
     "Jobs",
     "LogStream",
     "MethodNotAllowed",
