@@ -110,8 +110,10 @@ class _ArrayReader:
             except (StopIteration, ValueError) as err:
                 # Most likely cut at the chunk boundary: retry with more text, within limits.
                 if len(self._text) - self._pos > MAX_ITEM or not self._fill():
+                    if self._pos >= len(self._text):
+                        raise ValueError("the reply ended early") from None
                     if isinstance(err, StopIteration):
-                        raise ValueError(f"Expecting value at character {self._pos}") from None
+                        raise ValueError("expected a JSON value") from None
                     raise
                 continue
             # A number at the end of the text may go on in the next chunk ("12" + "3").
@@ -153,10 +155,21 @@ class _ArrayReader:
         if self._peek() == "]":
             self._pos += 1
             return
+        self._peek()
+        comma = _COMMA.match
         while True:
-            yield self._value()
-            # The common case, a comma (and blanks) right after the item, in one step.
-            match = _COMMA.match(self._text, self._pos)
+            # The common case inline: a whole item in the text, then a comma (and blanks).
+            text, pos = self._text, self._pos
+            try:
+                value, end = _SCAN(text, pos)
+            except (StopIteration, ValueError):
+                end = len(text)
+            if end < len(text):
+                self._pos = end
+            else:
+                value = self._value()
+            yield value
+            match = comma(self._text, self._pos)
             if match is not None and match.end() < len(self._text):
                 self._pos = match.end()
                 continue

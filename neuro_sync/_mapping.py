@@ -453,7 +453,8 @@ _new_volume = fast_constructor(Volume)
 
 
 def _history(h: object) -> JobStatusHistory:
-    h = _object(h, "history")
+    if type(h) is not dict:
+        raise TypeError("history is not a JSON object")
     get = h.get
     status, reason, description, exit_code = (
         get("status"),
@@ -530,7 +531,8 @@ def _volume(v: object) -> Volume:
 
 
 def _container(c: object, ctx: ReplyContext) -> Container:
-    c = _object(c, "container")
+    if type(c) is not dict:
+        raise TypeError("container is not a JSON object")
     image, resources = c["image"], c["resources"]
     get = c.get
     h = get("http")
@@ -576,6 +578,7 @@ def _job(d: Any, ctx: ReplyContext) -> JobDescription:
     get = d.get
     named = get("http_url_named")
     name, description, hostname = get("name"), get("description"), get("internal_hostname")
+    ssh = get("ssh_server")
     return _new_job(
         id=job_id,
         owner=owner,
@@ -589,7 +592,8 @@ def _job(d: Any, ctx: ReplyContext) -> JobDescription:
         else _opt_str(description, "description"),
         # the named URL wins, as in the 2019 SDK
         http_url=ctx.url(named) if named else ctx.url(get("http_url")),
-        ssh_server=ctx.url(get("ssh_server")),
+        # the same for every job: the cache hit inline
+        ssh_server=ctx.urls.get(ssh) or ctx.url(ssh) if type(ssh) is str else ctx.url(ssh),
         internal_hostname=hostname
         if type(hostname) is str
         else _opt_str(hostname, "internal_hostname"),
@@ -627,9 +631,9 @@ def list_item_from_json(data: Any, index: int, ctx: ReplyContext) -> JobDescript
 def _list_error(data: object, index: int, err: Exception) -> ResponseValidationError:
     if isinstance(err, KeyError):
         return ResponseValidationError(f"Malformed job list reply: {describe(err)}")
-    job_id = data.get("id") if isinstance(data, dict) else None
+    named = f" ({data['id']!r})" if isinstance(data, dict) and "id" in data else ""
     return ResponseValidationError(
-        f"Malformed job #{index} ({job_id!r}) in the list reply: {describe(err)}"
+        f"Malformed job #{index}{named} in the list reply: {describe(err)}"
     )
 
 
