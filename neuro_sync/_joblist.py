@@ -19,11 +19,20 @@ import urllib3.exceptions
 
 from . import _mapping
 from ._closing import Closing
+from ._mapping import MALFORMED
 from ._transport import chain_is_clean
 from .errors import APITimeoutError, ClientError, ResponseValidationError, StreamInterrupted
 from .models import JobDescription
 
-__all__ = ["MAX_ITEM", "NDJSON", "JobStream", "array_items", "jobs_from_body", "ndjson_items"]
+__all__ = [
+    "MAX_ITEM",
+    "NDJSON",
+    "JobStream",
+    "MalformedReply",
+    "array_items",
+    "jobs_from_body",
+    "ndjson_items",
+]
 
 NDJSON = "application/x-ndjson"
 # The longest one job (an NDJSON line, an array item) may be; a real one is 1-3 KiB.
@@ -36,13 +45,18 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 _END: Any = object()
 
 
+class MalformedReply(ValueError):
+    """A list reply that cannot be read (the message says where it goes wrong)."""
+
+
 def ndjson_items(chunks: Iterable[bytes]) -> Iterator[Any]:
     """The JSON values of an NDJSON body, one per non-blank line, whatever the chunking.
 
     Raises:
-        ValueError: a line is not JSON, or longer than `MAX_ITEM`.
+        MalformedReply: a line is not JSON, or longer than `MAX_ITEM`.
     """
     buffer = bytearray()
+    index = 0
     for chunk in chunks:
         scan = len(buffer)
         buffer += chunk
@@ -51,13 +65,21 @@ def ndjson_items(chunks: Iterable[bytes]) -> Iterator[Any]:
             if end > start:
                 line = buffer[start:end]
                 if line.strip():
-                    yield json.loads(line)
+                    yield _line(line, index)
+                    index += 1
             start = scan = end + 1
         del buffer[:start]
         if len(buffer) > MAX_ITEM:
-            raise ValueError(f"a line of more than {MAX_ITEM} bytes")
+            raise MalformedReply(f"job #{index} is longer than {MAX_ITEM} bytes")
     if buffer.strip():
-        yield json.loads(buffer)
+        yield _line(buffer, index)
+
+
+def _line(line: bytearray, index: int) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise MalformedReply(f"job #{index} is not JSON: {err}") from None
 
 
 class _ArrayReader:
@@ -155,26 +177,29 @@ class _ArrayReader:
         if self._peek() == "]":
             self._pos += 1
             return
-        self._peek()
-        comma = _COMMA.match
+        scan = _SCAN
+        text, pos = self._text, self._pos
         while True:
-            # The common case inline: a whole item in the text, then a comma (and blanks).
-            text, pos = self._text, self._pos
+            # The common case with local variables: a whole item in the text, then "," or
+            # ", " and the next item. Anything else takes the careful path through `self`.
             try:
-                value, end = _SCAN(text, pos)
+                value, end = scan(text, pos)
             except (StopIteration, ValueError):
                 end = len(text)
-            if end < len(text):
-                self._pos = end
-            else:
+            if end >= len(text):
+                self._pos = pos
                 value = self._value()
+                text, end = self._text, self._pos
             yield value
-            match = comma(self._text, self._pos)
-            if match is not None and match.end() < len(self._text):
-                self._pos = match.end()
-                continue
+            if text.startswith(",", end):
+                pos = end + 2 if text.startswith(" ", end + 1) else end + 1
+                if pos < len(text):
+                    continue
+            self._pos = end
             if self._peek() == ",":
                 self._pos += 1
+                self._peek()
+                text, pos = self._text, self._pos
                 continue
             self._expect("]", "after a job in the list")
             return
@@ -184,30 +209,13 @@ def array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
     """The items of the `jobs` array of a `{"jobs": [...]}` body, whatever the chunking.
 
     Raises:
-        ValueError: the body is not such a JSON object (or an item exceeds `MAX_ITEM`).
-        KeyError: it has no `jobs`.
-        TypeError: `jobs` is not an array.
+        MalformedReply: the body is not such an object, has no `jobs` array, or an item is
+            longer than `MAX_ITEM`.
     """
-    return _ArrayReader(chunks).items()
-
-
-def map_items(
-    values: Iterator[Any], ctx: _mapping.ReplyContext, *, ndjson: bool
-) -> Iterator[JobDescription]:
-    """`JobDescription`s of the JSON values of a list reply; typed errors for bad ones."""
-    index = 0
-    while True:
-        try:
-            value = next(values, _END)
-        except _mapping.MALFORMED as err:
-            what = f"job #{index} of the list" if ndjson else "job list"
-            raise ResponseValidationError(
-                f"Malformed {what} reply: {_mapping.describe(err)}"
-            ) from None
-        if value is _END:
-            return
-        yield _mapping.list_item_from_json(value, index, ctx)
-        index += 1
+    try:
+        yield from _ArrayReader(chunks).items()
+    except MALFORMED as err:
+        raise MalformedReply(_mapping.describe(err)) from None
 
 
 def jobs_from_body(content: bytes, ctx: _mapping.ReplyContext) -> list[JobDescription]:
@@ -217,7 +225,17 @@ def jobs_from_body(content: bytes, ctx: _mapping.ReplyContext) -> list[JobDescri
     soon as it is mapped, so the garbage collector never scans a whole parsed reply (with
     it, collections took as long as the mapping itself).
     """
-    return list(map_items(array_items((content,)), ctx, ndjson=False))
+    out: list[JobDescription] = []
+    append, job = out.append, _mapping.map_job
+    value: Any = None
+    try:
+        for value in array_items((content,)):
+            append(job(value, ctx))
+    except MalformedReply as err:
+        raise ResponseValidationError(f"Malformed job list reply: {err}") from None
+    except MALFORMED as err:
+        raise _mapping.list_error(value, len(out), err) from None
+    return out
 
 
 class JobStream(Closing):
@@ -262,9 +280,22 @@ class JobStream(Closing):
         return next(self._items)
 
     def _jobs(self) -> Generator[JobDescription, None, None]:
+        index = 0
+        value: Any = None
+        job, ctx = _mapping.map_job, self._ctx
         try:
-            reader = ndjson_items if self.ndjson else array_items
-            yield from map_items(reader(self._chunks()), self._ctx, ndjson=self.ndjson)
+            if self.ndjson:
+                for value in ndjson_items(self._chunks()):
+                    yield job(value, ctx)
+                    index += 1
+            else:
+                for value in array_items(self._chunks()):
+                    yield job(value, ctx)
+                    index += 1
+        except MalformedReply as err:
+            raise ResponseValidationError(f"Malformed job list reply: {err}") from None
+        except MALFORMED as err:
+            raise _mapping.list_error(value, index, err) from None
         finally:
             self._release()
 

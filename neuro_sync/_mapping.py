@@ -51,6 +51,7 @@ from .parsing import INVALID_IMAGE_NAME, parse_remote_image
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _EMPTY_URL = URL()
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+_STR_ONLY = frozenset({str})
 
 
 # --------------------------------------------------------------------------- errors
@@ -359,19 +360,21 @@ class ReplyContext:
         return url
 
 
+_FROM_ISO = datetime.datetime.fromisoformat
+
+
 def _time(value: object, field: str) -> datetime.datetime | None:
-    if value is None:
-        return None
     if type(value) is str:
         try:
-            moment = datetime.datetime.fromisoformat(value)
+            moment = _FROM_ISO(value)
         except ValueError:
-            moment = None
-        if moment is not None:
-            if moment.tzinfo is None:
-                # The server sends UTC; a bare time is read as UTC so every value is aware.
-                return moment.replace(tzinfo=datetime.UTC)
-            return moment
+            raise ValueError(f"{field} is not an ISO-8601 time: {value!r}") from None
+        if moment.tzinfo is None:
+            # The server sends UTC; a bare time is read as UTC so every value is aware.
+            return moment.replace(tzinfo=datetime.UTC)
+        return moment
+    if value is None:
+        return None
     raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
 
 
@@ -541,7 +544,7 @@ def _container(c: object, ctx: ReplyContext) -> Container:
         env = {}
     elif type(env) is not dict:
         raise TypeError("container.env is not a JSON object")
-    elif env and not all(type(v) is str for v in env.values()):
+    elif env and not _STR_ONLY.issuperset(map(type, env.values())):
         raise TypeError("container.env values must be strings")
     volumes = get("volumes")
     if volumes is None:
@@ -567,7 +570,7 @@ def _container(c: object, ctx: ReplyContext) -> Container:
     )
 
 
-def _job(d: Any, ctx: ReplyContext) -> JobDescription:
+def map_job(d: Any, ctx: ReplyContext) -> JobDescription:
     """One job object of a reply (parsed JSON, which it consumes) to a `JobDescription`."""
     job_id, owner, status = d["id"], d["owner"], d["status"]
     history, container, is_preemptible = d["history"], d["container"], d["is_preemptible"]
@@ -615,20 +618,13 @@ def _job_error(data: object, err: Exception) -> ResponseValidationError:
 def job_from_json(data: Any, ctx: ReplyContext) -> JobDescription:
     """One job object (create/get reply, one NDJSON line) as JSON data to a `JobDescription`."""
     try:
-        return _job(data, ctx)
+        return map_job(data, ctx)
     except MALFORMED as err:
         raise _job_error(data, err) from None
 
 
-def list_item_from_json(data: Any, index: int, ctx: ReplyContext) -> JobDescription:
-    """Job number `index` of a list reply to a `JobDescription`; errors name its position."""
-    try:
-        return _job(data, ctx)
-    except MALFORMED as err:
-        raise _list_error(data, index, err) from None
-
-
-def _list_error(data: object, index: int, err: Exception) -> ResponseValidationError:
+def list_error(data: object, index: int, err: Exception) -> ResponseValidationError:
+    """The error for job number `index` of a list reply; named by its id when it has one."""
     if isinstance(err, KeyError):
         return ResponseValidationError(f"Malformed job list reply: {describe(err)}")
     named = f" ({data['id']!r})" if isinstance(data, dict) and "id" in data else ""

@@ -128,7 +128,9 @@ def test_a_malformed_line_is_a_typed_error_naming_it(
     mocked.get(f"{BASE}/jobs", body=body, content_type=NDJSON)
     jobs = client.jobs.iter()
     assert next(jobs).id == "job-1"
-    with pytest.raises(ResponseValidationError, match=r"^Malformed job #1 of the list reply: "):
+    with pytest.raises(
+        ResponseValidationError, match=r"^Malformed job list reply: job #1 is not JSON"
+    ):
         next(jobs)
     assert jobs.closed
 
