@@ -7,14 +7,14 @@ GEN_PKG := generated/neuro_sync_api
 GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 	--custom-template-path openapi/templates --meta none --overwrite
 
-.PHONY: setup test unit lint generate generate-check demo bench clean
+.PHONY: setup test unit lint generate generate-check docs demo bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,local]'
+	$(BIN)/python -m pip install -q -e '.[dev,local,docs]'
 	touch $(STAMP)
 
 # Regenerate generated/ from openapi/. Never edit generated/ by hand.
@@ -40,7 +40,12 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) lint generate-check unit
+# HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
+# inventories installed on the machine (docs/conf.py).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs/html
+
+test: $(STAMP) lint generate-check unit docs
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py
