@@ -10,8 +10,9 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
-from ._ssh import PortForward, SSHNotAvailable
+from ._ssh import PortForward
 from ._streams import LogStream, TelemetryStream
+from ._timeouts import CLIENT_DEFAULT, Timeout
 from ._version import __version__ as __version__
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
@@ -34,6 +35,7 @@ from .errors import (
     ResourceNotFound,
     ResponseValidationError,
     ServerError,
+    SSHNotAvailable,
     StreamInterrupted,
     ValidationError,
     WaitTimeout,
@@ -53,6 +55,7 @@ from .models import (
 from .parsing import Parser
 
 __all__ = [
+    "CLIENT_DEFAULT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -90,6 +93,7 @@ __all__ = [
     "ServerError",
     "StreamInterrupted",
     "TelemetryStream",
+    "Timeout",
     "ValidationError",
     "Volume",
     "WaitTimeout",
