@@ -6,9 +6,12 @@ The build never touches the network: intersphinx only uses inventories found on 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.pycode import ModuleAnalyzer
 
 import neuro_sync
 
@@ -37,7 +40,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 # Show defaults as written (a sentinel default would otherwise render as `<object object>`).
 autodoc_preserve_defaults = True
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 # `Attributes:` sections as fields of the class, not separate attribute entries that would
@@ -74,5 +77,25 @@ def _add_optional_pages(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] = source[0].replace(OPTIONAL_MARKER, "\n".join(present))
 
 
+def _data_doc_from_its_module(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """A constant re-exported by `neuro_sync` (a type alias, an enum member) has no docstring
+    of its own, and autodoc would show its type's. Use the `#:` comment or the string after
+    the assignment in the module that defines it instead, or nothing."""
+    if what != "data" or not name.startswith("neuro_sync."):
+        return
+    short = name.rsplit(".", 1)[1]
+    for modname, module in sorted(sys.modules.items()):
+        if modname.startswith("neuro_sync.") and getattr(module, short, None) is obj:
+            docs = ModuleAnalyzer.for_module(modname).find_attr_docs().get(("", short))
+            if docs:
+                lines[:] = list(docs)
+                return
+    lines.clear()
+
+
 def setup(app: Sphinx) -> None:
     app.connect("source-read", _add_optional_pages)
+    # Before napoleon (priority 500), so the replaced docstring is still parsed as Google style.
+    app.connect("autodoc-process-docstring", _data_doc_from_its_module, priority=400)

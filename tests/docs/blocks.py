@@ -10,6 +10,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 
 NO_TEST = "<!-- no-test -->"
 # ```python, ```py, and MyST's ```{code-block} python (or {code}, {sourcecode}).
@@ -27,7 +28,7 @@ class Block:
     code: str
     skipped: bool
 
-    def compiled(self) -> object:
+    def compiled(self) -> CodeType:
         """Compiled so a traceback names the page and the line in it."""
         return compile("\n" * (self.line - 1) + self.code, str(self.path), "exec")
 
