@@ -37,12 +37,11 @@ from .output import (
 )
 from .params import Duration, MemorySize, PortPair, command_line, parse_env, strip_dashes
 
-__all__ = ["preset_resources", "wait_for"]
+__all__ = ["wait_for"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STARTED = (JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED)
-_DEFAULT_PRESET = "cpu-small"
 # `logs --no-follow` of a live job: the log so far is whatever arrives before a pause.
 _SNAPSHOT_SILENCE = 1.0
 _SNAPSHOT_MAX = 5.0
@@ -68,24 +67,6 @@ def _echo_json(data: object) -> None:
 # ---------------------------------------------------------------------------- helpers
 
 
-def preset_resources(client: neuro_sync.Client, name: str | None) -> Resources:
-    """The resources of a cluster preset (None: cpu-small, else the first preset)."""
-    presets = client.config.resource_presets
-    if name is None:
-        if not presets:
-            raise click.UsageError("The cluster has no resource presets: give --cpu and --memory.")
-        name = _DEFAULT_PRESET if _DEFAULT_PRESET in presets else next(iter(presets))
-    preset = presets.get(name)
-    if preset is None:
-        known = ", ".join(presets) or "none"
-        raise click.BadParameter(
-            f"unknown preset {name!r} (this cluster has: {known})", param_hint="'-s' / '--preset'"
-        )
-    return Resources(
-        memory_mb=preset.memory_mb, cpu=preset.cpu, gpu=preset.gpu, gpu_model=preset.gpu_model
-    )
-
-
 def _job_resources(
     client: neuro_sync.Client,
     *,
@@ -96,10 +77,11 @@ def _job_resources(
     gpu_model: str | None,
     extshm: bool,
 ) -> Resources:
-    """The preset (when named, or when --cpu or --memory is missing) overridden by flags."""
+    """The preset (when named, or when --cpu or --memory is missing: the cluster's default)
+    overridden by the flags."""
     base = None
     if preset is not None or cpu is None or memory_mb is None:
-        base = preset_resources(client, preset)
+        base = client.config.preset_resources(preset)
     if gpu is None and base is not None:
         gpu = base.gpu
     if gpu_model is None and gpu and base is not None:
@@ -224,9 +206,9 @@ several are quoted word by word (`run ubuntu -- sh -c 'exit 3'`). Put `--`
 before a CMD that starts with a dash.
 
 \b
-Resources: the preset (-s; default cpu-small, or the cluster's first), with
---cpu, --memory, --gpu, --gpu-model on top; with both --cpu and --memory and
-no -s, no preset is used.
+Resources: the preset (-s; default: the cluster's first, see `config show`),
+with --cpu, --memory, --gpu, --gpu-model on top; with both --cpu and --memory
+and no -s, no preset is used.
 
 \b
 Attached (default): prints the job id on stderr, waits for the job to start,
