@@ -453,7 +453,7 @@ def top_cmd(state: State, job_id: str) -> None:
     with contextlib.suppress(KeyboardInterrupt), state.client.jobs.top(job_id) as stream:
         click.echo(_TOP_LINE.format("TIME", "CPU", "MEMORY(MB)", "GPU(%)", "GPU_MEMORY"))
         for sample in stream:
-            click.echo(_TOP_LINE.format(*telemetry_row(sample)))
+            click.echo(_TOP_LINE.format(*telemetry_row(sample)).rstrip())
 
 
 # ---------------------------------------------------------------------------- kill, wait

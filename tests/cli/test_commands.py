@@ -10,7 +10,7 @@ import pytest
 import responses
 import yaml
 
-from neuro_sync.cli.params import command_line
+from neuro_sync.cli.params import Duration, MemorySize, command_line
 
 from .conftest import BASE, JOB_ID, MONITORING, OTHER_ID, TOKEN, USER, invoke, submitted, wire_job
 
@@ -47,6 +47,19 @@ def test_help_documents_exit_codes_and_the_token_caveat() -> None:
 )
 def test_command_line(args: tuple[str, ...], expected: str | None) -> None:
     assert command_line(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "mb"),
+    [("512M", 512), ("1G", 1024), ("1.5GB", 1536), ("2Gi", 2048), ("100", 100), ("1k", 1)],
+)
+def test_memory_sizes(text: str, mb: int) -> None:
+    assert MemorySize().convert(text, None, None) == mb
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("30s", 30), ("10m", 600), ("2h", 7200)])
+def test_durations(text: str, seconds: float) -> None:
+    assert Duration().convert(text, None, None) == seconds
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform
 
 @pytest.fixture
 def client(platform: LocalPlatform) -> Iterator[neuro_sync.Client]:
-    with neuro_sync.Client(platform.url, platform.token, timeout=(5, 30)) as c:
+    """The library, configured from the same file as the CLI, to check what the CLI did."""
+    with neuro_sync.Factory(platform.config_path).get() as c:
         yield c
 
 
