@@ -256,6 +256,42 @@ def job_request(
     return request
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """Validated `GET /jobs` filters; None means "no filter"."""
+
+    statuses: list[str] | None
+    name: str | None
+    owners: list[str] | None
+
+
+def list_query(
+    statuses: Iterable[JobStatus | str] | None, name: str | None, owners: Iterable[str] | None
+) -> ListQuery:
+    """Validate `jobs.list` filters and turn them into query values."""
+    for field, value in (("statuses", statuses), ("owners", owners)):
+        if isinstance(value, str | bytes):
+            raise ValidationError(field, "must be a collection (e.g. a set), not a string")
+    status_values = (
+        None if statuses is None else [s.value if isinstance(s, JobStatus) else s for s in statuses]
+    )
+    owner_values = None if owners is None else list(owners)
+    filters: dict[str, Any] = {}
+    if status_values is not None:
+        filters["statuses"] = status_values
+    if name:
+        filters["name"] = name
+    if owner_values is not None:
+        filters["owners"] = owner_values
+    _validation.validate_list(filters)
+    return ListQuery(
+        # Sorted and deduplicated, so the same filter always makes the same URL.
+        statuses=sorted(set(status_values)) if status_values else None,
+        name=name or None,
+        owners=owner_values or None,
+    )
+
+
 def save_request(image: RemoteImage) -> SaveRequest:
     """The save body; only platform images can be saved."""
     if not isinstance(image, RemoteImage):
