@@ -38,9 +38,9 @@ generate-check: $(STAMP)
 	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)
 
 lint: $(STAMP)
-	$(BIN)/ruff check neuro_sync generated tests benchmarks examples
-	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
-	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests
+	$(BIN)/ruff check neuro_sync generated tests benchmarks examples openapi
+	$(BIN)/ruff format --check neuro_sync tests benchmarks examples openapi
+	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests openapi
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
