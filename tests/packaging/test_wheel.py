@@ -143,6 +143,7 @@ with neuro_sync.get() as client:
     assert done.status == JobStatus.SUCCEEDED, done
     assert done.history.exit_code == 0, done.history
     print("log:", text.strip())
+    print(job.id)
 """
 
 
@@ -177,7 +178,14 @@ def test_local_platform_runs_a_job_from_the_installed_wheel(
     script = installed.work / "first_job.py"
     script.write_text(CLIENT_SCRIPT, encoding="utf-8")
     out = run([installed.python, script], cwd=installed.work, NEUROMATION_CONFIG=str(local_server))
-    assert out.stdout.strip() == "log: from-the-wheel"
+    log_line, job_id = out.stdout.strip().splitlines()
+    assert log_line == "log: from-the-wheel"
+    # The `neuro-sync` console script of the wheel sees the same job.
+    cli = [installed.bin / "neuro-sync"]
+    version = run([*cli, "--version"], cwd=installed.work).stdout
+    assert version.split()[-1] == source_version()
+    ps = run([*cli, "ps", "--all", "-q"], cwd=installed.work, NEUROMATION_CONFIG=str(local_server))
+    assert ps.stdout.split() == [job_id]
 
 
 DOWNSTREAM_OK = """\
