@@ -145,64 +145,67 @@ class _ArrayReader:
             return value
 
     def items(self) -> Iterator[Any]:
-        self._expect("{", "at the start of the reply")
-        found = False
-        if self._peek() == "}":
-            self._pos += 1
-        else:
-            while True:
-                key = self._value()
-                if type(key) is not str:
-                    raise ValueError("an object key is not a string")
-                self._expect(":", "after a key")
-                if key == "jobs" and not found:
-                    found = True
-                    yield from self._array()
-                else:
-                    self._value()  # another member: read and dropped
-                if self._peek() == ",":
-                    self._pos += 1
-                    continue
-                self._expect("}", "at the end of the reply object")
-                break
-        if self._peek():
-            raise ValueError("extra data after the reply object")
-        if not found:
-            raise KeyError("jobs")
-
-    def _array(self) -> Iterator[Any]:
-        if self._peek() != "[":
-            raise TypeError("'jobs' is not a list")
-        self._pos += 1
-        if self._peek() == "]":
-            self._pos += 1
-            return
-        scan = _SCAN
-        text, pos = self._text, self._pos
-        while True:
-            # The common case with local variables: a whole item in the text, then "," or
-            # ", " and the next item. Anything else takes the careful path through `self`.
-            try:
-                value, end = scan(text, pos)
-            except (StopIteration, ValueError):
-                end = len(text)
-            if end >= len(text):
-                self._pos = pos
-                value = self._value()
-                text, end = self._text, self._pos
-            yield value
-            if text.startswith(",", end):
-                pos = end + 2 if text.startswith(" ", end + 1) else end + 1
-                if pos < len(text):
-                    continue
-            self._pos = end
-            if self._peek() == ",":
+        """The items of the `jobs` array, one by one (one generator: they run per job)."""
+        try:
+            self._expect("{", "at the start of the reply")
+            found = False
+            if self._peek() == "}":
                 self._pos += 1
-                self._peek()
-                text, pos = self._text, self._pos
-                continue
-            self._expect("]", "after a job in the list")
-            return
+            else:
+                while True:
+                    key = self._value()
+                    if type(key) is not str:
+                        raise ValueError("an object key is not a string")
+                    self._expect(":", "after a key")
+                    if key == "jobs" and not found:
+                        found = True
+                        if self._peek() != "[":
+                            raise TypeError("'jobs' is not a list")
+                        self._pos += 1
+                        if self._peek() == "]":
+                            self._pos += 1
+                        else:
+                            # The array, inlined: this loop runs once per job.
+                            scan = _SCAN
+                            text, pos = self._text, self._pos
+                            while True:
+                                # The common case with local variables: a whole item in the
+                                # text, then "," or ", " and the next item. Anything else
+                                # takes the careful path through `self`.
+                                try:
+                                    value, end = scan(text, pos)
+                                except (StopIteration, ValueError):
+                                    end = len(text)
+                                if end >= len(text):
+                                    self._pos = pos
+                                    value = self._value()
+                                    text, end = self._text, self._pos
+                                yield value
+                                if text.startswith(",", end):
+                                    pos = end + 2 if text.startswith(" ", end + 1) else end + 1
+                                    if pos < len(text):
+                                        continue
+                                self._pos = end
+                                if self._peek() == ",":
+                                    self._pos += 1
+                                    self._peek()
+                                    text, pos = self._text, self._pos
+                                    continue
+                                self._expect("]", "after a job in the list")
+                                break
+                    else:
+                        self._value()  # another member: read and dropped
+                    if self._peek() == ",":
+                        self._pos += 1
+                        continue
+                    self._expect("}", "at the end of the reply object")
+                    break
+            if self._peek():
+                raise ValueError("extra data after the reply object")
+            if not found:
+                raise KeyError("jobs")
+        except MALFORMED as err:
+            raise MalformedReply(_mapping.describe(err)) from None
 
 
 def array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
@@ -212,10 +215,7 @@ def array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
         MalformedReply: the body is not such an object, has no `jobs` array, or an item is
             longer than `MAX_ITEM`.
     """
-    try:
-        yield from _ArrayReader(chunks).items()
-    except MALFORMED as err:
-        raise MalformedReply(_mapping.describe(err)) from None
+    return _ArrayReader(chunks).items()
 
 
 def jobs_from_body(content: bytes, ctx: _mapping.ReplyContext) -> list[JobDescription]:

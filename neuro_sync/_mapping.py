@@ -548,14 +548,15 @@ def _container(c: object, ctx: ReplyContext) -> Container:
         volumes = []
     elif type(volumes) is not list:
         raise TypeError("container.volumes is not a list")
-    else:
+    elif volumes:
         # The parsed JSON list (ours alone) becomes the list of Volumes: one object less
         # per job for the garbage collector to scan.
         for i, v in enumerate(volumes):
             volumes[i] = _volume(v)
     entrypoint, command = get("entrypoint"), get("command")
     return _new_container(
-        image=ctx.image(image),
+        # the cache hit inline: most jobs share a few images
+        image=(type(image) is str and ctx.images.get(image)) or ctx.image(image),
         resources=_resources(resources, ctx),
         entrypoint=entrypoint
         if type(entrypoint) is str
