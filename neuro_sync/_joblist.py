@@ -15,13 +15,12 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import requests
-import urllib3.exceptions
 
 from . import _mapping
 from ._closing import Closing
 from ._mapping import MALFORMED
-from ._transport import chain_is_clean
-from .errors import APITimeoutError, ClientError, ResponseValidationError, StreamInterrupted
+from ._streams import read_chunks
+from .errors import ResponseValidationError
 from .models import JobDescription
 
 __all__ = [
@@ -300,23 +299,12 @@ class JobStream(Closing):
             self._release()
 
     def _chunks(self) -> Iterator[bytes]:
-        chunks = self._response.iter_content(_CHUNK)
-        while True:
-            failure: BaseException | None = None
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
-                failure = err
-            if failure is not None:
-                # Raised out of the except block; chained only when the library's text (which
-                # may quote the server) holds no token.
-                error = _stream_error(failure)
-                if chain_is_clean(failure, self._redact):
-                    raise error from failure
-                raise error
-            yield chunk
+        return read_chunks(
+            self._response,
+            self._redact,
+            timeout_text="No job list data within the read timeout",
+            cut_text="The job list reply was cut",
+        )
 
     def _release(self) -> None:
         self._closed = True
@@ -337,13 +325,3 @@ class JobStream(Closing):
     def __repr__(self) -> str:
         kind = "ndjson" if self.ndjson else "json"
         return f"<JobStream {kind} closed={self._closed}>"
-
-
-def _stream_error(err: BaseException) -> ClientError:
-    # requests reports a read timeout in the middle of a body as a ConnectionError.
-    reason = err.args[0] if err.args else None
-    if isinstance(err, requests.exceptions.Timeout | TimeoutError) or isinstance(
-        reason, urllib3.exceptions.ReadTimeoutError
-    ):
-        return APITimeoutError("No job list data within the read timeout")
-    return StreamInterrupted(f"The job list reply was cut: {type(err).__name__}")

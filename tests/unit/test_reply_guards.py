@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -19,9 +20,7 @@ from neuro_sync_api.models import (
 from yarl import URL
 
 import neuro_sync
-from neuro_sync import ResponseValidationError, _mapping
-from neuro_sync._mapping import CACHE_SIZE, ReplyContext, fast_constructor
-from neuro_sync.models import (
+from neuro_sync import (
     Container,
     HTTPPort,
     JobDescription,
@@ -29,11 +28,15 @@ from neuro_sync.models import (
     JobStatusHistory,
     RemoteImage,
     Resources,
+    ResponseValidationError,
     Volume,
+    _mapping,
 )
+from neuro_sync._mapping import CACHE_SIZE, ReplyContext, fast_constructor
 from neuro_sync.parsing import parse_remote_image
 
 from .conftest import BASE, USER, make_job
+from .test_fuzz import FULL_JOB
 
 # --------------------------------------------------------------------------- fast constructors
 
@@ -139,22 +142,7 @@ MODEL_PATHS: list[tuple[type, str]] = [
 
 
 def _full_job() -> dict[str, Any]:
-    return make_job(
-        status="failed",
-        exit_code=1,
-        reason="Error",
-        status_description="d",
-        http_port=80,
-        name="web",
-        description="d",
-        env={"A": "1"},
-        volumes=[{"src_storage_uri": "storage://alice/a", "dst_path": "/a", "read_only": True}],
-        gpu=1,
-        gpu_model="m",
-        shm=True,
-        entrypoint="sh",
-        schedule_timeout=5.0,
-    )
+    return copy.deepcopy(FULL_JOB)  # every optional field present
 
 
 def _node(job: dict[str, Any], path: str) -> Any:
