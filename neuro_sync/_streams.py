@@ -58,15 +58,13 @@ class LogStream(Closing):
     def __iter__(self) -> Iterator[bytes]:
         if self._closed:
             raise ValueError("I/O operation on a closed log stream")
-        try:
-            yield from read_chunks(
-                self._response,
-                self._redact,
-                timeout_text=f"No log data for job {self._job_id} within the read timeout",
-                cut_text=f"The log stream of job {self._job_id} was cut",
-            )
-        finally:
-            self.close()
+        return read_chunks(
+            self._response,
+            self._redact,
+            timeout_text=f"No log data for job {self._job_id} within the read timeout",
+            cut_text=f"The log stream of job {self._job_id} was cut",
+            on_end=self.close,
+        )
 
     def read(self) -> bytes:
         """Read the whole log (until the job ends) and return it."""
@@ -234,27 +232,40 @@ def read_chunks(
     *,
     timeout_text: str,
     cut_text: str,
+    on_end: Callable[[], None] | None = None,
 ) -> Iterator[bytes]:
     """The non-empty chunks of a streamed body as they arrive; a broken body raises
-    `APITimeoutError(timeout_text)` or `StreamInterrupted(cut_text: <error type>)`."""
+    `APITimeoutError(timeout_text)` or `StreamInterrupted(cut_text: <error type>)`.
+
+    `on_end` runs when the iteration ends, however it ends (one generator, no wrapper: the
+    log may come in 1 KiB chunks, 100,000 for 100 MiB).
+    """
     chunks = response.iter_content(_CHUNK)
-    while True:
-        failure: BaseException | None = None
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
-            failure = err
-        if failure is not None:
-            # Raised out of the except block; chained only when the library's text (which
-            # may quote the server, e.g. a bad chunk-size line) is clean.
-            error = _stream_error(failure, timeout_text, redact(f"{cut_text}: "))
-            if chain_is_clean(failure, redact):
-                raise error from failure
-            raise error
-        if chunk:
-            yield chunk
+    try:
+        while True:
+            failure: BaseException | None = None
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except (
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+            ) as err:
+                failure = err
+            if failure is not None:
+                # Raised out of the except block; chained only when the library's text
+                # (which may quote the server, e.g. a bad chunk-size line) is clean.
+                error = _stream_error(failure, timeout_text, redact(f"{cut_text}: "))
+                if chain_is_clean(failure, redact):
+                    raise error from failure
+                raise error
+            if chunk:
+                yield chunk
+    finally:
+        if on_end is not None:
+            on_end()
 
 
 def _stream_error(err: BaseException, timeout_text: str, cut_prefix: str) -> ClientError:
