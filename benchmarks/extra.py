@@ -4,9 +4,9 @@
     python -m benchmarks.extra stream  --url U --token T --expect N
     python -m benchmarks.extra threads --client ours|bare --url U --token T --calls N
 
-* memory   the memory a list of jobs retains: one warm-up `list()` (connection, caches), then
-           one measured `list()` held while measuring: tracemalloc's traced bytes, and the RSS
-           growth after `gc.collect()` in a separate call. The 2019 SDK's twin is
+* memory   the memory a list of jobs retains, the process warmed up with one status call:
+           the RSS growth after `gc.collect()` of a first `list()`, then tracemalloc's traced
+           bytes of a second one, each held while measuring. The 2019 SDK's twin is
            `benchmarks.peer_sdk memory`.
 * stream   `jobs.iter()` to the end: the jobs seen, seconds to the first job and to the last,
            and the peak RSS growth meanwhile (`PeakRss`).
@@ -35,7 +35,8 @@ from benchmarks.stub_server import DEFAULT_SEED, job_ids
 
 
 def retained(make: Callable[[], Sequence[object]]) -> dict[str, Any]:
-    """What the result of `make()` keeps alive: traced bytes and RSS growth (both after GC)."""
+    """What the result of `make()` keeps alive: the RSS growth after GC of a first call (the
+    process warmed up without it), then tracemalloc's traced bytes of a second call."""
     gc.collect()
     rss_before = current_rss() or 0
     kept = make()
@@ -74,7 +75,8 @@ def _list_function(client: str, url: str, token: str) -> tuple[Callable[[], list
 
 def memory(args: argparse.Namespace) -> dict[str, Any]:
     make, owner = _list_function(args.client, args.url, args.token)
-    make()  # warm-up: /config, the connection, the reply caches
+    status, _ = _status_function(args.client, args.url, args.token, owner)
+    status(job_ids(1, DEFAULT_SEED)[0])  # warm-up: /config and the connection, no list yet
     result = retained(make)
     owner.close()
     return result
@@ -112,15 +114,18 @@ class _PoolWarnings(logging.Handler):
             self.count += 1
 
 
-def _status_function(client: str, url: str, token: str) -> tuple[Callable[[str], object], Any]:
+def _status_function(
+    client: str, url: str, token: str, owner: Any = None
+) -> tuple[Callable[[str], object], Any]:
+    """A status call of a new client (session), or of `owner` when given."""
     if client == "ours":
         import neuro_sync
 
-        ours = neuro_sync.Client(url=url, token=token)
+        ours = owner or neuro_sync.Client(url=url, token=token)
         return ours.jobs.status, ours
     import requests
 
-    session = requests.Session()
+    session = owner or requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     return lambda job_id: session.get(f"{url}/jobs/{job_id}").json(), session
 

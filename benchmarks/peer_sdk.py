@@ -228,7 +228,8 @@ def _memory(args: argparse.Namespace) -> int:
                 jobs: list[Any] = loop.run_until_complete(client.jobs.list())
                 return jobs
 
-            make()  # warm-up, as for the other clients
+            # warm-up as for the other clients: /config and the connection, no list yet
+            loop.run_until_complete(client.jobs.status(args.job))
             result = retained(make)
         finally:
             loop.run_until_complete(client.close())

@@ -509,7 +509,7 @@ def run_memory_scenario(
             if name == PEER:
                 assert peer_python is not None
                 cmd = [str(peer_python), "-W", "ignore", "-m", "benchmarks.peer_sdk", "memory"]
-                cmd += ["--url", url, "--token", token]
+                cmd += ["--url", url, "--token", token, "--job", job_ids(1, DEFAULT_SEED)[0]]
             else:
                 cmd = _extra_cmd("memory", url, token, "--client", name)
             try:
