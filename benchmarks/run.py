@@ -771,8 +771,12 @@ def print_table(sc: dict[str, Scenario], verdicts: dict[str, dict[str, Any]], si
                 f"{r:.2f}x bare rate; CPU/call {cpu:.2f}x 1 thread; "
                 f"{v['most_new_connections']} conns, {v['pool_full_warnings']} warnings"
             )
-        if key in ("list", "import", "list_memory"):
-            return f"{r:.2f}x bare {'memory' if key == 'list_memory' else 'time'}"
+        if key == "list_memory":
+            rss = {n: sc[key].extra_median(n, "rss_growth_mib") for n in (OURS, BARE, PEER)}
+            shown = ", ".join(f"{LABELS[n]} {v:.1f}" for n, v in rss.items() if v is not None)
+            return f"{r:.2f}x bare memory; RSS growth after GC (MiB): {shown}"
+        if key in ("list", "import"):
+            return f"{r:.2f}x bare time"
         return f"{r:.2f}x bare rate"
 
     def verdict(key: str) -> str:
