@@ -12,7 +12,7 @@ from yarl import URL
 from ._closing import Closing
 from ._operations import Operations
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
-from ._transport import RetryPolicy, Transport
+from ._transport import DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Transport
 from .config import (
     ENV_TOKEN,
     ENV_URL,
@@ -35,11 +35,20 @@ class Client(Closing):
     Args:
         url: the API base URL, e.g. `https://dev.neu.ro/api/v1` or `http://127.0.0.1:8080/api/v1`.
         token: the JWT access token (the user name is read from its `identity` claim).
-        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60));
-            `read=None` waits between bytes without limit.
-        max_retries: retries of idempotent calls on connection errors, read timeouts and
+        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60)).
+            It bounds each attempt as a whole, not each read: a number `t` is a deadline of `t`
+            seconds, a pair one of `connect + read` (70 s by default), covering connect, headers
+            and body, however slowly the server sends them. Streamed replies (`monitor`, `save`)
+            are bounded so up to their headers; after that `read` applies to each read.
+            `read=None` waits between bytes without limit and sets no deadline.
+        max_retries: retries of idempotent calls on connection errors, timeouts and
             502/503/504/429 (default 2; 0 disables). Job creation is retried only when the
-            request provably never left.
+            request provably never left. A call therefore takes at most
+            `(max_retries + 1) x deadline` plus the waits between attempts (each a backoff of
+            at most 8 s, or a server's `Retry-After` of at most 60 s): with the defaults,
+            3 x 70 s + waits. (`jobs.wait` is bounded by its own `timeout`.)
+        max_reply_bytes: the largest reply body read (default 256 MiB); a larger one raises
+            `ReplyTooLarge` without being read whole. Streams (`monitor`, `save`) are not capped.
         verify: TLS certificate verification (True, False, or a CA bundle path).
         cluster_config: the cluster part of `/config` if already known (skips the request).
         headers: extra headers for every request.
@@ -61,6 +70,7 @@ class Client(Closing):
         verify: bool | str = True,
         cluster_config: ClusterConfig | None = None,
         headers: Mapping[str, str] | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         parsed = URL(str(url)) if isinstance(url, str | URL) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
@@ -74,6 +84,12 @@ class Client(Closing):
             )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValidationError("max_retries", "must be an int >= 0")
+        if (
+            isinstance(max_reply_bytes, bool)
+            or not isinstance(max_reply_bytes, int)
+            or max_reply_bytes < 1
+        ):
+            raise ValidationError("max_reply_bytes", "must be an int >= 1 (bytes)")
         self._url = parsed
         self._username = username_from_token(token)
         self._transport = Transport(
@@ -83,6 +99,7 @@ class Client(Closing):
             policy=RetryPolicy(max_retries=max_retries),
             verify=verify,
             headers=headers,
+            max_reply_bytes=max_reply_bytes,
         )
         self._ops = Operations(self._transport, self._username, cluster_config)
         self.jobs = Jobs(self._ops, token)

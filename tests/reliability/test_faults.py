@@ -60,6 +60,7 @@ from .faultserver import (
     reset_after_status_line,
     reset_before_status,
     stall,
+    trickle,
     unreachable_port,
     websocket,
     ws_frames,
@@ -618,3 +619,16 @@ def test_tls_with_the_servers_ca_bundle(
     with _tls_client(tls_server, verify=str(self_signed[0])) as client:
         assert client.jobs.status("job-1").id == "job-1"
     assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
+
+
+def test_tls_reply_trickling_ends_at_the_deadline(
+    tls_server: FaultServer, self_signed: tuple[Path, Path]
+) -> None:
+    # The attempt deadline (1 s + 0.5 s) must cut a TLS socket as it cuts a plain one.
+    body = json_body(wire_job())
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+    tls_server.script(trickle(body, prefix=head))
+    with _tls_client(tls_server, verify=str(self_signed[0])) as client:
+        err, elapsed = timed(lambda: client.jobs.status("job-1"))
+    assert isinstance(err, APITimeoutError), repr(err)
+    assert elapsed < 1.5 + WITHIN
