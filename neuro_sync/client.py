@@ -138,35 +138,51 @@ def get(
     token: str | None = None,
     **kwargs: Any,
 ) -> Client:
-    """A `Client` from configuration, resolved once in this order:
+    """A `Client` from one configuration source, the first one that is set:
 
-    1. explicit `url=` / `token=` arguments;
-    2. the environment: `NEURO_SYNC_URL`, `NEURO_SYNC_TOKEN`;
-    3. the 2019 config file: `path`, else `$NEUROMATION_CONFIG`, else `~/.nmrc`
-       (its `cluster_config` is used when the URL is the file's own).
+    1. arguments: `url=` and `token=` together, or a config file `path`;
+    2. the environment: `NEURO_SYNC_URL` and `NEURO_SYNC_TOKEN` together;
+    3. the 2019 config file: `$NEUROMATION_CONFIG`, else `~/.nmrc` (with its `cluster_config`).
 
-    Other keyword arguments go to `Client`.
+    URL and token always come from the same source: a token only goes to the server it was
+    given or saved for. A source that is half set (a URL without a token, or the reverse) is an
+    error, not a cue to take the other half from elsewhere. Other keyword arguments go to
+    `Client`.
 
     Raises:
-        ConfigError: no URL or token could be found, or the file is unreadable.
+        ConfigError: no source is set, one is half set (the message says which value is
+            missing and where it was looked for), or the file is unreadable.
     """
-    url = url or os.environ.get(ENV_URL) or None
-    token = token or os.environ.get(ENV_TOKEN) or None
-    if url is None or token is None:
-        file = config_file_path(path)
-        if not file.exists():
-            missing = " and ".join(n for n, v in (("url", url), ("token", token)) if v is None)
+    if url is not None or token is not None:
+        if path is not None:
             raise ConfigError(
-                f"No {missing}: pass them to neuro_sync.get(url=..., token=...), set "
-                f"${ENV_URL} / ${ENV_TOKEN}, or create the config file {file} "
-                "(neuro_sync.Factory().login_with_token(token, url=...))"
+                "Pass either url= and token= or a config file path to neuro_sync.get(), not both"
             )
-        loaded = load_config_file(file)
-        if url is None and loaded.cluster is not None and "cluster_config" not in kwargs:
-            kwargs["cluster_config"] = loaded.cluster
-        url = url or loaded.url
-        token = token or loaded.token
-    return Client(url, token, **kwargs)
+        if not url or not token:
+            given, missing = ("url", "token") if url else ("token", "url")
+            raise ConfigError(
+                f"neuro_sync.get() was given {given}= but no {missing}=: pass both. A token is "
+                "never taken from another source than its URL"
+            )
+        return Client(url, token, **kwargs)
+    if path is None:
+        env_url, env_token = os.environ.get(ENV_URL), os.environ.get(ENV_TOKEN)
+        if env_url or env_token:
+            if not env_url or not env_token:
+                given, missing = (ENV_URL, ENV_TOKEN) if env_url else (ENV_TOKEN, ENV_URL)
+                raise ConfigError(
+                    f"${given} is set but ${missing} is not: set both, or unset ${given} to "
+                    f"use the config file {config_file_path()}"
+                )
+            return Client(env_url, env_token, **kwargs)
+    file = config_file_path(path)
+    if not file.exists():
+        raise ConfigError(
+            "Not configured: pass neuro_sync.get(url=..., token=...), set "
+            f"${ENV_URL} and ${ENV_TOKEN}, or create the config file {file} "
+            "(neuro_sync.Factory().login_with_token(token, url=...))"
+        )
+    return Factory(file).get(**kwargs)
 
 
 class Factory:
