@@ -7,7 +7,7 @@ GEN_PKG := generated/neuro_sync_api
 GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 	--custom-template-path openapi/templates --meta none --overwrite
 
-.PHONY: setup test unit lint generate generate-check demo bench clean
+.PHONY: setup test unit pytest lint generate generate-check demo bench clean
 
 setup: $(STAMP)
 
@@ -37,10 +37,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
 	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests
 
+# The fast lane: no servers, no processes (markers in tests/conftest.py). `make test` runs all.
 unit: $(STAMP)
+	$(BIN)/pytest -q -m "not integration and not sockets"
+
+pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) lint generate-check unit
+test: $(STAMP) lint generate-check pytest
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py

@@ -36,6 +36,8 @@ from .conftest import (
 )
 from .faultserver import FaultServer, chunked, reply, stream_body, trickle
 
+pytestmark = [pytest.mark.sockets, pytest.mark.slow]
+
 DEADLINE = CONNECT_TIMEOUT + READ_TIMEOUT
 # Slack for a loaded machine: the watchdog ticks every 50 ms, the rest is scheduling.
 SLACK = 2.0

@@ -66,6 +66,8 @@ from .faultserver import (
     ws_frames,
 )
 
+pytestmark = pytest.mark.sockets
+
 # Generous bound for "within the configured time" of one attempt (0.5 s read, 1 s connect).
 WITHIN = 5.0
 

@@ -19,6 +19,8 @@ import pytest
 import neuro_sync
 from neuro_sync import Container, JobStatus, RemoteImage, Resources
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 THREADS = 8
 JOBS_PER_THREAD = 40
 FINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}

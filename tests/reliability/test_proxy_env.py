@@ -9,6 +9,8 @@ import pytest
 from .conftest import ClientFactory, json_body, wire_job
 from .faultserver import FaultServer, reply
 
+pytestmark = pytest.mark.sockets
+
 JOB = reply(200, json_body(wire_job()))
 
 

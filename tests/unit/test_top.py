@@ -34,6 +34,9 @@ from neuro_sync import (
 
 from .conftest import BASE, REGISTRY_URL, TOKEN
 
+# A WebSocket server on 127.0.0.1 (aiohttp, in a thread).
+pytestmark = pytest.mark.sockets
+
 FRAMES = [
     {"cpu": 0.25, "memory": 120.5, "timestamp": 1565950272.5},
     {"cpu": 1.0, "memory": 256.0, "timestamp": 1565950273.5},
