@@ -51,6 +51,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import _mapping
+from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -823,7 +824,7 @@ class Transport:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.verify = verify
-        self.session.headers["User-Agent"] = "neuro-sync/0.1"
+        self.session.headers["User-Agent"] = f"neuro-sync/{__version__}"
         if headers:
             self.session.headers.update(headers)
         self._token = token

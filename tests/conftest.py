@@ -1,13 +1,15 @@
 """Markers by directory, so that `make unit` can leave out everything that starts servers.
 
-Markers (registered in pyproject.toml; `make unit` runs `-m "not integration and not sockets"`,
-`make test` runs everything):
+Markers (registered in pyproject.toml; `make unit` runs the tests without `integration`,
+`sockets`, `packaging` and `docs`; `make test` runs everything):
 
 * `integration`: starts the local platform (threads and job processes) and drives it over real
   sockets: every test in tests/integration, tests/server and tests/ssh, and the load test.
 * `sockets`: talks to a server in this process on 127.0.0.1 (the socket fault server of
   tests/reliability, the WebSocket server of tests/unit/test_top.py).
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.
+* `packaging`: builds the wheel and sdist and installs the wheel into a fresh venv.
+* `docs`: runs the code blocks of README.md and docs/ against the local platform.
 """
 
 from __future__ import annotations

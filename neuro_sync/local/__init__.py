@@ -52,7 +52,7 @@ def write_client_config(settings: Settings, token: str) -> Path:
     tmp = path.with_name("client.nmrc.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+        yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
     os.replace(tmp, path)
     return path
 
@@ -108,6 +108,9 @@ class LocalPlatform:
             self._error = err
             self._ready.set()
             return
+        # Ready only once run_forever runs: a stop() scheduled earlier would be consumed by
+        # run_until_complete, and run_forever would then never stop.
+        loop.call_soon(self._ready.set)
         loop.run_forever()
         loop.run_until_complete(self._shutdown())
         loop.close()
@@ -127,7 +130,6 @@ class LocalPlatform:
         self.url = self.settings.base_url
         self.token = auth.issue_token(app[STATE].secret, self.user)
         self.config_path = write_client_config(self.settings, self.token)
-        self._ready.set()
 
     async def _shutdown(self) -> None:
         if self._runner is not None:
