@@ -178,7 +178,7 @@ def get(
     file = config_file_path(path)
     if not file.exists():
         raise ConfigError(
-            "Not configured: pass neuro_sync.get(url=..., token=...), set "
+            "No url and token: pass neuro_sync.get(url=..., token=...), set "
             f"${ENV_URL} and ${ENV_TOKEN}, or create the config file {file} "
             "(neuro_sync.Factory().login_with_token(token, url=...))"
         )

@@ -4,7 +4,8 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
 `sockets`, `packaging` and `docs`; `make test` runs everything):
 
 * `integration`: starts the local platform (threads and job processes) and drives it over real
-  sockets: every test in tests/integration, tests/server and tests/ssh, and the load test.
+  sockets: every test in tests/integration, tests/server and tests/ssh, the load test, the CLI
+  console tests and the docs code blocks.
 * `sockets`: talks to a server in this process on 127.0.0.1 (the socket fault server of
   tests/reliability, the WebSocket server of tests/unit/test_top.py).
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.

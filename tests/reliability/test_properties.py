@@ -1,10 +1,10 @@
 """Property-based tests (hypothesis).
 
-* Replies: valid wire-2019 job objects with random mutations (keys dropped, values of the wrong
-  type, random JSON in their place, extra keys), random JSON and random bytes, served as the
-  reply of `status`, `list` and `run`, give a `JobDescription` or `ResponseValidationError`;
-  never a KeyError, TypeError, a requests exception or anything else. Error replies with random
-  bodies give the `APIStatusError` of their status.
+* Replies: valid job objects (docs/protocol.md §2.6) with random mutations (keys dropped,
+  values of the wrong type, random JSON in their place, extra keys), random JSON and random
+  bytes, served as the reply of `status`, `list` and `run`, give a `JobDescription` or
+  `ResponseValidationError`; never a KeyError, TypeError, a requests exception or anything
+  else. Error replies with random bodies give the `APIStatusError` of their status.
 * Input: a valid `Container` with one invalid part (and invalid `run` arguments) is rejected
   with `ValidationError` before any request is made.
 """

@@ -46,7 +46,7 @@ TOKEN = make_jwt({"identity": USER})
 def config_payload(
     *, monitoring_url: str = MONITORING, authorized: bool = True, base: str = BASE
 ) -> dict[str, Any]:
-    """`GET /config` as the 2019 server sends it (wire §1.4): the OAuth part always, the
+    """`GET /config` as the 2019 server sends it (docs/protocol.md §1.4): the OAuth part always, the
     cluster part only for an accepted token, with the server's built-in presets."""
     data: dict[str, Any] = {
         "auth_url": "https://dev-neuromation.auth0.com/authorize",
@@ -131,7 +131,7 @@ def make_job(
     is_preemptible: bool = False,
     schedule_timeout: float | None = None,
 ) -> dict[str, Any]:
-    """A job object exactly as the August 2019 server sends it (wire §2.6).
+    """A job object exactly as the August 2019 server sends it (docs/protocol.md §2.6).
 
     Always present: id, owner, cluster_name, status, history (with explicit-null reason and
     description), container (env and volumes always echoed), ssh_server, ssh_auth_server,

@@ -66,7 +66,7 @@ def jwt() -> JWTBuilder:
 
 @pytest.fixture
 def job_factory() -> JobFactory:
-    """`job_factory(status="running", ...)` -> a wire-2019 §2.6 job object (see `make_job`)."""
+    """`job_factory(status="running", ...)` -> a job object (docs/protocol.md §2.6, `make_job`)."""
     return make_job
 
 

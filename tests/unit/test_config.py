@@ -54,7 +54,7 @@ FILE_CLUSTER = {
 
 
 def write_nmrc(path: Path, token: str, *, url: str = FILE_URL, cluster: bool = True) -> Path:
-    """A config file as the 2019 CLI writes it (wire §1.4)."""
+    """A config file as the 2019 CLI writes it (docs/protocol.md §1.4)."""
     data: dict[str, Any] = {
         "url": url,
         "auth_config": {"auth_url": "https://dev-neuromation.auth0.com/authorize"},
@@ -214,7 +214,7 @@ def test_nothing_configured() -> None:
         neuro_sync.get()
     nmrc = _home() / ".nmrc"
     assert str(info.value) == (
-        "Not configured: pass neuro_sync.get(url=..., token=...), set "
+        "No url and token: pass neuro_sync.get(url=..., token=...), set "
         "$NEURO_SYNC_URL and $NEURO_SYNC_TOKEN, or create the config file "
         f"{nmrc} (neuro_sync.Factory().login_with_token(token, url=...))"
     )
