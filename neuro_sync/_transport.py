@@ -477,36 +477,40 @@ def _bind_current(conn: object) -> None:
         _WATCHDOG.bind(guard, conn)
 
 
-class _DeadlineHTTPConnection(HTTPConnection):
-    # http.client drops `sock` once the headers say the connection closes after the body, yet
-    # the body is still read from it: keep it where the watchdog finds it.
+class _KeepsSocket:
+    """Connection mixin: http.client drops `sock` once the headers say the connection closes
+    after the body, yet the body is still read from it; keep it where the watchdog finds it."""
+
+    sock: Any
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self._neuro_sync_sock = self.sock
 
 
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        self._neuro_sync_sock = self.sock
+class _BindsConnections:
+    """Pool mixin: a connection taken for an attempt is bound to the attempt's guard."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        _bind_current(conn)
+        return conn
 
 
-class _DeadlinePool(HTTPConnectionPool):
+class _DeadlineHTTPConnection(_KeepsSocket, HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_KeepsSocket, HTTPSConnection):
+    pass
+
+
+class _DeadlinePool(_BindsConnections, HTTPConnectionPool):
     ConnectionCls = _DeadlineHTTPConnection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        _bind_current(conn)
-        return conn
 
-
-class _DeadlineHTTPSPool(HTTPSConnectionPool):
+class _DeadlineHTTPSPool(_BindsConnections, HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        _bind_current(conn)
-        return conn
 
 
 _DEADLINE_POOLS = {"http": _DeadlinePool, "https": _DeadlineHTTPSPool}

@@ -9,6 +9,7 @@ inherit anything that mocks HTTP.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -64,6 +65,16 @@ def wire_job(
     )
     job["container"].update(container)
     return job
+
+
+def timed(fn: Callable[[], object]) -> tuple[BaseException | None, float]:
+    """What `fn` raised (or None) and how long it took, in seconds."""
+    start = time.monotonic()
+    try:
+        fn()
+    except BaseException as err:  # noqa: BLE001 - the test inspects it
+        return err, time.monotonic() - start
+    return None, time.monotonic() - start
 
 
 def small_container() -> neuro_sync.Container:

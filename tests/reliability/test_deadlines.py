@@ -32,6 +32,7 @@ from .conftest import (
     ClientFactory,
     json_body,
     small_container,
+    timed,
     wire_job,
 )
 from .faultserver import FaultServer, chunked, reply, stream_body, trickle
@@ -49,15 +50,6 @@ HEAD = (
 # Long enough that a per-read timeout alone would let each attempt run for a minute.
 TRICKLING_HEADERS = trickle(HEAD[17:] + JOB, prefix=HEAD[:17])  # after "HTTP/1.1 200 OK\r\n"
 TRICKLING_BODY = trickle(JOB, prefix=HEAD)
-
-
-def timed(fn: Callable[[], object]) -> tuple[BaseException | None, float]:
-    start = time.monotonic()
-    try:
-        fn()
-    except BaseException as err:  # noqa: BLE001 - the test inspects it
-        return err, time.monotonic() - start
-    return None, time.monotonic() - start
 
 
 def open_connections(port: int) -> list[object]:

@@ -44,6 +44,7 @@ from .conftest import (
     cluster_config,
     json_body,
     small_container,
+    timed,
     wire_job,
 )
 from .faultserver import (
@@ -95,15 +96,6 @@ BROKEN_REPLIES: list[tuple[str, Action, type[Exception]]] = [
     ),
 ]
 BROKEN_IDS = [name for name, _, _ in BROKEN_REPLIES]
-
-
-def timed(fn: Callable[[], object]) -> tuple[BaseException | None, float]:
-    start = time.monotonic()
-    try:
-        fn()
-    except BaseException as err:  # noqa: BLE001 - the test inspects it
-        return err, time.monotonic() - start
-    return None, time.monotonic() - start
 
 
 # ---------------------------------------------------------------------- GET: typed errors in time
