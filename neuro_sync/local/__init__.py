@@ -10,6 +10,7 @@ protocol (wire-2019.md), so that the client and the server check each other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,25 @@ from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
 __all__ = ["DEFAULT_USER", "LocalPlatform", "write_client_config"]
 
 DEFAULT_USER = "user"
+
+# Silent unless the embedding program configures logging (the CLI does).
+logging.getLogger("neuro_sync.local").addHandler(logging.NullHandler())
+_http_log = logging.getLogger("neuro_sync.local.http")
+
+
+class _NoRequestEcho(logging.Filter):
+    """aiohttp logs a malformed request with its parser error, which quotes the offending
+    header (an Authorization header among them): keep only the error's class name."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_http_log.addFilter(_NoRequestEcho())
 
 
 def write_client_config(settings: Settings, token: str) -> Path:
@@ -117,7 +137,7 @@ class LocalPlatform:
         # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
         # a log or top stream follows a running job until it ends, so the default 60 s
         # would hold stop() (and leave the jobs running) for a minute.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, logger=_http_log)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

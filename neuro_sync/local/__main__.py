@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
 
+    logging.basicConfig(level=logging.INFO, format="neuro-sync-local: %(levelname)s %(message)s")
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)  # one INFO line per connection
     platform = LocalPlatform(args.data_dir, host=args.host, port=args.port)
     platform.start()
     print(f"neuro-sync local platform: {platform.url}", flush=True)

@@ -108,6 +108,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-stream (a log, top or save it stopped reading): normal.
+        log.debug("client disconnected: %s", request.path)
+        return web.Response(status=204)
     except validation.InvalidRequest as err:
         return _error(str(err))
     except Exception as err:  # noqa: BLE001 - the server must answer, not crash
