@@ -1,4 +1,11 @@
-"""The process runtime: a job is a local process tree, started in its own session."""
+"""The process runtime: a job is a local process tree, started in its own session.
+
+Every process of a job carries `NEURO_LOCAL_JOB=<job id>` in its environment (inherited by
+whatever it starts, whatever session or group it moves to), so the runtime finds them all in
+/proc to signal them at a kill, and to end what is left at the job's end, at stop and after a
+restart. A process that drops the variable from its environment when it execs escapes this;
+only a container runtime's cgroup closes that (see docs/local-platform.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import signal
 import subprocess
 import tarfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -80,18 +88,23 @@ class ProcessRuntime:
 
     def signal(self, job_id: str, sig: int) -> None:
         run = self._jobs.get(job_id)
-        if run is not None and run.proc.poll() is None:
+        if run is None:
+            return
+        if run.proc.poll() is None:
             _killpg(run.proc.pid, sig)
+        for pid in marked_processes({job_id}):
+            _kill(pid, sig)
 
     def sweep(self, job_id: str) -> None:
         run = self._jobs.pop(job_id, None)
-        if run is None:
-            return
-        # The group id cannot be reused while any member lives, so this hits only the job.
-        _killpg(run.proc.pid, signal.SIGKILL)
-        if run.proc.poll() is None:
-            run.proc.wait()
-        run.log.close()
+        if run is not None:
+            # The group id cannot be reused while any member lives, so this hits only the job.
+            _killpg(run.proc.pid, signal.SIGKILL)
+        end_marked({job_id})
+        if run is not None:
+            if run.proc.poll() is None:
+                run.proc.wait()
+            run.log.close()
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         run = self._jobs.get(job_id)
@@ -128,34 +141,64 @@ class ProcessRuntime:
         return hashlib.sha256(data).hexdigest(), len(data)
 
     def recover(self, jobs: list[JobRecord]) -> None:
-        for job in jobs:
-            if not job.finished and job.pid:
-                self._end_orphan(job)
-
-    def _end_orphan(self, job: JobRecord) -> None:
-        """Only a process that still leads its own group and works in this job's directory is
-        killed, so a pid reused by an unrelated program is left alone."""
-        if not job.pid or job.pid <= 0:
-            return
-        try:
-            proc = psutil.Process(job.pid)
-            if os.getpgid(job.pid) != job.pid or Path(proc.cwd()) != self.work_dir(job.id):
-                return
-            os.killpg(job.pid, signal.SIGKILL)
-        except (psutil.Error, OSError):
-            return
+        # Whatever still carries the id of one of our jobs was left by a previous server
+        # (job ids are UUIDs: another platform's jobs never match).
+        end_marked({job.id for job in jobs})
 
     def stop(self, grace: float) -> None:
-        for job_id in list(self._jobs):
+        ids = set(self._jobs)
+        for job_id in ids:
             self.signal(job_id, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for run in list(self._jobs.values()):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        for job_id in list(self._jobs):
+        while marked_processes(ids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for job_id in ids:
             self.sweep(job_id)
 
 
 def _killpg(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def _kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def marked_processes(job_ids: Collection[str]) -> list[int]:
+    """Pids of the live processes whose environment names one of these jobs."""
+    if not job_ids:
+        return []
+    wanted = {f"{JOB_MARKER}={job_id}".encode() for job_id in job_ids}
+    me = os.getpid()
+    found = []
+    for pid in psutil.pids():
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:  # gone, or not ours to read
+            continue
+        if not wanted.isdisjoint(environ.split(b"\0")):
+            found.append(pid)
+    return found
+
+
+SWEEP_ROUNDS = 20
+
+
+def end_marked(job_ids: Collection[str]) -> None:
+    """SIGKILL every process of these jobs, again until none is left: one may fork while the
+    first round runs. Zombies have an empty environ, so they never count as left."""
+    for _ in range(SWEEP_ROUNDS):
+        pids = marked_processes(job_ids)
+        if not pids:
+            return
+        for pid in pids:
+            _kill(pid, signal.SIGKILL)
+        time.sleep(0.01)

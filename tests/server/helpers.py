@@ -46,6 +46,20 @@ def sh(script: str, **top: Any) -> dict[str, Any]:
     return job_body(f"sh -c '{script}'", **top)
 
 
+# A child that leaves the job's session and process group, then sleeps: `escpid` holds its pid.
+ESCAPE_PY = (
+    "import os, time; os.setsid(); open('escpid.tmp', 'w').write(str(os.getpid())); "
+    "os.rename('escpid.tmp', 'escpid'); time.sleep(60)"
+)
+
+
+def escaping(script: str) -> dict[str, Any]:
+    """A job running `script` after starting the escaping child in the background."""
+    body = sh(f'python3 -c "$ESCAPE" & {script}')
+    body["container"]["env"] = {"ESCAPE": ESCAPE_PY}
+    return body
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
