@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in (parser, serve):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+        p.add_argument("--cpus", type=float, help="CPUs the jobs share (default: all)")
+        p.add_argument("--memory-mb", type=int, help="memory the jobs share (default: all)")
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
 
@@ -37,7 +39,13 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="neuro-sync-local: %(levelname)s %(message)s")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)  # one INFO line per connection
-    platform = LocalPlatform(args.data_dir, host=args.host, port=args.port)
+    platform = LocalPlatform(
+        args.data_dir,
+        host=args.host,
+        port=args.port,
+        cpus=args.cpus,
+        memory_mb=args.memory_mb,
+    )
     platform.start()
     print(f"neuro-sync local platform: {platform.url}", flush=True)
     print(f"client config: {platform.config_path}", flush=True)

@@ -46,6 +46,8 @@ class Settings:
     ssh_port: int = 0
     base_url: str = ""  # set once the port is known
     runtime: str = "process"  # what runs the jobs: see runtime.py
+    cpus: float | None = None  # capacity shared by the running jobs; None: this machine's
+    memory_mb: int | None = None
 
     @property
     def registry_host(self) -> str:
@@ -61,7 +63,13 @@ class State:
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
         self.runtime = create_runtime(settings)
-        self.runner = Runner(self.store, settings.data_dir, self.runtime)
+        self.runner = Runner(
+            self.store,
+            settings.data_dir,
+            self.runtime,
+            cpus=settings.cpus,
+            memory_mb=settings.memory_mb,
+        )
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
