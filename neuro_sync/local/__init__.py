@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import auth
 from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
+from .files import open_private, private_dir
 
 __all__ = ["DEFAULT_USER", "LocalPlatform", "write_client_config"]
 
@@ -70,9 +71,8 @@ def write_client_config(settings: Settings, token: str) -> Path:
     }
     path = settings.data_dir / "client.nmrc"
     tmp = path.with_name("client.nmrc.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+    with open_private(tmp, "wb") as f:
+        f.write(yaml.safe_dump(data, default_flow_style=False).encode())
     os.replace(tmp, path)
     return path
 
@@ -108,7 +108,7 @@ class LocalPlatform:
         self._error: BaseException | None = None
 
     def start(self) -> LocalPlatform:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         self._thread = threading.Thread(target=self._run, name="neuro-sync-local", daemon=True)
         self._thread.start()
         self._ready.wait(30)
@@ -120,6 +120,12 @@ class LocalPlatform:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        # This loop is ours: what asyncio would print goes to our (silent by default) logger.
+        loop.set_exception_handler(
+            lambda _, context: logging.getLogger("neuro_sync.local").debug(
+                "event loop: %s", context.get("message")
+            )
+        )
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -130,6 +136,12 @@ class LocalPlatform:
             return
         loop.run_forever()
         loop.run_until_complete(self._shutdown())
+        # Handlers still streaming to clients at stop: end them here, or asyncio reports
+        # them ("Task was destroyed but it is pending") on stderr.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
     async def _serve(self) -> None:

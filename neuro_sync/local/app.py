@@ -48,6 +48,8 @@ class Settings:
     runtime: str = "process"  # what runs the jobs: see runtime.py
     cpus: float | None = None  # capacity shared by the running jobs; None: this machine's
     memory_mb: int | None = None
+    jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
+    isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
 
     @property
     def registry_host(self) -> str:

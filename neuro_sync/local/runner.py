@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from .files import private_dir
 from .runtime import JobSpec, Runtime, StartError, job_argv, job_env
 from .store import JobRecord, Store
 
@@ -135,7 +136,7 @@ class Runner:
 
     def _start(self, job: JobRecord) -> bool:
         """Start a job; False if it could not run (it has failed then)."""
-        self.job_dir(job.id).mkdir(parents=True, exist_ok=True)
+        private_dir(self.job_dir(job.id))
         try:
             spec = self.spec(job)
             self.runtime.start(job, spec)

@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from neuro_sync.local.process_runtime import default_jobs_root
+
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 FINISHED = ("succeeded", "failed")
@@ -133,7 +135,7 @@ class Api:
 
 def work_dir(data_dir: Path, job_id: str) -> Path:
     """The job's working directory on the local platform (its `$HOME` and cwd)."""
-    return data_dir / "jobs" / job_id / "work"
+    return default_jobs_root(data_dir) / job_id
 
 
 def release(data_dir: Path, job_id: str) -> None:

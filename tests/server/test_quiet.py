@@ -50,6 +50,9 @@ with LocalPlatform(sys.argv[1]) as lp:
     send(lp.port, f"POST {path}/save HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
          f"Content-Length: {len(save)}\r\n".encode() + auth + b"\r\n" + save, read=False)
     time.sleep(1.5)  # the streams notice the closed connections
+    # And a stream still open when the platform stops.
+    held = requests.get(f"{lp.url}/jobs/{job['id']}/log", headers=h, stream=True)
+    held.raw.read(10)
 """
 
 
