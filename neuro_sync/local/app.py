@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from . import auth, validation
 from .runner import Runner
-from .runtime import create_runtime
+from .runtime import VolumeForbidden, create_runtime, storage_path
 from .ssh_gateway import SSHGateway
 from .store import JobRecord, Store, now_iso
 
@@ -215,6 +215,16 @@ async def create_job(request: web.Request) -> web.Response:
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
     )
+    problem = state.runtime.check(job)
+    if problem is not None:
+        return _error(problem)
+    for volume in job.container["volumes"]:
+        try:
+            storage_path(state.settings.data_dir, user, volume)
+        except VolumeForbidden as err:
+            return _forbidden_json(err.uri, err.action)
+        except ValueError as err:
+            return _error(str(err))
     state.store.add(job)
     return _json(job.to_wire(state.settings), 202)
 

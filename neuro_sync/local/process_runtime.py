@@ -147,6 +147,13 @@ class ProcessRuntime:
         return part
 
     def check(self, job: JobRecord) -> str | None:
+        if job.container.get("volumes"):
+            # Without a mount namespace nothing can appear at the job's dst_path; rather
+            # than ignore the volumes, refuse the job.
+            return (
+                "volumes need a container runtime: the process runtime cannot mount storage "
+                "at a job's dst_path (submit without volumes)"
+            )
         return None
 
     def start(self, job: JobRecord, spec: JobSpec) -> None:

@@ -193,10 +193,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
             },
             "http": {"port": 8080, "health_check_path": "/health", "requires_auth": True},
             "ssh": {"port": 22},
-            "volumes": [
-                {"src_storage_uri": "storage://someone/data", "dst_path": "/data"},
-                {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-            ],
+            # No volumes: the process runtime refuses them (test_volumes.py).
         },
     }
     response = fresh.post("/jobs", json=body)
@@ -225,14 +222,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
                 "entrypoint": "sh -c",
                 "command": "'exit 0'",
                 "env": {"A": "1", "EMPTY": ""},
-                "volumes": [
-                    {
-                        "src_storage_uri": "storage://someone/data",
-                        "dst_path": "/data",
-                        "read_only": True,
-                    },
-                    {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-                ],
+                "volumes": [],
                 "resources": {
                     "cpu": 0.5,
                     "memory_mb": 64,
