@@ -10,8 +10,9 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
-from ._ssh import PortForward, SSHNotAvailable
+from ._ssh import PortForward
 from ._streams import LogStream, TelemetryStream
+from ._timeouts import CLIENT_DEFAULT, Timeout
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
@@ -33,6 +34,7 @@ from .errors import (
     ResourceNotFound,
     ResponseValidationError,
     ServerError,
+    SSHNotAvailable,
     StreamInterrupted,
     ValidationError,
     WaitTimeout,
@@ -54,6 +56,7 @@ from .parsing import Parser
 __version__ = "0.1.0"
 
 __all__ = [
+    "CLIENT_DEFAULT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -91,6 +94,7 @@ __all__ = [
     "ServerError",
     "StreamInterrupted",
     "TelemetryStream",
+    "Timeout",
     "ValidationError",
     "Volume",
     "WaitTimeout",

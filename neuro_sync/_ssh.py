@@ -18,19 +18,15 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from yarl import URL
 
 from ._closing import Closing
-from .errors import ClientError, JobNotRunning, ValidationError
+from .errors import ClientError, JobNotRunning, SSHNotAvailable, ValidationError
 from .models import JobDescription, JobStatus
 
-__all__ = ["PortForward", "SSHGateway", "SSHNotAvailable"]
-
-
-class SSHNotAvailable(ClientError):
-    """The `ssh` program is not installed (needed for exec and port_forward)."""
+__all__ = ["PortForward", "SSHGateway"]
 
 
 def _ssh_binary() -> str:
@@ -58,12 +54,12 @@ def _remote_command(payload: Mapping[str, object]) -> str:
 class SSHGateway:
     """Runs ssh against a job's `ssh_server` with a gateway JSON command."""
 
-    def __init__(self, token: str, *, status: object) -> None:
+    def __init__(self, token: str, *, status: Callable[[str], JobDescription]) -> None:
         self._token = token
-        self._status = status  # Callable[[str], JobDescription]; checked when called
+        self._status = status
 
     def _running_job(self, job_id: str) -> JobDescription:
-        job: JobDescription = self._status(job_id)  # type: ignore[operator]
+        job = self._status(job_id)
         if job.status is not JobStatus.RUNNING:
             raise JobNotRunning(f"Job is not running. Job Id = {job_id}")
         if not job.ssh_server.host:

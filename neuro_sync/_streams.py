@@ -17,19 +17,13 @@ import websocket
 
 from . import _mapping
 from ._closing import Closing
-from ._transport import chain_is_clean
+from ._transport import chain_is_clean, error_from_status
 from .errors import (
     APIConnectionError,
     APITimeoutError,
-    AuthenticationError,
-    AuthorizationError,
     ClientError,
-    IllegalArgumentError,
-    JobNotFound,
     JobNotRunning,
-    MissingPermission,
     ResponseValidationError,
-    ServerError,
     StreamInterrupted,
 )
 from .models import JobTelemetry
@@ -193,25 +187,7 @@ class TelemetryStream(Closing):
         body = getattr(err, "resp_body", None) or b""
         if isinstance(body, str):
             body = body.encode()
-        message, listed = _mapping.error_details(body)
-        message = self._redact(message or f"{status}")
-        missing = [
-            MissingPermission(uri=self._redact(m.uri), action=self._redact(m.action))
-            for m in listed
-        ]
-        if status == 400:
-            return JobNotFound(
-                f"Job not found. Job Id = {self._job_id} ({message})",
-                status=400,
-                job_id=self._job_id,
-            )
-        if status == 401:
-            return AuthenticationError(message, status=401)
-        if status == 403:
-            return AuthorizationError(message, status=403, missing=missing)
-        if status >= 500:
-            return ServerError(message, status=status)
-        return IllegalArgumentError(message, status=status)
+        return error_from_status(status, body, redact=self._redact)
 
     def __iter__(self) -> Iterator[JobTelemetry]:
         ws = self._ws

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from ._operations import _UNSET_TIMEOUT, Operations
+from . import _mapping, _validation
+from ._operations import Operations
 from ._ssh import PortForward, SSHGateway
 from ._streams import LogStream, TelemetryStream
+from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from .errors import ValidationError, WaitTimeout
 from .models import Container, JobDescription, JobStatus, RemoteImage
 
@@ -20,13 +21,14 @@ _FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
 class Jobs:
     """Jobs subsystem: start a job, terminate it, get its status, list jobs, and so on.
 
-    Every method blocks until it has the answer. `timeout=` on a method overrides the client's
-    timeout for that call (seconds, or a `(connect, read)` pair).
+    Every method blocks until it has the answer. `timeout=` on an HTTP method overrides the
+    client's timeout for that call: seconds or a `(connect, read)` pair, where `read=None`
+    waits between bytes without limit; the default, `CLIENT_DEFAULT`, is the client's.
     """
 
-    def __init__(self, ops: Operations, ssh: SSHGateway) -> None:
+    def __init__(self, ops: Operations, token: str) -> None:
         self._ops = ops
-        self._ssh = ssh
+        self._ssh = SSHGateway(token, status=self.status)
 
     def run(
         self,
@@ -36,7 +38,7 @@ class Jobs:
         description: str | None = None,
         is_preemptible: bool = False,
         schedule_timeout: float | None = None,
-        timeout: Any = _UNSET_TIMEOUT,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
     ) -> JobDescription:
         """Start a new job.
 
@@ -58,14 +60,14 @@ class Jobs:
             JobSubmissionUncertain: the connection failed after the request may have arrived;
                 the job may exist. It is never retried automatically.
         """
-        return self._ops.run(
+        body = _mapping.job_request(
             container,
             name=name,
             description=description,
             is_preemptible=is_preemptible,
             schedule_timeout=schedule_timeout,
-            timeout=timeout,
         )
+        return self._ops.submit(body, name=name, timeout=timeout)
 
     def list(
         self,
@@ -73,7 +75,7 @@ class Jobs:
         statuses: Iterable[JobStatus | str] | None = None,
         name: str | None = None,
         owners: Iterable[str] | None = None,
-        timeout: Any = _UNSET_TIMEOUT,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
     ) -> list[JobDescription]:
         """List the user's jobs, oldest first.
 
@@ -86,43 +88,52 @@ class Jobs:
         Returns:
             A list of `JobDescription` in server order (oldest first).
         """
-        return self._ops.list(statuses=statuses, name=name, owners=owners, timeout=timeout)
+        query = _mapping.list_query(statuses, name, owners)
+        return self._ops.query(query, timeout=timeout)
 
-    def status(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> JobDescription:
+    def status(
+        self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT
+    ) -> JobDescription:
         """The current `JobDescription` of a job.
 
         Raises:
             JobNotFound: no such job (both `ResourceNotFound` and `IllegalArgumentError`).
         """
-        return self._ops.status(id, timeout=timeout)
+        return self._ops.get(_validation.validate_job_id(id), timeout=timeout)
 
-    def kill(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+    def kill(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> None:
         """Kill a job. A killed job ends `SUCCEEDED`; killing a finished job does nothing.
 
         Raises:
             JobNotFound: no such job.
         """
-        self._ops.kill(id, timeout=timeout)
+        self._ops.kill(_validation.validate_job_id(id), timeout=timeout)
 
-    def monitor(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> LogStream:
+    def monitor(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> LogStream:
         """Stream the job's output: a `LogStream` of `bytes` chunks; close it when done.
 
         The stream follows a running job until it ends. With the default timeout a job silent
         for longer than the read timeout raises `APITimeoutError`; pass `timeout=(10, None)` to
         wait indefinitely between chunks.
         """
-        return self._ops.monitor(id, timeout=timeout)
+        return self._ops.log(_validation.validate_job_id(id), timeout=timeout)
 
-    def top(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> TelemetryStream:
+    def top(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> TelemetryStream:
         """Telemetry of a running job: a `TelemetryStream` of `JobTelemetry`, about one a second.
 
         Raises:
             JobNotFound: no such job (on connecting).
             JobNotRunning: the job finished without sending a sample (while iterating).
         """
-        return self._ops.top(id, timeout=timeout)
+        return self._ops.top(_validation.validate_job_id(id), timeout=timeout)
 
-    def save(self, id: str, image: RemoteImage, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+    def save(
+        self,
+        id: str,
+        image: RemoteImage,
+        *,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    ) -> None:
         """Save the job's container as an image in the platform registry.
 
         Reads the server's progress stream to the end.
@@ -131,7 +142,8 @@ class Jobs:
             ValidationError: the image is not a platform image (needs owner and registry).
             JobSaveError: the server reported a failure in the stream (e.g. job not running).
         """
-        self._ops.save(id, image, timeout=timeout)
+        job_id = _validation.validate_job_id(id)
+        self._ops.save(job_id, _mapping.save_request(image), timeout=timeout)
 
     def wait(
         self,

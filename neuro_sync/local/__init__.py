@@ -72,7 +72,7 @@ def write_client_config(settings: Settings, token: str) -> Path:
     path = settings.data_dir / "client.nmrc"
     tmp = path.with_name("client.nmrc.tmp")
     with open_private(tmp, "wb") as f:
-        f.write(yaml.safe_dump(data, default_flow_style=False).encode())
+        f.write(yaml.safe_dump(data, default_flow_style=False, sort_keys=False).encode())
     os.replace(tmp, path)
     return path
 
