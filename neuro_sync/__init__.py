@@ -13,6 +13,7 @@ with neuro_sync.get() as client:
 from ._ssh import PortForward
 from ._streams import LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
+from ._version import __version__ as __version__
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
@@ -52,8 +53,6 @@ from .models import (
     Volume,
 )
 from .parsing import Parser
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CLIENT_DEFAULT",
