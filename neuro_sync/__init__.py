@@ -1,6 +1,10 @@
 """neuro-sync: a synchronous, blocking client for the Neuromation platform Jobs API.
 
 import neuro_sync
+job = neuro_sync.run("ubuntu", "echo hello")      # module-level calls on a default client
+for line in neuro_sync.logs(job.id):
+    print(line)
+
 with neuro_sync.get() as client:
     job = client.jobs.run(neuro_sync.Container(
         image=neuro_sync.RemoteImage("ubuntu"),
@@ -10,8 +14,23 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
-from ._ssh import PortForward
-from ._streams import LogStream, TelemetryStream
+from ._default import (
+    default_client,
+    exec,
+    kill,
+    list,
+    logs,
+    port_forward,
+    run,
+    save,
+    set_default_client,
+    status,
+    top,
+    wait,
+)
+from ._display import JobList
+from ._ssh import ExecResult, PortForward
+from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
@@ -68,10 +87,12 @@ __all__ = [
     "ClusterConfig",
     "ConfigError",
     "Container",
+    "ExecResult",
     "Factory",
     "HTTPPort",
     "IllegalArgumentError",
     "JobDescription",
+    "JobList",
     "JobNotFound",
     "JobNotRunning",
     "JobSaveError",
@@ -80,6 +101,7 @@ __all__ = [
     "JobSubmissionUncertain",
     "JobTelemetry",
     "Jobs",
+    "LogLines",
     "LogStream",
     "MethodNotAllowed",
     "MissingPermission",
@@ -98,5 +120,17 @@ __all__ = [
     "ValidationError",
     "Volume",
     "WaitTimeout",
+    "default_client",
+    "exec",
     "get",
+    "kill",
+    "list",
+    "logs",
+    "port_forward",
+    "run",
+    "save",
+    "set_default_client",
+    "status",
+    "top",
+    "wait",
 ]
