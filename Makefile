@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-stamp
 GEN_PKG := generated/neuro_sync_api
 GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 	--custom-template-path openapi/templates --meta none --overwrite
+# The validation schemas (openapi-python-client makes only models): see openapi/gen_validation.py.
+GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
+	$(BIN)/ruff format -q "$$1"; }; f
 
 .PHONY: setup test unit lint generate generate-check demo bench clean
 
@@ -23,6 +26,7 @@ $(STAMP): pyproject.toml
 generate: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi/jobs.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) --output-path $(GEN_PKG)
+	$(GEN_VALIDATION) $(GEN_PKG)/validation.py
 
 # Regenerate into a temporary folder and fail on any difference from the committed output.
 generate-check: $(STAMP)
@@ -30,14 +34,15 @@ generate-check: $(STAMP)
 	@tmp=$$(mktemp -d) && mkdir -p $$tmp/generated && cp pyproject.toml $$tmp/ && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) \
 		--output-path $$tmp/$(GEN_PKG) >/dev/null && \
+	$(GEN_VALIDATION) $$tmp/$(GEN_PKG)/validation.py && \
 	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
 	echo "generated/ is in sync with openapi/"
 	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)
 
 lint: $(STAMP)
-	$(BIN)/ruff check neuro_sync generated tests benchmarks examples
-	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
-	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests
+	$(BIN)/ruff check neuro_sync generated tests benchmarks examples openapi
+	$(BIN)/ruff format --check neuro_sync tests benchmarks examples openapi
+	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests openapi
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

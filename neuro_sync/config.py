@@ -213,5 +213,5 @@ def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfi
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+        yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
     os.replace(tmp, path)

@@ -52,7 +52,7 @@ def write_client_config(settings: Settings, token: str) -> Path:
     tmp = path.with_name("client.nmrc.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+        yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
     os.replace(tmp, path)
     return path
 

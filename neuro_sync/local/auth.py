@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jwt
 
-from .validation import USER_NAME_RE
+from .validation import is_user_name
 
 SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
@@ -29,7 +29,7 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 def issue_token(secret: bytes, user: str) -> str:
-    if not (3 <= len(user) <= 21 and USER_NAME_RE.fullmatch(user)):
+    if not is_user_name(user):
         raise ValueError(f"invalid user name {user!r}: 3-21 lower-case letters, digits, dashes")
     return jwt.encode({"identity": user, "iat": int(time.time())}, secret, algorithm="HS256")
 
@@ -43,6 +43,6 @@ def user_from_header(secret: bytes, header: str | None) -> str | None:
     except jwt.PyJWTError:
         return None
     user = claims.get("identity")
-    if isinstance(user, str) and 3 <= len(user) <= 21 and USER_NAME_RE.fullmatch(user):
+    if isinstance(user, str) and is_user_name(user):
         return user
     return None

@@ -13,6 +13,8 @@ import requests
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 FINISHED = ("succeeded", "failed")
+# The spec's maximum memory_mb (1 TiB): accepted, but more than a test machine has.
+HUGE_MEMORY_MB = 1 << 20
 # Every wait in this suite is bounded by this; the jobs involved end in well under a second.
 WAIT_TIMEOUT = 30.0
 POLL = 0.02

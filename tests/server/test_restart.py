@@ -12,7 +12,7 @@ import requests
 
 from neuro_sync.local import LocalPlatform
 
-from .helpers import Api, job_body, sh, unique_name, wait_for, work_dir
+from .helpers import HUGE_MEMORY_MB, Api, job_body, sh, unique_name, wait_for, work_dir
 
 
 def without_ssh(job: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def test_restart_keeps_jobs_and_fails_lost_ones(tmp_path: Path) -> None:
         wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "", "the pid file")
         pid = int(pidfile.read_text())
         unschedulable = job_body("true", schedule_timeout=3600)
-        unschedulable["container"]["resources"]["memory_mb"] = 1 << 40
+        unschedulable["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
         waiting = api.create(unschedulable)
         before = api.jobs()
         old_url = first.url

@@ -359,3 +359,18 @@ def test_unknown_preset_names_the_known_ones() -> None:
     assert info.value.field == "preset"
     with pytest.raises(neuro_sync.ValidationError, match="no resource presets"):
         _cluster_with_presets().preset()
+
+
+def test_the_config_file_keeps_the_servers_preset_order(tmp_path: Path) -> None:
+    # The default preset is the first one: sorting keys on write would change which it is.
+    from neuro_sync.config import load_config_file, write_config_file
+
+    presets = {n: neuro_sync.Preset(cpu=1, memory_mb=1024) for n in ("zeta", "alpha", "mid")}
+    path = tmp_path / "nmrc"
+    write_config_file(
+        path, url="http://127.0.0.1:1/api/v1", token="t", cluster=_cluster_with_presets(**presets)
+    )
+    loaded = load_config_file(path)
+    assert loaded.cluster is not None
+    assert list(loaded.cluster.resource_presets) == ["zeta", "alpha", "mid"]
+    assert loaded.cluster.preset()[0] == "zeta"
