@@ -14,20 +14,8 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
-from ._default import (
-    default_client,
-    exec,
-    kill,
-    list,
-    logs,
-    port_forward,
-    run,
-    save,
-    set_default_client,
-    status,
-    top,
-    wait,
-)
+from . import _default
+from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
 from ._display import JobList
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
@@ -120,17 +108,6 @@ __all__ = [
     "ValidationError",
     "Volume",
     "WaitTimeout",
-    "default_client",
-    "exec",
     "get",
-    "kill",
-    "list",
-    "logs",
-    "port_forward",
-    "run",
-    "save",
-    "set_default_client",
-    "status",
-    "top",
-    "wait",
 ]
+__all__ += _default.__all__  # neuro_sync.run, .logs, ...: listed once, there

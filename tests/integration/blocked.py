@@ -1,6 +1,6 @@
 """Run by the Ctrl-C tests as a subprocess: block in one module-level call on a job.
 
-    python blocked.py wait|logs|monitor|top|exec JOB_ID
+    python blocked.py wait|wait-deadline|logs|monitor|top|exec JOB_ID
 
 Uses the default client (NEUROMATION_CONFIG names the platform). Prints `ready` (and, for the
 streams, every item) so that the test knows when the call is blocked; a KeyboardInterrupt is
@@ -18,6 +18,8 @@ def main(mode: str, job_id: str) -> None:
     print("ready", flush=True)
     if mode == "wait":
         neuro_sync.wait(job_id)
+    elif mode == "wait-deadline":  # status calls in a helper thread, the main one waiting
+        neuro_sync.wait(job_id, timeout=600)
     elif mode == "logs":
         for line in neuro_sync.logs(job_id):
             print(line, flush=True)

@@ -99,7 +99,13 @@ def test_module_level_calls_on_the_platform(platform: LocalPlatform) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "marker"), [("wait", "ready"), ("logs", "started"), ("monitor", "started")]
+    ("mode", "marker"),
+    [
+        ("wait", "ready"),
+        ("wait-deadline", "ready"),
+        ("logs", "started"),
+        ("monitor", "started"),
+    ],
 )
 def test_ctrl_c_ends_a_blocked_call_and_leaves_the_job_running(
     platform: LocalPlatform,
