@@ -10,14 +10,14 @@ GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
 
-.PHONY: setup test unit lint generate generate-check demo bench clean
+.PHONY: setup test unit lint generate generate-check docs demo bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,local,notebook]'
+	$(BIN)/python -m pip install -q -e '.[dev,local,docs,notebook]'
 	# A kernelspec naming this venv's python by absolute path, for the notebook test.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
@@ -47,7 +47,12 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) lint generate-check unit
+# HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
+# inventories installed on the machine (docs/conf.py).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs/html
+
+test: $(STAMP) lint generate-check unit docs
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py

@@ -20,6 +20,7 @@ from ._display import JobList
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
+from ._version import __version__ as __version__
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
@@ -59,8 +60,6 @@ from .models import (
     Volume,
 )
 from .parsing import Parser
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CLIENT_DEFAULT",

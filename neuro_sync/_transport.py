@@ -35,6 +35,7 @@ import urllib3.exceptions
 from neuro_sync_api.client import DEFAULT_TIMEOUT, AuthenticatedClient, TimeoutType
 
 from . import _mapping
+from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -544,7 +545,7 @@ class Transport:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.verify = verify
-        self.session.headers["User-Agent"] = "neuro-sync/0.1"
+        self.session.headers["User-Agent"] = f"neuro-sync/{__version__}"
         if headers:
             self.session.headers.update(headers)
         self._token = token

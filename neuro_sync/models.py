@@ -141,7 +141,7 @@ class Container:
         command: command line to run, or None for the image's CMD.
         http: `HTTPPort` of an HTTP server in the container, or None.
         env: environment variables (str to str); empty by default.
-        volumes: `Volume`s to mount; empty by default.
+        volumes: the `Volume` mounts; empty by default.
     """
 
     image: RemoteImage

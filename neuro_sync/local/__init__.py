@@ -108,6 +108,9 @@ class LocalPlatform:
             self._error = err
             self._ready.set()
             return
+        # Ready only once run_forever runs: a stop() scheduled earlier would be consumed by
+        # run_until_complete, and run_forever would then never stop.
+        loop.call_soon(self._ready.set)
         loop.run_forever()
         loop.run_until_complete(self._shutdown())
         loop.close()
@@ -127,7 +130,6 @@ class LocalPlatform:
         self.url = self.settings.base_url
         self.token = auth.issue_token(app[STATE].secret, self.user)
         self.config_path = write_client_config(self.settings, self.token)
-        self._ready.set()
 
     async def _shutdown(self) -> None:
         if self._runner is not None:

@@ -110,7 +110,7 @@ def test_each_attempt_carries_the_same_headers_and_timeout(mocked: responses.Req
     first = dict(mocked.calls[0].request.headers)
     assert first["Authorization"] == f"Bearer {TOKEN}"
     assert first["X-Trace"] == "t-1"
-    assert first["User-Agent"] == "neuro-sync/0.1"
+    assert first["User-Agent"] == f"neuro-sync/{neuro_sync.__version__}"
     for call in mocked.calls:
         assert dict(call.request.headers) == first
         assert call.request.url == JOB

@@ -318,7 +318,7 @@ def test_every_request_carries_the_bearer_token_and_user_agent(
     assert len(mocked.calls) == 4
     for call in mocked.calls:
         assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
-        assert call.request.headers["User-Agent"] == "neuro-sync/0.1"
+        assert call.request.headers["User-Agent"] == f"neuro-sync/{neuro_sync.__version__}"
         assert call.request.headers["X-Request-Source"] == "tests"
 
 
