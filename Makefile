@@ -17,7 +17,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,local,docs]'
+	$(BIN)/python -m pip install -q -e '.[dev,local,docs,notebook]'
+	# A kernelspec naming this venv's python by absolute path, for the notebook test.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 # Regenerate generated/ from openapi/. Never edit generated/ by hand.
@@ -44,7 +46,7 @@ lint: $(STAMP)
 
 # The fast lane: no servers, no processes (markers in tests/conftest.py). `make test` runs all.
 unit: $(STAMP)
-	$(BIN)/pytest -q -m "not integration and not sockets and not packaging and not docs"
+	$(BIN)/pytest -q -m "not integration and not sockets and not packaging and not docs and not notebook"
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

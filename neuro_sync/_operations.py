@@ -12,7 +12,7 @@ import gc
 import json
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from neuro_sync_api.api.monitoring import get_job_log, get_job_top, save_job
@@ -76,6 +76,11 @@ class Operations:
                 if self._cluster is None:
                     self._cluster = self.fetch_config()
         return self._cluster
+
+    @property
+    def timeout(self) -> Timeout:
+        """The client's HTTP timeout (what `CLIENT_DEFAULT` stands for)."""
+        return check_timeout(self._t.timeout)
 
     def _context(self) -> _mapping.ReplyContext:
         ctx = self._ctx
@@ -199,7 +204,12 @@ class Operations:
         )
 
     def save(
-        self, job_id: str, body: SaveRequest, *, timeout: Timeout | ClientDefault
+        self,
+        job_id: str,
+        body: SaveRequest,
+        *,
+        timeout: Timeout | ClientDefault,
+        on_status: Callable[[str], None] | None = None,
     ) -> list[str]:
         response = save_job.stream(
             job_id, client=self._monitoring(), body=body, request_options=self._options(timeout)
@@ -214,6 +224,8 @@ class Operations:
                     raise JobSaveError(self._t.redact(error))
                 if status is not None:
                     statuses.append(status)
+                    if on_status is not None:
+                        on_status(status)
         if "CommitFinished" not in statuses:
             raise JobSaveError(f"Saving job {job_id} ended without CommitFinished")
         return statuses

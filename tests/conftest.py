@@ -1,7 +1,8 @@
-"""Markers by directory, so that `make unit` can leave out everything that starts servers.
+"""Session-wide clean-up, and markers by directory so that `make unit` can leave out
+everything that starts servers.
 
 Markers (registered in pyproject.toml; `make unit` runs the tests without `integration`,
-`sockets`, `packaging` and `docs`; `make test` runs everything):
+`sockets`, `packaging`, `docs` and `notebook`; `make test` runs everything):
 
 * `integration`: starts the local platform (threads and job processes) and drives it over real
   sockets: every test in tests/integration, tests/server and tests/ssh, the load test, the CLI
@@ -11,10 +12,13 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.
 * `packaging`: builds the wheel and sdist and installs the wheel into a fresh venv.
 * `docs`: runs the code blocks of README.md and docs/ against the local platform.
+* `notebook`: executes a notebook in a real Jupyter kernel.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +35,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if top in _INTEGRATION_DIRECTORIES:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_jobs_roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Local platforms keep job directories outside their data dir (in the system's temporary
+    directory, where isolated job uids can reach them): remove those of this session's."""
+    yield
+    from neuro_sync.local.process_runtime import default_jobs_root
+
+    for database in tmp_path_factory.getbasetemp().rglob("jobs.sqlite3"):
+        shutil.rmtree(default_jobs_root(database.parent), ignore_errors=True)

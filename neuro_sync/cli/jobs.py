@@ -42,9 +42,6 @@ __all__ = ["wait_for"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STARTED = (JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED)
-# `logs --no-follow` of a live job: the log so far is whatever arrives before a pause.
-_SNAPSHOT_SILENCE = 1.0
-_SNAPSHOT_MAX = 5.0
 _PORT_FORWARD_CHECK = 10.0
 
 
@@ -409,20 +406,10 @@ def status_cmd(state: State, job_id: str, fmt: str) -> None:
 
 
 def _log_snapshot(client: neuro_sync.Client, job_id: str) -> None:
-    """What the job logged so far: the stream is read until it pauses (or for a few
-    seconds at most); a finished job's log is read to its end."""
-    sys.stdout.flush()
-    out = sys.stdout.buffer
-    stop_at = time.monotonic() + _SNAPSHOT_MAX
-    with client.jobs.monitor(job_id, timeout=(10, _SNAPSHOT_SILENCE)) as log:
-        try:
-            for chunk in log:
-                out.write(chunk)
-                out.flush()
-                if time.monotonic() > stop_at:
-                    break
-        except neuro_sync.APITimeoutError:
-            pass
+    """What the job logged so far (the library decides when a live job's log pauses)."""
+    with client.jobs.logs(job_id, follow=False) as lines:
+        for line in lines:
+            click.echo(line)
 
 
 @cli.command("logs")

@@ -299,10 +299,13 @@ def test_wait_timeout_is_exit_1(api: responses.RequestsMock) -> None:
 
 
 def test_logs_no_follow_prints_what_is_there(api: responses.RequestsMock) -> None:
-    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"so far\n")
+    # A finished job: the library reads its log to the end (no waiting for a pause).
+    finished = {"exit_code": 0, "finished_at": "2019-06-01T12:00:00+00:00"}
+    api.get(JOB_URL, json=wire_job("succeeded", history=finished))
+    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"so far\nlast")
     result = invoke("logs", "--no-follow", JOB_ID)
     assert result.exit_code == 0
-    assert result.stdout_bytes == b"so far\n"
+    assert result.stdout_bytes == b"so far\nlast\n"
 
 
 # ---------------------------------------------------------------------------- errors, secrets
