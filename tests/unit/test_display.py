@@ -16,8 +16,7 @@ import pytest
 import responses
 
 import neuro_sync
-from neuro_sync import _display
-from neuro_sync import JobDescription, JobList, RemoteImage, WaitTimeout
+from neuro_sync import JobDescription, JobList, RemoteImage, WaitTimeout, _display
 
 from .conftest import BASE, JOB_ID, MONITORING, REGISTRY, make_job, sent_timeout
 
