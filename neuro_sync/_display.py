@@ -20,7 +20,14 @@ from .errors import ValidationError
 if TYPE_CHECKING:
     from .models import JobDescription
 
-__all__ = ["JobList", "Progress", "job_card_html", "job_card_text", "jobs_table_html"]
+__all__ = [
+    "JobList",
+    "Progress",
+    "job_card_html",
+    "job_card_text",
+    "jobs_table_html",
+    "status_text",
+]
 
 
 class PrettyPrinter(Protocol):
@@ -33,7 +40,7 @@ def _time(value: datetime.datetime | None) -> str:
     return "" if value is None else value.isoformat(sep=" ", timespec="seconds")
 
 
-def _status(job: JobDescription) -> str:
+def status_text(job: JobDescription) -> str:
     """`failed (Error, exit code 2)`: the status with what explains it."""
     h = job.history
     details = [h.reason] if h.reason else []
@@ -57,7 +64,7 @@ def _fields(job: JobDescription) -> list[tuple[str, str]]:
     h = job.history
     rows = [
         ("name", job.name or ""),
-        ("status", _status(job)),
+        ("status", status_text(job)),
         ("image", str(job.container.image)),
         ("command", job.container.command or ""),
         ("resources", _resources(job)),
@@ -96,7 +103,7 @@ def _row(job: JobDescription) -> tuple[str, ...]:
     return (
         job.id,
         job.name or "",
-        _status(job),
+        status_text(job),
         str(job.container.image),
         job.container.command or "",
         _time(job.history.created_at),

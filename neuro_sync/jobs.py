@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, TextIO, overload
 
 from . import _mapping, _validation
-from ._display import JobList, Progress
+from ._display import JobList, Progress, status_text
 from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
@@ -235,9 +235,10 @@ class Jobs:
                 does: each status request gets no more than the time left.
             statuses: the awaited statuses; SUCCEEDED and FAILED by default.
             poll_interval: seconds between polls (grows to 5x while nothing changes).
-            progress: show the status (with its reason) and the elapsed time: True for a
-                tqdm bar when tqdm is installed, else text on stderr; or a stream to write the
-                text to (one line rewritten in place on a terminal, else a line a change).
+            progress: show the status (with its reason and exit code) and the elapsed time:
+                True for a tqdm bar when tqdm is installed, else text on stderr; or a stream
+                to write the text to (one line rewritten in place on a terminal, else a line
+                a change).
 
         Raises:
             WaitTimeout: the timeout passed first (`.job` is the last state seen, or None).
@@ -260,8 +261,7 @@ class Jobs:
         try:
             while True:
                 job = self._poll(job_id, deadline, last, timeout)
-                reason = job.history.reason
-                bar.update(f"{job.status.value} ({reason})" if reason else job.status.value)
+                bar.update(status_text(job))
                 if job.status in wanted or _has_finished(job):
                     return job
                 if last is None or job.status is not last.status:
