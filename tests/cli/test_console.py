@@ -5,6 +5,7 @@ Every run goes through `console()`, which checks that the token is in none of it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -160,6 +161,39 @@ def test_wait_shows_a_status_line_only_on_a_terminal(
     # A script reading stdout gets the result and nothing on the terminal.
     shown, piped = _on_terminal(env, ["wait", job_id], stdout_too=False)
     assert (shown, piped) == ("", f"{job_id}: succeeded, exit code 0\n")
+
+
+def test_ctrl_c_ends_wait_and_its_status_line(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    job_id = console(platform, env, "run", "--detach", "ubuntu", "sleep 600").stdout.strip()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [SCRIPT, "wait", job_id], env=env, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL
+    )
+    os.close(slave)
+    shown = b""
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while shown.count(b"running") < 2:  # the line has been redrawn once
+            assert time.monotonic() < deadline, shown
+            if select.select([master], [], [], 1.0)[0]:
+                shown += os.read(master, 4096)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=RUN_TIMEOUT) == 130
+        with contextlib.suppress(OSError):  # EIO once everything has been read
+            while select.select([master], [], [], 1.0)[0] and (data := os.read(master, 4096)):
+                shown += data
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        client.jobs.kill(job_id)
+    text = shown.decode()
+    check_no_token(platform, text)
+    assert text.endswith("\r\n\r\nInterrupted.\r\n"), text  # the status line was ended
+    assert "Traceback" not in text
 
 
 def test_ps_quiet_and_json_are_parseable(
