@@ -378,7 +378,8 @@ def test_token_from_a_flag_is_hidden_too(api: responses.RequestsMock, tmp_path: 
     api.get(f"{BASE}/jobs", json={"error": f"token {other}"}, status=500)
     token_file = tmp_path / "token"
     token_file.write_text(other + "\n")
-    result = invoke("-v", "--token", f"@{token_file}", "ps")
+    # --url too: a token given alone is never sent to a URL from another source.
+    result = invoke("-v", "--url", BASE, "--token", f"@{token_file}", "ps")
     assert result.exit_code == 1
     assert other not in result.stderr
     assert api.calls[0].request.headers["Authorization"] == f"Bearer {other}"
