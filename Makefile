@@ -10,14 +10,16 @@ GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
 
-.PHONY: setup test unit lint generate generate-check docs demo bench clean
+.PHONY: setup test unit pytest lint generate generate-check docs demo bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,local,docs]'
+	$(BIN)/python -m pip install -q -e '.[dev,local,docs,notebook]'
+	# A kernelspec naming this venv's python by absolute path, for the notebook test.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 # Regenerate generated/ from openapi/. Never edit generated/ by hand.
@@ -42,7 +44,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check neuro_sync tests benchmarks examples openapi
 	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests openapi
 
+# The fast lane: no servers, no processes (markers in tests/conftest.py). `make test` runs all.
 unit: $(STAMP)
+	$(BIN)/pytest -q -m "not integration and not sockets and not packaging and not docs and not notebook"
+
+pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 # HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
@@ -50,7 +56,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs/html
 
-test: $(STAMP) lint generate-check unit docs
+test: $(STAMP) lint generate-check pytest docs
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py

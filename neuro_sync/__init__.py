@@ -1,6 +1,10 @@
 """neuro-sync: a synchronous, blocking client for the Neuromation platform Jobs API.
 
 import neuro_sync
+job = neuro_sync.run("ubuntu", "echo hello")      # module-level calls on a default client
+for line in neuro_sync.logs(job.id):
+    print(line)
+
 with neuro_sync.get() as client:
     job = client.jobs.run(neuro_sync.Container(
         image=neuro_sync.RemoteImage("ubuntu"),
@@ -10,9 +14,12 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
+from . import _default
+from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
+from ._display import JobList
 from ._joblist import JobStream
-from ._ssh import PortForward
-from ._streams import LogStream, TelemetryStream
+from ._ssh import ExecResult, PortForward
+from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
 from ._version import __version__ as __version__
 from .client import Client, Factory, get
@@ -33,6 +40,7 @@ from .errors import (
     JobSubmissionUncertain,
     MethodNotAllowed,
     MissingPermission,
+    ReplyTooLarge,
     ResourceNotFound,
     ResponseValidationError,
     ServerError,
@@ -68,10 +76,12 @@ __all__ = [
     "ClusterConfig",
     "ConfigError",
     "Container",
+    "ExecResult",
     "Factory",
     "HTTPPort",
     "IllegalArgumentError",
     "JobDescription",
+    "JobList",
     "JobNotFound",
     "JobNotRunning",
     "JobSaveError",
@@ -81,6 +91,7 @@ __all__ = [
     "JobTelemetry",
     "JobStream",
     "Jobs",
+    "LogLines",
     "LogStream",
     "MethodNotAllowed",
     "MissingPermission",
@@ -90,6 +101,7 @@ __all__ = [
     "RemoteImage",
     "ResourceNotFound",
     "Resources",
+    "ReplyTooLarge",
     "ResponseValidationError",
     "SSHNotAvailable",
     "ServerError",
@@ -101,3 +113,4 @@ __all__ = [
     "WaitTimeout",
     "get",
 ]
+__all__ += _default.__all__  # neuro_sync.run, .logs, ...: listed once, there

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -62,7 +63,7 @@ class Operations:
                 parsed = _mapping.parse_server_config(None)
         cluster = _mapping.cluster_config(parsed)
         if cluster is None:
-            # The server swallows a rejected token on /config (wire-2019 §1.4).
+            # The server swallows a rejected token on /config (docs/protocol.md §1.4).
             raise AuthenticationError(
                 "Cannot authorize user: the server did not accept the token", status=401
             )
@@ -75,6 +76,11 @@ class Operations:
                 if self._cluster is None:
                     self._cluster = self.fetch_config()
         return self._cluster
+
+    @property
+    def timeout(self) -> Timeout:
+        """The client's HTTP timeout (what `CLIENT_DEFAULT` stands for)."""
+        return check_timeout(self._t.timeout)
 
     def _context(self) -> _mapping.ReplyContext:
         ctx = self._ctx
@@ -191,7 +197,12 @@ class Operations:
         )
 
     def save(
-        self, job_id: str, body: SaveRequest, *, timeout: Timeout | ClientDefault
+        self,
+        job_id: str,
+        body: SaveRequest,
+        *,
+        timeout: Timeout | ClientDefault,
+        on_status: Callable[[str], None] | None = None,
     ) -> list[str]:
         response = save_job.stream(
             job_id, client=self._monitoring(), body=body, request_options=self._options(timeout)
@@ -206,6 +217,8 @@ class Operations:
                     raise JobSaveError(self._t.redact(error))
                 if status is not None:
                     statuses.append(status)
+                    if on_status is not None:
+                        on_status(status)
         if "CommitFinished" not in statuses:
             raise JobSaveError(f"Saving job {job_id} ended without CommitFinished")
         return statuses

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from yarl import URL
 
+from . import _display
+
 __all__ = [
     "Container",
     "HTTPPort",
@@ -206,6 +208,13 @@ class JobDescription:
     http_url: URL = URL()
     ssh_server: URL = URL()
     internal_hostname: str | None = None
+
+    def _repr_html_(self) -> str:
+        """A short card for Jupyter; `repr()` stays the dataclass repr."""
+        return _display.job_card_html(self)
+
+    def _repr_pretty_(self, p: _display.PrettyPrinter, cycle: bool) -> None:
+        p.text(_display.job_card_text(self))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The aiohttp application: platform-api jobs endpoints and monitoring (log, top, save).
 
-Error shapes follow wire-2019 §2.7 and §3.4: 400/500 `{"error": ...}`, 401 text, 403 JSON
+Error shapes follow docs/protocol.md §2.7 and §3.4: 400/500 `{"error": ...}`, 401 text, 403 JSON
 `{"resources": [...]}` from the jobs endpoints and text from monitoring, and monitoring's
 unknown-job 400 carries the platform-api error body as a nested JSON string.
 """
@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import tarfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from . import auth, validation
 from .runner import Runner
+from .runtime import VolumeForbidden, create_runtime, storage_path
 from .ssh_gateway import SSHGateway
 from .store import JobRecord, Store, now_iso
 
@@ -46,6 +46,11 @@ class Settings:
     ssh_host: str = "127.0.0.1"
     ssh_port: int = 0
     base_url: str = ""  # set once the port is known
+    runtime: str = "process"  # what runs the jobs: see runtime.py
+    cpus: float | None = None  # capacity shared by the running jobs; None: this machine's
+    memory_mb: int | None = None
+    jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
+    isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
 
     @property
     def registry_host(self) -> str:
@@ -60,7 +65,14 @@ class State:
         self.settings = settings
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
-        self.runner = Runner(self.store, settings.data_dir)
+        self.runtime = create_runtime(settings)
+        self.runner = Runner(
+            self.store,
+            settings.data_dir,
+            self.runtime,
+            cpus=settings.cpus,
+            memory_mb=settings.memory_mb,
+        )
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -107,6 +119,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-stream (a log, top or save it stopped reading): normal.
+        log.debug("client disconnected: %s", request.path)
+        return web.Response(status=204)
     except validation.InvalidRequest as err:
         return _error(str(err))
     except Exception as err:  # noqa: BLE001 - the server must answer, not crash
@@ -169,6 +185,8 @@ async def get_config(request: web.Request) -> web.Response:
     body = oauth_part(state.settings.base_url)
     if _user(request) is not None:
         body.update(cluster_part(state.settings))
+        # Not in the 2019 schema (clients ignore it): what runs jobs here, how isolated.
+        body["local_platform"] = state.runtime.describe()
     return _json(body)
 
 
@@ -198,6 +216,16 @@ async def create_job(request: web.Request) -> web.Response:
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
     )
+    problem = state.runtime.check(job)
+    if problem is not None:
+        return _error(problem)
+    for volume in job.container["volumes"]:
+        try:
+            storage_path(state.settings.data_dir, user, volume)
+        except VolumeForbidden as err:
+            return _forbidden_json(err.uri, err.action)
+        except ValueError as err:
+            return _error(str(err))
     state.store.add(job)
     return _json(job.to_wire(state.settings), 202)
 
@@ -368,6 +396,9 @@ async def save_job(request: web.Request) -> web.StreamResponse:
         return found
     state = _state(request)
     image = validation.save_request(await _body(request), state.settings.registry_host)
+    if image.split("/")[1] != found.owner:
+        # Pushing needs write on the image's namespace: only the job owner's own here.
+        return _forbidden_text()
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     response.enable_chunked_encoding()
     await response.prepare(request)
@@ -393,7 +424,7 @@ async def save_job(request: web.Request) -> web.StreamResponse:
     target = state.settings.data_dir / "images" / owner_and_name / f"{tag}.tar.gz"
     try:
         digest, size = await asyncio.get_running_loop().run_in_executor(
-            None, _archive, state.runner.job_dir(job.id) / "work", target
+            None, state.runtime.save, job, target
         )
     except OSError as err:
         message = f"Failed to save job '{job.id}': {err}"
@@ -413,14 +444,6 @@ async def save_job(request: web.Request) -> web.StreamResponse:
     )
     await response.write_eof()
     return response
-
-
-def _archive(source: Path, target: Path) -> tuple[str, int]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(target, "w:gz") as tar:
-        tar.add(source, arcname=".")
-    data = target.read_bytes()
-    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 # ---------------------------------------------------------------------------- app

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from pathlib import Path
 
 import jwt
 
+from .files import open_private, private_dir
 from .validation import is_user_name
 
 SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -20,10 +20,9 @@ def load_secret(data_dir: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         value = secrets.token_hex(32).encode()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
+        with open_private(path, "wb", exclusive=True) as f:
             f.write(value)
         return value
 

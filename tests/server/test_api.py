@@ -1,4 +1,4 @@
-"""platform-api contract: ping, /config, POST/GET/DELETE /jobs, errors and routing (wire-2019
+"""platform-api contract: ping, /config, POST/GET/DELETE /jobs, errors and routing (docs/protocol.md
 §1.4, §2). Exact status codes, content types and bodies."""
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def test_config_with_token_adds_cluster(platform: LocalPlatform, api: Api) -> No
     assert response.status_code == 200
     assert response.headers["Content-Type"] == JSON_TYPE
     body = response.json()
-    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS
+    # `local_platform` is ours (runtime and isolation); 2019 clients ignore unknown keys.
+    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS | {"local_platform"}
+    assert body["local_platform"]["runtime"] == "process"
     assert urlsplit(body["registry_url"]).hostname
     assert body["monitoring_url"] == f"{platform.url}/jobs"
     for key in ("storage_url", "users_url"):
@@ -118,7 +120,7 @@ def test_config_with_token_adds_cluster(platform: LocalPlatform, api: Api) -> No
 
 def test_config_for_another_user(fresh: Api) -> None:
     body = fresh.get("/config").json()
-    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS
+    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS | {"local_platform"}
 
 
 # ---------------------------------------------------------------------------- POST /jobs
@@ -191,10 +193,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
             },
             "http": {"port": 8080, "health_check_path": "/health", "requires_auth": True},
             "ssh": {"port": 22},
-            "volumes": [
-                {"src_storage_uri": "storage://someone/data", "dst_path": "/data"},
-                {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-            ],
+            # No volumes: the process runtime refuses them (test_volumes.py).
         },
     }
     response = fresh.post("/jobs", json=body)
@@ -223,14 +222,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
                 "entrypoint": "sh -c",
                 "command": "'exit 0'",
                 "env": {"A": "1", "EMPTY": ""},
-                "volumes": [
-                    {
-                        "src_storage_uri": "storage://someone/data",
-                        "dst_path": "/data",
-                        "read_only": True,
-                    },
-                    {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-                ],
+                "volumes": [],
                 "resources": {
                     "cpu": 0.5,
                     "memory_mb": 64,
@@ -453,7 +445,7 @@ VALIDATION: list[ValidationCase] = [
     ("volume-src-int", _set("container.volumes.0.src_storage_uri", 7), "src_storage_uri"),
 ]
 
-# Volume errors have exact texts (wire-2019 §2.2 post-schema step 3).
+# Volume errors have exact texts (docs/protocol.md §2.2, the checks after the schema).
 VOLUME_ERRORS: list[tuple[str, dict[str, Any], str]] = [
     (
         "scheme-file",
@@ -507,7 +499,7 @@ def test_create_rejects_duplicate_volume_destination(api: Api) -> None:
 
 
 def test_create_accepts_unknown_key_nowhere(api: Api) -> None:
-    """The strict schemas also hold for keys a newer client would send (wire-2019 §7.3)."""
+    """The strict schemas also hold for keys a newer client would send (docs/protocol.md §7.3)."""
     for key, value in (("tags", ["a"]), ("preset_name", "cpu-small"), ("max_run_time_minutes", 5)):
         message = assert_error(api.post("/jobs", json=_set(key, value)))
         assert f"{key} is not allowed key" in message

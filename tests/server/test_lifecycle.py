@@ -1,4 +1,4 @@
-"""Job lifecycle on the local platform (wire-2019 §2.5, §2.6 history, §2.8 statuses/reasons).
+"""Job lifecycle on the local platform (docs/protocol.md §2.5, §2.6 history, §2.8 statuses/reasons).
 
 Jobs that must be observed while running block on a gate file (`GATE`) that the test creates in
 their working directory, so no outcome depends on timing.
@@ -7,13 +7,24 @@ their working directory, so no outcome depends on timing.
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from .helpers import GATE, HUGE_MEMORY_MB, Api, job_body, release, sh, wait_for, work_dir
+from .helpers import (
+    GATE,
+    HUGE_MEMORY_MB,
+    Api,
+    escaping,
+    job_body,
+    release,
+    sh,
+    wait_for,
+    work_dir,
+)
 
 
 def ts(value: str) -> datetime.datetime:
@@ -193,7 +204,7 @@ def test_kill_pending_job(fresh: Api) -> None:
     assert killed["history"]["reason"] is None
     assert killed["history"]["description"] is None
     assert "exit_code" not in killed["history"]
-    # Never seen running: started_at falls back to the finish time (wire-2019 §2.6).
+    # Never seen running: started_at falls back to the finish time (docs/protocol.md §2.6).
     assert killed["history"]["started_at"] == killed["history"]["finished_at"]
     fresh.kill(job["id"])
     assert fresh.job(job["id"]) == killed
@@ -287,3 +298,20 @@ def test_job_runs_in_its_work_dir(fresh: Api, data_dir: Path) -> None:
     work = work_dir(data_dir, done["id"])
     lines = (work / "where").read_text().splitlines()
     assert [Path(line).resolve() for line in lines] == [work.resolve()] * 2
+
+
+def test_kill_ends_children_that_left_the_session(fresh: Api, data_dir: Path) -> None:
+    job = fresh.create(escaping("wait"))
+    fresh.wait(job["id"], ("running",))
+    escaped = read_pid(work_dir(data_dir, job["id"]) / "escpid")
+    assert os.getsid(escaped) == escaped
+    fresh.kill(job["id"])
+    wait_for(lambda: gone(escaped), "the escaped child to end")
+
+
+def test_children_that_left_the_session_end_with_the_job(fresh: Api, data_dir: Path) -> None:
+    job = fresh.create(escaping("while [ ! -e escpid ]; do sleep 0.02; done"))
+    done = fresh.wait(job["id"])
+    assert done["status"] == "succeeded"
+    escaped = read_pid(work_dir(data_dir, job["id"]) / "escpid")
+    wait_for(lambda: gone(escaped), "the escaped child to end")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any
 
@@ -36,7 +35,6 @@ from neuro_sync._mapping import CACHE_SIZE, ReplyContext, fast_constructor
 from neuro_sync.parsing import parse_remote_image
 
 from .conftest import BASE, USER, make_job
-from .test_fuzz import FULL_JOB
 
 # --------------------------------------------------------------------------- fast constructors
 
@@ -142,7 +140,23 @@ MODEL_PATHS: list[tuple[type, str]] = [
 
 
 def _full_job() -> dict[str, Any]:
-    return copy.deepcopy(FULL_JOB)  # every optional field present
+    """A job with every optional field the 2019 server sends."""
+    return make_job(
+        status="failed",
+        exit_code=1,
+        reason="Error",
+        status_description="d",
+        http_port=80,
+        name="web",
+        description="d",
+        env={"A": "1"},
+        volumes=[{"src_storage_uri": "storage://alice/a", "dst_path": "/a", "read_only": True}],
+        gpu=1,
+        gpu_model="m",
+        shm=True,
+        entrypoint="sh",
+        schedule_timeout=5.0,
+    )
 
 
 def _node(job: dict[str, Any], path: str) -> Any:
