@@ -701,11 +701,16 @@ def _verdicts(sc: dict[str, Scenario]) -> dict[str, dict[str, Any]]:
         opened = max(extra.get("new_connections") or [0])
         warnings = sum(extra.get("pool_full_warnings") or [0])
         cpu_ratio = None if cpu is None or not single else cpu / single
+        bare_cpu = sc[key].extra_median(BARE, "cpu_per_call_us")
+        bare_single = sc[key].extra_median(BARE, "single_cpu_per_call_us")
         out[key] = {
             "target": f"0 pool warnings, <= {POOL_SIZE} conns, CPU/call <= "
             f"{1 + THREAD_CPU_SLACK:.1f}x 1 thread",
             "ratio_ours_over_bare": ratio(key, OURS, BARE),
             "cpu_per_call_over_single": cpu_ratio,
+            "bare_cpu_per_call_over_single": None
+            if bare_cpu is None or not bare_single
+            else bare_cpu / bare_single,
             "most_new_connections": opened,
             "pool_full_warnings": warnings,
             "pass": None
@@ -766,9 +771,10 @@ def print_table(sc: dict[str, Scenario], verdicts: dict[str, dict[str, Any]], si
         if r is None:
             return "n/a"
         if key.startswith("threads_"):
-            cpu = v["cpu_per_call_over_single"]
+            cpu, bare_cpu = v["cpu_per_call_over_single"], v["bare_cpu_per_call_over_single"]
+            bare_text = "" if bare_cpu is None else f" (bare {bare_cpu:.2f}x)"
             return (
-                f"{r:.2f}x bare rate; CPU/call {cpu:.2f}x 1 thread; "
+                f"{r:.2f}x bare rate; CPU/call {cpu:.2f}x 1 thread{bare_text}; "
                 f"{v['most_new_connections']} conns, {v['pool_full_warnings']} warnings"
             )
         if key == "list_memory":
