@@ -15,7 +15,6 @@ from sphinx.pycode import ModuleAnalyzer
 
 import neuro_sync
 
-
 project = "neuro-sync"
 author = "neuro-sync developers"
 copyright = "2026, neuro-sync developers"
