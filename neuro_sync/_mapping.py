@@ -1,7 +1,9 @@
 """The one module that maps generated (wire) models to the public dataclasses and back.
 
-Nothing else in the facade imports `neuro_sync_api.models`. Every way a reply can be malformed
-(missing keys, wrong types, unparsable times) ends here as `ResponseValidationError`.
+Nothing else in the facade imports `neuro_sync_api.models`, and this module only inside the
+functions that build or parse them: the generated models are slow to import, and job replies
+(list, status) never need them. Every way a reply can be malformed (missing keys, wrong types,
+unparsable times) ends here as `ResponseValidationError`.
 """
 
 from __future__ import annotations
@@ -12,23 +14,8 @@ import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from neuro_sync_api.models import (
-    ContainerRequest,
-    ContainerRequestEnv,
-    ErrorBody,
-    ForbiddenBody,
-    HTTPRequest,
-    JobRequest,
-    ResourcesRequest,
-    SaveContainer,
-    SaveProgress,
-    SaveRequest,
-    ServerConfig,
-    VolumeRequest,
-)
-from neuro_sync_api.models import JobTelemetry as WireTelemetry
 from neuro_sync_api.types import UNSET, Unset
 from yarl import URL
 
@@ -47,6 +34,9 @@ from .models import (
     Volume,
 )
 from .parsing import INVALID_IMAGE_NAME, parse_remote_image
+
+if TYPE_CHECKING:
+    from neuro_sync_api.models import JobRequest, SaveRequest, ServerConfig
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _EMPTY_URL = URL()
@@ -72,6 +62,8 @@ def error_details(content: bytes) -> tuple[str, list[MissingPermission]]:
         return text, []
     if not isinstance(data, dict):
         return text, []
+    from neuro_sync_api.models import ErrorBody, ForbiddenBody
+
     try:
         if "error" in data:
             message = ErrorBody.from_dict(data).error
@@ -131,6 +123,8 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
 def parse_server_config(data: Any) -> ServerConfig:
     if not isinstance(data, dict):
         raise ResponseValidationError("Malformed /config reply: not a JSON object")
+    from neuro_sync_api.models import ServerConfig
+
     try:
         return ServerConfig.from_dict(data)
     except MALFORMED as err:
@@ -202,6 +196,15 @@ def job_request(
     the server rejects), empty entrypoint/command/env/volumes/name/description. Values are
     passed through uncoerced so that the spec's strict types see what the user gave.
     """
+    from neuro_sync_api.models import (
+        ContainerRequest,
+        ContainerRequestEnv,
+        HTTPRequest,
+        JobRequest,
+        ResourcesRequest,
+        VolumeRequest,
+    )
+
     given_volumes = _check_types(container)
     img, res = container.image, container.resources
     _validation.validate_image(
@@ -294,6 +297,8 @@ def save_request(image: RemoteImage) -> SaveRequest:
         raise ValidationError("image", "must be a RemoteImage")
     if not image.is_platform:
         raise ValidationError("image", f"Image `{image}` must be in the neuromation registry")
+    from neuro_sync_api.models import SaveContainer, SaveRequest
+
     return SaveRequest(container=SaveContainer(image=image.as_repo_str()))
 
 
@@ -644,6 +649,8 @@ def reply_guard(what: str) -> Iterator[None]:
 
 def telemetry_from_json(data: Any) -> JobTelemetry:
     """One `top` frame to `JobTelemetry`."""
+    from neuro_sync_api.models import JobTelemetry as WireTelemetry
+
     try:
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
@@ -661,6 +668,8 @@ def telemetry_from_json(data: Any) -> JobTelemetry:
 
 def save_progress(line: bytes) -> tuple[str | None, str | None]:
     """(status, error) of one save ndjson line."""
+    from neuro_sync_api.models import SaveProgress
+
     try:
         data = json.loads(line)
         if not isinstance(data, dict):

@@ -11,13 +11,10 @@ import json
 import ssl
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from neuro_sync_api.api.monitoring import get_job_log, get_job_top, save_job
-from neuro_sync_api.api.platform import create_job, get_config, get_job, kill_job, list_jobs
 from neuro_sync_api.client import AuthenticatedClient
-from neuro_sync_api.models import JobRequest, SaveRequest, ServerConfig
 from neuro_sync_api.types import UNSET
 from yarl import URL
 
@@ -37,6 +34,9 @@ from .errors import (
 )
 from .models import JobDescription
 
+if TYPE_CHECKING:
+    from neuro_sync_api.models import JobRequest, SaveRequest
+
 
 class Operations:
     """The jobs calls of one client. Thread-safe: the cluster config is fetched once, locked."""
@@ -54,6 +54,11 @@ class Operations:
 
     def fetch_config(self) -> ClusterConfig:
         """GET /config with the token; the cluster part must be there."""
+        # The generated endpoints import the generated models, which are slow to import:
+        # each method imports its endpoint, so that they load on the first call.
+        from neuro_sync_api.api.platform import get_config
+        from neuro_sync_api.models import ServerConfig
+
         with _mapping.reply_guard("/config"):
             # The generated parser runs inside sync_detailed: a non-JSON or malformed body
             # must become ResponseValidationError, not a raw JSONDecodeError/KeyError.
@@ -102,6 +107,8 @@ class Operations:
     def submit(
         self, body: JobRequest, *, name: str | None, timeout: Timeout | ClientDefault
     ) -> JobDescription:
+        from neuro_sync_api.api.platform import create_job
+
         ctx = self._context()
         hint = (
             f"check with jobs.list(name={name!r})" if name else "check with jobs.list()"
@@ -147,6 +154,8 @@ class Operations:
         return JobStream(response, ctx, self._t.redact)
 
     def get(self, job_id: str, *, timeout: Timeout | ClientDefault) -> JobDescription:
+        from neuro_sync_api.api.platform import get_job
+
         ctx = self._context()
         response = self._send(get_job.build_request(job_id), timeout)
         return _mapping.job_from_json(_json(response.content, "job"), ctx)
@@ -165,15 +174,21 @@ class Operations:
         return self._t.api.request(**kwargs, **options)
 
     def kill(self, job_id: str, *, timeout: Timeout | ClientDefault) -> None:
+        from neuro_sync_api.api.platform import kill_job
+
         kill_job.sync_detailed(job_id, client=self._t.api, request_options=self._options(timeout))
 
     def log(self, job_id: str, *, timeout: Timeout | ClientDefault) -> LogStream:
+        from neuro_sync_api.api.monitoring import get_job_log
+
         response = get_job_log.stream(
             job_id, client=self._monitoring(), request_options=self._options(timeout)
         )
         return LogStream(response, job_id, self._t.redact)
 
     def top(self, job_id: str, *, timeout: Timeout | ClientDefault) -> TelemetryStream:
+        from neuro_sync_api.api.monitoring import get_job_top
+
         t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
         client = self._monitoring()
@@ -204,6 +219,8 @@ class Operations:
         timeout: Timeout | ClientDefault,
         on_status: Callable[[str], None] | None = None,
     ) -> list[str]:
+        from neuro_sync_api.api.monitoring import save_job
+
         response = save_job.stream(
             job_id, client=self._monitoring(), body=body, request_options=self._options(timeout)
         )
@@ -230,6 +247,8 @@ def _json(content: bytes, what: str) -> Any:
 
 
 def _list_request(query: _mapping.ListQuery) -> dict[str, Any]:
+    from neuro_sync_api.api.platform import list_jobs
+
     return list_jobs.build_request(
         # UNSET, not None: the generated builder iterates any non-UNSET value.
         status=query.statuses or UNSET,  # type: ignore[arg-type]  # checked by list_query

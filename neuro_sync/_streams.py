@@ -11,11 +11,10 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3.exceptions
-import websocket
 
 from . import _mapping
 from ._closing import Closing
@@ -29,6 +28,9 @@ from .errors import (
     StreamInterrupted,
 )
 from .models import JobTelemetry
+
+if TYPE_CHECKING:
+    import websocket
 
 __all__ = ["LogLines", "LogStream", "TelemetryStream", "iter_lines", "read_chunks"]
 
@@ -187,6 +189,9 @@ class TelemetryStream(Closing):
         self._job_id = job_id
         self._redact = redact
         self._read_timeout = read_timeout
+        # websocket-client loads with the first telemetry stream, not with neuro_sync.
+        import websocket
+
         self._ws: websocket.WebSocket | None = None
         ws: websocket.WebSocket | None = None
         failed: BaseException | None = None
@@ -215,6 +220,8 @@ class TelemetryStream(Closing):
         self._received = 0
 
     def _connect_error(self, err: BaseException | None) -> ClientError:
+        import websocket  # loaded by __init__
+
         job_id = self._job_id
         if isinstance(err, websocket.WebSocketBadStatusException):
             return self._handshake_error(err)
@@ -242,6 +249,8 @@ class TelemetryStream(Closing):
         return error_from_status(status, body, redact=self._redact)
 
     def __iter__(self) -> Iterator[JobTelemetry]:
+        import websocket  # loaded by __init__
+
         ws = self._ws
         if ws is None:
             raise ValueError("I/O operation on a closed telemetry stream")
@@ -277,6 +286,8 @@ class TelemetryStream(Closing):
             self.close()
 
     def _receive_error(self, err: BaseException) -> ClientError:
+        import websocket  # loaded by __init__
+
         if isinstance(err, websocket.WebSocketConnectionClosedException):
             # A close without a close frame: the connection dropped.
             return StreamInterrupted(f"The telemetry stream of job {self._job_id} was cut")
@@ -293,6 +304,8 @@ class TelemetryStream(Closing):
 
     def close(self) -> None:
         """Close the WebSocket."""
+        import websocket  # loaded by __init__
+
         ws, self._ws = self._ws, None
         if ws is not None:
             try:

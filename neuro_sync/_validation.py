@@ -5,33 +5,19 @@ schemas generated from `openapi/jobs.yaml` (`neuro_sync_api.validation`), the sa
 local platform uses; `_mapping` builds the request and this module checks it with them. What
 is written here is facade-only: the parts of a `RemoteImage` (the wire has only the joined
 string), job ids as URL path segments, and one `ValidationError` out of marshmallow's errors.
+The schemas (`_schemas`) are imported on the first check: marshmallow is slow to import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from marshmallow import Schema
-from neuro_sync_api import validation as rules
+from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
 
+if TYPE_CHECKING:
+    from marshmallow import Schema
 
-class RemoteImageSchema(Schema):
-    name = rules.non_blank(required=True)
-    # A tag is one reference component: `name:a/b` or `name:` would be parsed differently.
-    tag = rules.String(
-        allow_none=True,
-        validate=rules.Pattern(r"^[^:/\s]+$", error="must be non-empty without ':' or '/'"),
-    )
-    owner = rules.non_blank(allow_none=True)
-    registry = rules.non_blank(allow_none=True)
-
-
-_IMAGE = RemoteImageSchema()
-_JOB_REQUEST = rules.JobRequest()
-_LIST_QUERY = rules.ListJobsQuery()
 # `jobs.list` keywords -> query parameters of the spec.
 _LIST_PARAMETERS = {"statuses": "status", "name": "name", "owners": "owner"}
 _LIST_KEYWORDS = {v: k for k, v in _LIST_PARAMETERS.items()}
@@ -40,20 +26,26 @@ _LIST_KEYWORDS = {v: k for k, v in _LIST_PARAMETERS.items()}
 def _check(
     schema: Schema, data: Mapping[str, Any], public_path: Callable[[str], str] = str
 ) -> None:
+    from neuro_sync_api.validation import errors  # loaded with the schema
+
     messages = schema.validate(data)
     if messages:
-        first = next(rules.errors(messages))
+        first = next(errors(messages))
         raise ValidationError(public_path(first.path) or "input", first.message)
 
 
 def validate_image(image: Mapping[str, Any]) -> None:
     """The parts of a `RemoteImage` (`container.image.*`), given as plain data."""
-    _check(_IMAGE, image, lambda path: f"container.image.{path}")
+    from ._schemas import IMAGE  # marshmallow loads here, on the first validated call
+
+    _check(IMAGE, image, lambda path: f"container.image.{path}")
 
 
 def validate_job_request(wire: Mapping[str, Any], public_path: Callable[[str], str]) -> None:
     """A POST /jobs body against the spec; `public_path` names a wire path in the user's terms."""
-    _check(_JOB_REQUEST, wire, public_path)
+    from ._schemas import JOB_REQUEST
+
+    _check(JOB_REQUEST, wire, public_path)
 
 
 def _list_keyword(path: str) -> str:
@@ -63,8 +55,10 @@ def _list_keyword(path: str) -> str:
 
 def validate_list(filters: Mapping[str, Any]) -> None:
     """`jobs.list` filters (keyword -> value) against the list query parameters of the spec."""
+    from ._schemas import LIST_QUERY
+
     query = {_LIST_PARAMETERS.get(k, k): v for k, v in filters.items()}
-    _check(_LIST_QUERY, query, _list_keyword)
+    _check(LIST_QUERY, query, _list_keyword)
 
 
 def validate_job_id(job_id: object) -> str:

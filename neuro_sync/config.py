@@ -12,13 +12,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from yarl import URL
 
 from .errors import ConfigError, ValidationError
 from .models import Resources
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "ENV_TOKEN",
@@ -188,6 +190,8 @@ def load_config_file(path: Path) -> FileConfig:
         raise ConfigError(
             f"The config file {path} is not UTF-8 text (a bad byte at offset {err.start})"
         ) from None
+    import yaml  # only when a config file is read or written: slow to import
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -242,6 +246,8 @@ def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfi
         "cookie_session": {},
         "version": "neuro-sync",
     }
+    import yaml
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)

@@ -22,6 +22,7 @@ import yaml
 
 import neuro_sync
 from neuro_sync import Container, RemoteImage, Resources, ValidationError, _mapping
+from neuro_sync import _schemas as facade_schemas
 from neuro_sync import _validation as facade_validation
 from neuro_sync.local import validation as server_validation
 
@@ -96,10 +97,11 @@ def _server_accepts(name: str, cpu: float) -> bool:
 
 def _use(monkeypatch: pytest.MonkeyPatch, rules: ModuleType) -> None:
     """Point both sides at `rules` (as an import of a regenerated package would)."""
-    for module in (facade_validation, server_validation):
-        monkeypatch.setattr(module, "rules", rules)
-        monkeypatch.setattr(module, "_JOB_REQUEST", rules.JobRequest())
-        monkeypatch.setattr(module, "_LIST_QUERY", rules.ListJobsQuery())
+    monkeypatch.setattr(server_validation, "rules", rules)
+    monkeypatch.setattr(server_validation, "_JOB_REQUEST", rules.JobRequest())
+    monkeypatch.setattr(server_validation, "_LIST_QUERY", rules.ListJobsQuery())
+    monkeypatch.setattr(facade_schemas, "JOB_REQUEST", rules.JobRequest())
+    monkeypatch.setattr(facade_schemas, "LIST_QUERY", rules.ListJobsQuery())
 
 
 CASES = [("my-job", 1), ("my_job", 1), ("my-job", 8), ("my_job", 4)]
