@@ -8,7 +8,6 @@ reasons and commands come from users and servers.
 from __future__ import annotations
 
 import datetime
-import html
 import sys
 import threading
 import time
@@ -85,6 +84,8 @@ def job_card_text(job: JobDescription) -> str:
 
 
 def job_card_html(job: JobDescription) -> str:
+    import html  # the HTML helpers load when Jupyter asks for a repr, not with neuro_sync
+
     rows = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
         f"{html.escape(v)}</td></tr>"
@@ -111,6 +112,8 @@ def _row(job: JobDescription) -> tuple[str, ...]:
 
 
 def jobs_table_html(jobs: Iterable[JobDescription]) -> str:
+    import html
+
     head = "".join(f"<th style='text-align:left'>{c}</th>" for c in _COLUMNS)
     body = "".join(
         "<tr>"

@@ -16,19 +16,21 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from yarl import URL
 
 from ._closing import Closing
 from .errors import ClientError, JobNotRunning, SSHNotAvailable, ValidationError
 from .models import JobDescription, JobStatus
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["ExecResult", "PortForward", "SSHGateway"]
 
@@ -144,6 +146,8 @@ class SSHGateway:
             "token": self._token,
             "params": {"job": job_id, "command": list(cmd)},
         }
+        import subprocess  # with the first exec or forwarded connection, not with neuro_sync
+
         with self._command(job.ssh_server, payload, tty=tty, no_key_check=no_key_check) as argv:
             if not capture_output and not _redirected():
                 return self._wait(subprocess.Popen(argv), job_id, timeout, [])
@@ -182,6 +186,8 @@ class SSHGateway:
         pumps: list[threading.Thread],
     ) -> int:
         """The exit code; on a timeout or Ctrl-C, ssh is killed (the job itself runs on)."""
+        import subprocess
+
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -258,6 +264,8 @@ class PortForward(Closing):
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
+        import subprocess
+
         try:
             with (
                 conn,

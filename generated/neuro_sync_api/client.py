@@ -7,10 +7,10 @@ sends. Reliability (retries, error mapping, redaction) is the caller's business:
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import requests
-from attrs import define, evolve, field
 
 # (connect, read) seconds. requests has no default timeout at all, so a forgotten one would
 # hang a notebook forever.
@@ -40,7 +40,9 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(token=<hidden>)"
 
 
-@define
+# Plain dataclasses, not attrs (which the models use): importing attrs costs more than this
+# module, and `import neuro_sync` loads this module but none of the models.
+@dataclass(slots=True, weakref_slot=True)
 class Client:
     """Sends requests relative to `base_url` through a `requests.Session`.
 
@@ -54,19 +56,19 @@ class Client:
     """
 
     base_url: str
-    session: requests.Session = field(factory=requests.Session, kw_only=True, repr=False)
+    session: requests.Session = field(default_factory=requests.Session, kw_only=True, repr=False)
     timeout: TimeoutType = field(default=DEFAULT_TIMEOUT, kw_only=True)
     follow_redirects: bool = field(default=False, kw_only=True)
-    headers: dict[str, str] = field(factory=dict, kw_only=True)
+    headers: dict[str, str] = field(default_factory=dict, kw_only=True)
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
 
     def with_headers(self, headers: Mapping[str, str]) -> "Client":
         """A copy of this client with additional headers."""
-        return evolve(self, headers={**self.headers, **headers})
+        return replace(self, headers={**self.headers, **headers})
 
     def with_timeout(self, timeout: TimeoutType) -> "Client":
         """A copy of this client with another default timeout."""
-        return evolve(self, timeout=timeout)
+        return replace(self, timeout=timeout)
 
     def _auth(self) -> requests.auth.AuthBase | None:
         return None
@@ -91,7 +93,7 @@ class Client:
         self.session.close()
 
 
-@define
+@dataclass(slots=True, weakref_slot=True)
 class AuthenticatedClient(Client):
     """A `Client` that sends a bearer token with every request. The token is never in a repr."""
 

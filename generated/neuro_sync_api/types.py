@@ -1,9 +1,8 @@
 """Shared types for the generated models and endpoints."""
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
-
-from attrs import define
 
 
 class Unset:
@@ -22,7 +21,9 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@define
+# Plain dataclasses, not attrs (which the models use): `import neuro_sync` loads this module but
+# none of the models, and importing attrs costs more than this module.
+@dataclass(slots=True, weakref_slot=True)
 class File:
     """Contains information for file uploads"""
 
@@ -38,7 +39,7 @@ class File:
 T = TypeVar("T")
 
 
-@define
+@dataclass(slots=True, weakref_slot=True)
 class Response(Generic[T]):
     """A response from an endpoint.
 
