@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import tarfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from . import auth, validation
 from .runner import Runner
+from .runtime import create_runtime
 from .ssh_gateway import SSHGateway
 from .store import JobRecord, Store, now_iso
 
@@ -45,6 +45,7 @@ class Settings:
     ssh_host: str = "127.0.0.1"
     ssh_port: int = 0
     base_url: str = ""  # set once the port is known
+    runtime: str = "process"  # what runs the jobs: see runtime.py
 
     @property
     def registry_host(self) -> str:
@@ -59,7 +60,8 @@ class State:
         self.settings = settings
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
-        self.runner = Runner(self.store, settings.data_dir)
+        self.runtime = create_runtime(settings)
+        self.runner = Runner(self.store, settings.data_dir, self.runtime)
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -168,6 +170,8 @@ async def get_config(request: web.Request) -> web.Response:
     body = oauth_part(state.settings.base_url)
     if _user(request) is not None:
         body.update(cluster_part(state.settings))
+        # Not in the 2019 schema (clients ignore it): what runs jobs here, how isolated.
+        body["local_platform"] = state.runtime.describe()
     return _json(body)
 
 
@@ -374,7 +378,7 @@ async def save_job(request: web.Request) -> web.StreamResponse:
     target = state.settings.data_dir / "images" / owner_and_name / f"{tag}.tar.gz"
     try:
         digest, size = await asyncio.get_running_loop().run_in_executor(
-            None, _archive, state.runner.job_dir(job.id) / "work", target
+            None, state.runtime.save, job, target
         )
     except OSError as err:
         message = f"Failed to save job '{job.id}': {err}"
@@ -394,14 +398,6 @@ async def save_job(request: web.Request) -> web.StreamResponse:
     )
     await response.write_eof()
     return response
-
-
-def _archive(source: Path, target: Path) -> tuple[str, int]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(target, "w:gz") as tar:
-        tar.add(source, arcname=".")
-    data = target.read_bytes()
-    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 # ---------------------------------------------------------------------------- app

@@ -1,93 +1,58 @@
-"""Job processes: start, watch, kill, measure. Statuses follow the real platform (§2.8)."""
+"""Job supervision: the queue, scheduling, statuses (wire-2019 §2.8). Runtime-independent:
+what runs a job is a `Runtime` (runtime.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shlex
+import datetime
+import logging
 import signal
-import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 
+from .runtime import JobSpec, Runtime, StartError, job_argv, job_env
 from .store import JobRecord, Store
+
+log = logging.getLogger("neuro_sync.local")
 
 KILL_GRACE = 3.0
 LOG_TAIL_BYTES = 4096
 DEFAULT_SCHEDULE_TIMEOUT = 180.0
 
 
-@dataclass
-class Running:
-    proc: subprocess.Popen[bytes]
-    log: Any  # the open log file
-    ps: psutil.Process | None = None
-    children: dict[int, psutil.Process] = field(default_factory=dict)
-
-
 class Runner:
     """Supervises the jobs of one server: a poll loop on the event loop, no threads."""
 
-    def __init__(self, store: Store, data_dir: Path) -> None:
+    def __init__(self, store: Store, data_dir: Path, runtime: Runtime) -> None:
         self.store = store
         self.data_dir = data_dir
-        self.running: dict[str, Running] = {}
+        self.runtime = runtime
+        self.running: set[str] = set()  # started and not yet swept
         self._task: asyncio.Task[None] | None = None
         self.total_memory_mb = psutil.virtual_memory().total // (1024 * 1024)
-        self.cpus = os.cpu_count() or 1
+        self.cpus = psutil.cpu_count() or 1
 
     def job_dir(self, job_id: str) -> Path:
+        """The platform's private files of a job (its log)."""
         return self.data_dir / "jobs" / job_id
 
     def log_path(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "log"
 
-    def work_dir(self, job_id: str) -> Path:
-        """The job's working directory (and HOME)."""
-        return self.job_dir(job_id) / "work"
-
-    def job_env(self, job: JobRecord) -> dict[str, str]:
-        """The environment of the job's process (also used by the SSH gateway's exec)."""
-        return {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(self.work_dir(job.id)),
-            "LANG": "C.UTF-8",
-            "NEURO_JOB_ID": job.id,
-            **job.container.get("env", {}),
-        }
-
     def recover(self) -> None:
         """After a restart: a job that was started here has lost its process."""
+        self.runtime.recover(self.store.ordered())
         for job in self.store.ordered():
             if not job.finished and job.pid is not None:
-                self._end_orphan(job)
                 job.set_status(
                     "failed",
                     "NotFound",
                     "The job process was lost when the local platform restarted",
                 )
                 self.store.save(job)
-
-    def _end_orphan(self, job: JobRecord) -> None:
-        """After a crash of the server its job processes may still run: end them.
-
-        Only a process that still leads its own group and works in this job's directory is
-        killed, so a pid reused by an unrelated program is left alone.
-        """
-        if not job.pid or job.pid <= 0:
-            return
-        try:
-            proc = psutil.Process(job.pid)
-            if os.getpgid(job.pid) != job.pid or Path(proc.cwd()) != self.work_dir(job.id):
-                return
-            os.killpg(job.pid, signal.SIGKILL)
-        except (psutil.Error, OSError):
-            return
 
     def start_loop(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -97,9 +62,7 @@ class Runner:
             try:
                 self.tick()
             except Exception:  # noqa: BLE001 - one bad job must not stop the supervisor
-                import logging
-
-                logging.getLogger("neuro_sync.local").exception("supervisor tick failed")
+                log.exception("supervisor tick failed")
             await asyncio.sleep(0.05)
 
     def fits(self, job: JobRecord) -> bool:
@@ -110,10 +73,10 @@ class Runner:
         for job in self.store.ordered():
             if job.status == "pending" and job.pid is None:
                 self._schedule(job)
-        for job_id, run in list(self.running.items()):
-            code = run.proc.poll()
+        for job_id in list(self.running):
+            code = self.runtime.poll(job_id)
             if code is not None:
-                self._finish(job_id, run, code)
+                self._finish(job_id, code)
 
     def _schedule(self, job: JobRecord) -> None:
         if self.fits(job):
@@ -135,53 +98,40 @@ class Runner:
             self.store.save(job)
 
     def _start(self, job: JobRecord) -> None:
-        c = job.container
-        work = self.work_dir(job.id)
-        work.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path(job.id), "ab")  # noqa: SIM115 - kept open while it runs
+        self.job_dir(job.id).mkdir(parents=True, exist_ok=True)
         try:
-            argv = shlex.split(c.get("entrypoint", "")) + shlex.split(c.get("command", ""))
-        except ValueError as err:
-            argv, error = [], f"Cannot parse the command: {err}"
-        else:
-            error = "No command: the local platform has no image to take a default from"
-        env = self.job_env(job)
-        proc = None
-        if argv:
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    cwd=work,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            except OSError as err:
-                error = f"Cannot start {argv[0]!r}: {err.strerror}"
-            except ValueError as err:  # NUL bytes, unencodable text, `=` in an env name
-                error = f"Cannot start {argv[0]!r}: {err}"
-        if proc is None:
-            log.close()
+            spec = self.spec(job)
+            self.runtime.start(job, spec)
+        except StartError as err:
             job.pid = -1
-            job.set_status("failed", "ContainerCannotRun", error)
+            job.set_status("failed", "ContainerCannotRun", str(err))
             self.store.save(job)
             return
-        job.pid = proc.pid
+        if job.pid is None:  # a runtime without pids: still marks the job as started here
+            job.pid = 0
         job.set_status("running")
         self.store.save(job)
-        ps = None
-        with contextlib.suppress(psutil.Error):
-            ps = psutil.Process(proc.pid)
-            ps.cpu_percent(None)
-        self.running[job.id] = Running(proc=proc, log=log, ps=ps)
+        self.running.add(job.id)
 
-    def _finish(self, job_id: str, run: Running, code: int) -> None:
-        del self.running[job_id]
+    def spec(self, job: JobRecord) -> JobSpec:
+        """What to run for a job (pure but for reading the environment's PATH)."""
+        r = job.container["resources"]
+        return JobSpec(
+            job_id=job.id,
+            owner=job.owner,
+            image=job.container["image"],
+            argv=job_argv(job),
+            env=job_env(job),
+            cpu=r["cpu"],
+            memory_mb=r["memory_mb"],
+            log_path=self.log_path(job.id),
+            volumes=list(job.container.get("volumes", [])),
+        )
+
+    def _finish(self, job_id: str, code: int) -> None:
+        self.running.discard(job_id)
         # Like a container, nothing of the job outlives its main process.
-        _kill_group(run.proc.pid)
-        run.log.close()
+        self.runtime.sweep(job_id)
         job = self.store.get(job_id)
         if job is None or job.finished:  # killed: the status was already set
             return
@@ -205,77 +155,31 @@ class Runner:
         return "".join(lines[-20:])
 
     def kill(self, job: JobRecord) -> None:
-        """DELETE: end the process tree and mark the job succeeded with no reason."""
+        """DELETE: end the job's processes and mark the job succeeded with no reason."""
         if job.finished:
             return
         job.set_status("succeeded")
         self.store.save(job)
-        run = self.running.get(job.id)
-        if run is not None:
-            _signal_group(run.proc, signal.SIGTERM)
+        if job.id in self.running:
+            self.runtime.signal(job.id, signal.SIGTERM)
             asyncio.get_running_loop().call_later(
-                KILL_GRACE, _signal_group, run.proc, signal.SIGKILL
+                KILL_GRACE, self.runtime.signal, job.id, signal.SIGKILL
             )
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
-        run = self.running.get(job_id)
-        if run is None or run.ps is None:
+        if job_id not in self.running:
             return None
-        cpu = 0.0
-        memory = 0
-        try:
-            procs = [run.ps, *run.ps.children(recursive=True)]
-        except psutil.Error:
-            return None
-        for p in procs:
-            try:
-                if p.pid != run.ps.pid and p.pid not in run.children:
-                    run.children[p.pid] = p
-                    p.cpu_percent(None)
-                    p = run.children[p.pid]
-                elif p.pid != run.ps.pid:
-                    p = run.children[p.pid]
-                cpu += p.cpu_percent(None) / 100.0
-                memory += p.memory_info().rss
-            except psutil.Error:
-                continue
-        return {"cpu": cpu, "memory": memory / (1024 * 1024), "timestamp": time.time()}
+        return self.runtime.telemetry(job_id)
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for run in list(self.running.values()):
-            _signal_group(run.proc, signal.SIGTERM)
-        deadline = time.monotonic() + KILL_GRACE
-        for run in list(self.running.values()):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            if run.proc.poll() is None:
-                _signal_group(run.proc, signal.SIGKILL)
-                run.proc.wait()
-            _kill_group(run.proc.pid)
-            run.log.close()
+        self.runtime.stop(KILL_GRACE)
         self.running.clear()
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
-def _kill_group(pgid: int) -> None:
-    """SIGKILL what is left of a job's process group once its leader has exited (the group id
-    cannot be reused while any member lives, so this never hits another process)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 def _age(iso: str) -> float:
-    import datetime
-
     created = datetime.datetime.fromisoformat(iso)
     return (datetime.datetime.now(datetime.UTC) - created).total_seconds()

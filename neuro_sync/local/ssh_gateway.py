@@ -33,6 +33,7 @@ import struct
 import subprocess
 import termios
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ import asyncssh
 
 from . import auth
 from .runner import Runner
+from .runtime import ExecSpec
 from .store import JobRecord, Store
 
 __all__ = ["HOST_KEY_FILE", "REFUSED", "GatewayError", "SSHGateway", "load_host_key"]
@@ -222,17 +224,19 @@ class SSHGateway:
     # ------------------------------------------------------------------------ job_exec
 
     async def _job_exec(self, process: Process, job: JobRecord, argv: list[str]) -> int | None:
-        env = self._runner.job_env(job)
-        cwd = self._runner.work_dir(job.id)
+        spec = self._runner.runtime.exec_spec(job, argv)
         term = process.get_terminal_type()
         if term:
-            env["TERM"] = term
-            return await self._exec_pty(process, job.id, argv, cwd, env)
+            spec = replace(spec, env={**spec.env, "TERM": term})
+            return await self._exec_pty(process, job.id, argv, spec)
         try:
             proc = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=cwd,
-                env=env,
+                *spec.argv,
+                cwd=spec.cwd,
+                env=spec.env,
+                user=spec.user,
+                group=spec.group,
+                extra_groups=_groups(spec),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -260,19 +264,22 @@ class SSHGateway:
         )
 
     async def _exec_pty(
-        self, process: Process, job_id: str, argv: list[str], cwd: Path, env: dict[str, str]
+        self, process: Process, job_id: str, argv: list[str], spec: ExecSpec
     ) -> int | None:
         master, slave = os.openpty()
         try:
             _set_size(slave, process.get_terminal_size())
             # `setsid --ctty` makes the terminal the controlling one, so ^C reaches the command.
             wrapper = shutil.which("setsid")
-            full = [wrapper, "--ctty", *argv] if wrapper else argv
+            full = [wrapper, "--ctty", *spec.argv] if wrapper else spec.argv
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *full,
-                    cwd=cwd,
-                    env=env,
+                    cwd=spec.cwd,
+                    env=spec.env,
+                    user=spec.user,
+                    group=spec.group,
+                    extra_groups=_groups(spec),
                     stdin=slave,
                     stdout=slave,
                     stderr=slave,
@@ -443,6 +450,11 @@ def _set_size(fd: int, size: tuple[int, int, int, int]) -> None:
     cols, rows, xpix, ypix = size
     with contextlib.suppress(OSError, struct.error):
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, xpix, ypix))
+
+
+def _groups(spec: ExecSpec) -> list[int] | None:
+    """No supplementary groups (the server's) for a command run as the job's user."""
+    return [] if spec.user is not None else None
 
 
 def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:

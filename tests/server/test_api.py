@@ -101,7 +101,9 @@ def test_config_with_token_adds_cluster(platform: LocalPlatform, api: Api) -> No
     assert response.status_code == 200
     assert response.headers["Content-Type"] == JSON_TYPE
     body = response.json()
-    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS
+    # `local_platform` is ours (runtime and isolation); 2019 clients ignore unknown keys.
+    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS | {"local_platform"}
+    assert body["local_platform"]["runtime"] == "process"
     assert urlsplit(body["registry_url"]).hostname
     assert body["monitoring_url"] == f"{platform.url}/jobs"
     for key in ("storage_url", "users_url"):
@@ -118,7 +120,7 @@ def test_config_with_token_adds_cluster(platform: LocalPlatform, api: Api) -> No
 
 def test_config_for_another_user(fresh: Api) -> None:
     body = fresh.get("/config").json()
-    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS
+    assert set(body) == OAUTH_KEYS | CLUSTER_KEYS | {"local_platform"}
 
 
 # ---------------------------------------------------------------------------- POST /jobs

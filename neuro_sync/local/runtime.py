@@ -1,0 +1,147 @@
+"""The seam between job supervision (runner.py) and what actually runs a job.
+
+The runner owns everything runtime-independent: the queue and the scheduler, statuses and
+reasons, the log file's location, the environment a job sees. A `Runtime` owns how a job is
+run: processes here (`process_runtime.py`), containers elsewhere. Every method is keyed by
+job id or record, so a runtime keeps its own handles. Methods are called on the event-loop
+thread, except `save`, which blocks and is run in an executor.
+
+Keep this protocol stable: add methods, never rename them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .store import JobRecord
+
+if TYPE_CHECKING:
+    from .app import Settings
+
+# Inherited by every process a job starts: how the process runtime finds a job's processes.
+JOB_MARKER = "NEURO_LOCAL_JOB"
+
+
+class StartError(Exception):
+    """The job cannot run (reason `ContainerCannotRun`); the message is its description."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to run for a job, independent of the runtime (see `job_spec`)."""
+
+    job_id: str
+    owner: str
+    image: str
+    argv: list[str]
+    env: dict[str, str]
+    cpu: float
+    memory_mb: int
+    log_path: Path  # stdout and stderr go here (appended)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExecSpec:
+    """How the SSH gateway starts a command inside a running job."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path | None = None
+    user: int | None = None  # uid/gid to run as, None: the server's own
+    group: int | None = None
+
+
+def job_env(job: JobRecord, home: str | None = None) -> dict[str, str]:
+    """The environment of a job's processes (and of commands exec'd in it); the job's own
+    variables win. Without `home`, HOME is set only if the job sets it."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "NEURO_JOB_ID": job.id,
+    }
+    if home is not None:
+        env["HOME"] = home
+    env.update(job.container.get("env", {}))
+    return env
+
+
+def job_argv(job: JobRecord) -> list[str]:
+    """The job's command line: entrypoint then command, split like a shell (no shell runs).
+
+    Raises StartError when there is nothing to run or the text cannot be split.
+    """
+    c = job.container
+    try:
+        argv = shlex.split(c.get("entrypoint", "")) + shlex.split(c.get("command", ""))
+    except ValueError as err:
+        raise StartError(f"Cannot parse the command: {err}") from None
+    if not argv:
+        raise StartError("No command: the local platform has no image to take a default from")
+    return argv
+
+
+class Runtime(Protocol):
+    """Runs jobs. One instance per server; see the module docstring."""
+
+    name: str
+
+    def describe(self) -> dict[str, Any]:
+        """The `local_platform` part of `/config`: at least `runtime` and `isolation`."""
+        ...
+
+    def check(self, job: JobRecord) -> str | None:
+        """Why this runtime can never run the job (answered 400 at submission), or None."""
+        ...
+
+    def start(self, job: JobRecord, spec: JobSpec) -> None:
+        """Start the job; raise StartError if it cannot run."""
+        ...
+
+    def poll(self, job_id: str) -> int | None:
+        """The exit status once the job's main process has exited (-n: signal n), else None."""
+        ...
+
+    def signal(self, job_id: str, sig: int) -> None:
+        """Send a signal to every process of a started job (no-op once it has ended)."""
+        ...
+
+    def sweep(self, job_id: str) -> None:
+        """End (SIGKILL) everything left of a job and forget it: after its exit, a kill, a stop."""
+        ...
+
+    def telemetry(self, job_id: str) -> dict[str, float] | None:
+        """One top sample {"cpu", "memory" (MB), "timestamp"} of a running job, or None."""
+        ...
+
+    def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
+        """How to run `argv` inside the running job (SSH gateway `job_exec`)."""
+        ...
+
+    def save(self, job: JobRecord, target: Path) -> tuple[str, int]:
+        """Write the job's filesystem to `target` (a .tar.gz); return (sha256 hex, size).
+
+        Blocking: called in an executor. Raises OSError on failure.
+        """
+        ...
+
+    def recover(self, jobs: list[JobRecord]) -> None:
+        """After a restart: end whatever still runs of these (all known) jobs."""
+        ...
+
+    def stop(self, grace: float) -> None:
+        """At server stop: SIGTERM every job, SIGKILL after `grace` s, release everything."""
+        ...
+
+
+def create_runtime(settings: Settings) -> Runtime:
+    """The runtime named by `settings.runtime`."""
+    if settings.runtime == "process":
+        from .process_runtime import ProcessRuntime
+
+        return ProcessRuntime(settings)
+    raise ValueError(f"unknown runtime {settings.runtime!r}")
