@@ -353,6 +353,9 @@ async def save_job(request: web.Request) -> web.StreamResponse:
         return found
     state = _state(request)
     image = validation.save_request(await _body(request), state.settings.registry_host)
+    if image.split("/")[1] != found.owner:
+        # Pushing needs write on the image's namespace: only the job owner's own here.
+        return _forbidden_text()
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     response.enable_chunked_encoding()
     await response.prepare(request)

@@ -384,3 +384,19 @@ def test_save_other_users_job(fresh: Api, other: Api, registry: str) -> None:
     assert response.status_code == 403
     assert response.headers["Content-Type"] == TEXT_TYPE
     assert response.text == "403: Forbidden"
+
+
+def test_save_into_another_users_namespace_is_forbidden(
+    fresh: Api, other: Api, data_dir: Path, registry: str
+) -> None:
+    job = fresh.create(sh(f"echo payload > artifact; {GATE}"))
+    fresh.wait(job["id"], ("running",))
+    body = {"container": {"image": f"{registry}/{other.user}/x:1"}}
+    try:
+        response = save(fresh, job["id"], body)
+        assert response.status_code == 403
+        assert response.headers["Content-Type"] == TEXT_TYPE
+        assert response.text == "403: Forbidden"
+    finally:
+        release(data_dir, job["id"])
+    assert not (data_dir / "images" / other.user).exists()
