@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     for p in (parser, serve):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+        p.add_argument(
+            "--runtime",
+            choices=("auto", "podman", "process"),
+            default="auto",
+            help="what runs jobs: podman containers, local processes, or auto (podman if a "
+            "trial container runs here, else processes)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
 
@@ -34,9 +41,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
 
-    platform = LocalPlatform(args.data_dir, host=args.host, port=args.port)
-    platform.start()
-    print(f"neuro-sync local platform: {platform.url}", flush=True)
+    platform = LocalPlatform(args.data_dir, host=args.host, port=args.port, runtime=args.runtime)
+    try:
+        platform.start()
+    except RuntimeError as err:
+        print(f"neuro-sync-local: {err}", file=sys.stderr)
+        return 1
+    print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
     stop = threading.Event()

@@ -1,10 +1,13 @@
 """Podman for the local platform: a private configuration, the CLI wrapper, the built-in image,
 and the pure job -> `podman run` mapping.
 
-Every platform has its own podman state under `<data-dir>/podman/` (storage, run root, temp
-dir, file locks, events) and its own `containers.conf`, passed through `CONTAINERS_CONF` and
-`CONTAINERS_STORAGE_CONF`: the user's global podman settings and containers are never touched,
-and two platforms (or two tests) never share a lock or an events file.
+Every platform has its own podman state: images and containers under `<data-dir>/podman/`,
+volatile state (run root, temp dir, file locks, events) under `/run/neuro-sync/<hash of the
+data dir>/` (conmon's sockets live there and must stay short: under a long data dir path
+every container exit stalls for 20 s), and its own `containers.conf`, passed through
+`CONTAINERS_CONF` and `CONTAINERS_STORAGE_CONF`: the user's global podman settings and
+containers are never touched, and two platforms (or two tests) never share a lock or an
+events file.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import hashlib
 import io
 import json
 import os
@@ -21,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -90,6 +95,13 @@ class Result:
         return self
 
 
+def volatile_dir(state_dir: Path) -> Path:
+    """A short, per-platform directory for podman's volatile state."""
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    return base / f"neuro-sync-{os.getuid()}" / digest
+
+
 def _toml(path: Path) -> str:
     return json.dumps(str(path))  # a JSON string is a valid TOML basic string
 
@@ -99,6 +111,7 @@ class Podman:
 
     def __init__(self, state_dir: Path, executable: str = "podman") -> None:
         self.state_dir = state_dir
+        self.run_dir = volatile_dir(state_dir)
         self.executable = shutil.which(executable) or executable
         self.conf = state_dir / "containers.conf"
         self.storage_conf = state_dir / "storage.conf"
@@ -109,12 +122,13 @@ class Podman:
 
     def configure(self) -> None:
         """Write the private configuration (idempotent)."""
-        for sub in ("root", "run", "tmp"):
-            (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(_CONF.format(tmp=_toml(self.state_dir / "tmp")))
+        (self.state_dir / "root").mkdir(parents=True, exist_ok=True)
+        for sub in ("run", "tmp"):
+            (self.run_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.conf.write_text(_CONF.format(tmp=_toml(self.run_dir / "tmp")))
         self.storage_conf.write_text(
             _STORAGE_CONF.format(
-                root=_toml(self.state_dir / "root"), run=_toml(self.state_dir / "run")
+                root=_toml(self.state_dir / "root"), run=_toml(self.run_dir / "run")
             )
         )
 
@@ -152,8 +166,14 @@ class Podman:
             return Result(127, b"", f"cannot run podman: {err.strerror}".encode())
         return Result(done.returncode, done.stdout, done.stderr)
 
-    async def arun(self, *args: str, timeout: float = 60.0) -> Result:
-        """Run a podman command without blocking the event loop."""
+    async def arun(
+        self,
+        *args: str,
+        timeout: float = 60.0,
+        running: set[asyncio.subprocess.Process] | None = None,
+    ) -> Result:
+        """Run a podman command without blocking the event loop; while it runs its process
+        is in `running`, for an owner that must kill it at once."""
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv(*args),
@@ -164,6 +184,8 @@ class Podman:
             )
         except OSError as exc:
             return Result(127, b"", f"cannot run podman: {exc.strerror}".encode())
+        if running is not None:
+            running.add(proc)
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
         except TimeoutError:
@@ -171,7 +193,24 @@ class Podman:
                 proc.kill()
             await proc.wait()
             return Result(124, b"", f"podman {args[0]} timed out after {timeout} s".encode())
+        except asyncio.CancelledError:  # no podman may outlive its caller (e.g. a stopped job)
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            raise
+        finally:
+            if running is not None:
+                running.discard(proc)
         return Result(proc.returncode or 0, out, err)
+
+    def release(self) -> None:
+        """Once no container runs: unmount what podman leaves mounted (the overlay driver
+        bind-mounts its own directory), so the data dir can be deleted, and drop the volatile
+        state."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        for path in (self.state_dir / "root" / "overlay", self.run_dir / "run" / "overlay"):
+            if os.path.ismount(path):
+                libc.umount2(str(path).encode(), _MNT_DETACH)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def image_exists(self, image: str) -> bool:
         return self.run("image", "exists", image, timeout=30).code == 0
@@ -392,6 +431,7 @@ def parse_stats(data: Any) -> tuple[float, float, float] | None:
 # ---------------------------------------------------------------------------- network
 
 _CLONE_NEWNET = 0x40000000
+_MNT_DETACH = 2
 
 
 def connect_in_netns(pid: int, port: int, timeout: float) -> socket.socket:

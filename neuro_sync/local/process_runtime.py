@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import tarfile
 import time
@@ -48,6 +49,8 @@ class ProcessRuntime:
         return None
 
     def start(self, job: JobRecord, spec: JobSpec) -> None:
+        if not spec.argv:
+            raise StartError("No command: the local platform has no image to take a default from")
         work = self.work_dir(job.id)
         work.mkdir(parents=True, exist_ok=True)
         log = open(spec.log_path, "ab")  # noqa: SIM115 - kept open while the job runs
@@ -77,6 +80,9 @@ class ProcessRuntime:
     def poll(self, job_id: str) -> int | None:
         run = self._jobs.get(job_id)
         return None if run is None else run.proc.poll()
+
+    def failure_reason(self, job_id: str, code: int) -> str:
+        return "Error"
 
     def signal(self, job_id: str, sig: int) -> None:
         run = self._jobs.get(job_id)
@@ -120,12 +126,17 @@ class ProcessRuntime:
         work = self.work_dir(job.id)
         return ExecSpec(argv=argv, env={**job_env(job, str(work)), JOB_MARKER: job.id}, cwd=work)
 
-    def save(self, job: JobRecord, target: Path) -> tuple[str, int]:
+    def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(target, "w:gz") as tar:
             tar.add(self.work_dir(job.id), arcname=".")
         data = target.read_bytes()
         return hashlib.sha256(data).hexdigest(), len(data)
+
+    def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock.settimeout(None)
+        return sock
 
     def recover(self, jobs: list[JobRecord]) -> None:
         for job in jobs:

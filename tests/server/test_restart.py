@@ -79,7 +79,17 @@ def test_restart_after_a_crash_ends_orphaned_job_processes(tmp_path: Path) -> No
 
     data_dir = tmp_path / "data"
     server = subprocess.Popen(
-        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "neuro_sync.local",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--runtime",
+            "process",  # the test is about host processes outliving the server
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
