@@ -6,21 +6,27 @@ STAMP := $(VENV)/.installed-stamp
 GEN_PKG := generated/neuro_sync_api
 GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 	--custom-template-path openapi/templates --meta none --overwrite
+# The validation schemas (openapi-python-client makes only models): see openapi/gen_validation.py.
+GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
+	$(BIN)/ruff format -q "$$1"; }; f
 
-.PHONY: setup test unit lint generate generate-check demo bench clean
+.PHONY: setup test unit lint generate generate-check docs demo bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,local]'
+	$(BIN)/python -m pip install -q -e '.[dev,local,docs,notebook]'
+	# A kernelspec naming this venv's python by absolute path, for the notebook test.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 # Regenerate generated/ from openapi/. Never edit generated/ by hand.
 generate: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi/jobs.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) --output-path $(GEN_PKG)
+	$(GEN_VALIDATION) $(GEN_PKG)/validation.py
 
 # Regenerate into a temporary folder and fail on any difference from the committed output.
 generate-check: $(STAMP)
@@ -28,19 +34,25 @@ generate-check: $(STAMP)
 	@tmp=$$(mktemp -d) && mkdir -p $$tmp/generated && cp pyproject.toml $$tmp/ && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) \
 		--output-path $$tmp/$(GEN_PKG) >/dev/null && \
+	$(GEN_VALIDATION) $$tmp/$(GEN_PKG)/validation.py && \
 	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
 	echo "generated/ is in sync with openapi/"
 	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)
 
 lint: $(STAMP)
-	$(BIN)/ruff check neuro_sync generated tests benchmarks examples
-	$(BIN)/ruff format --check neuro_sync tests benchmarks examples
-	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests
+	$(BIN)/ruff check neuro_sync generated tests benchmarks examples openapi
+	$(BIN)/ruff format --check neuro_sync tests benchmarks examples openapi
+	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests openapi
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) lint generate-check unit
+# HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
+# inventories installed on the machine (docs/conf.py).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs/html
+
+test: $(STAMP) lint generate-check unit docs
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py

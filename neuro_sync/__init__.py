@@ -1,6 +1,10 @@
 """neuro-sync: a synchronous, blocking client for the Neuromation platform Jobs API.
 
 import neuro_sync
+job = neuro_sync.run("ubuntu", "echo hello")      # module-level calls on a default client
+for line in neuro_sync.logs(job.id):
+    print(line)
+
 with neuro_sync.get() as client:
     job = client.jobs.run(neuro_sync.Container(
         image=neuro_sync.RemoteImage("ubuntu"),
@@ -10,8 +14,13 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
-from ._ssh import PortForward, SSHNotAvailable
-from ._streams import LogStream, TelemetryStream
+from . import _default
+from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
+from ._display import JobList
+from ._ssh import ExecResult, PortForward
+from ._streams import LogLines, LogStream, TelemetryStream
+from ._timeouts import CLIENT_DEFAULT, Timeout
+from ._version import __version__ as __version__
 from .client import Client, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
@@ -33,6 +42,7 @@ from .errors import (
     ResourceNotFound,
     ResponseValidationError,
     ServerError,
+    SSHNotAvailable,
     StreamInterrupted,
     ValidationError,
     WaitTimeout,
@@ -51,9 +61,8 @@ from .models import (
 )
 from .parsing import Parser
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "CLIENT_DEFAULT",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -65,10 +74,12 @@ __all__ = [
     "ClusterConfig",
     "ConfigError",
     "Container",
+    "ExecResult",
     "Factory",
     "HTTPPort",
     "IllegalArgumentError",
     "JobDescription",
+    "JobList",
     "JobNotFound",
     "JobNotRunning",
     "JobSaveError",
@@ -77,6 +88,7 @@ __all__ = [
     "JobSubmissionUncertain",
     "JobTelemetry",
     "Jobs",
+    "LogLines",
     "LogStream",
     "MethodNotAllowed",
     "MissingPermission",
@@ -91,8 +103,10 @@ __all__ = [
     "ServerError",
     "StreamInterrupted",
     "TelemetryStream",
+    "Timeout",
     "ValidationError",
     "Volume",
     "WaitTimeout",
     "get",
 ]
+__all__ += _default.__all__  # neuro_sync.run, .logs, ...: listed once, there

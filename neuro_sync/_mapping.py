@@ -144,8 +144,8 @@ def parse_server_config(data: Any) -> ServerConfig:
 # --------------------------------------------------------------------------- requests
 
 
-def _container_data(container: Container) -> dict[str, Any]:
-    """Plain data of a `Container` for validation; typed errors for wrong nested types."""
+def _check_types(container: Container) -> list[Volume]:
+    """Typed errors for wrong nested types, before anything reads their fields; the volumes."""
     if not isinstance(container, Container):
         raise ValidationError("container", "must be a neuro_sync.Container")
     for name, value, cls in (
@@ -158,37 +158,38 @@ def _container_data(container: Container) -> dict[str, Any]:
         raise ValidationError("container.http", "must be an HTTPPort or None")
     if not isinstance(container.env, Mapping):
         raise ValidationError("container.env", "must be a mapping of str to str")
-    volumes = list(container.volumes) if isinstance(container.volumes, Iterable) else None
-    if volumes is None or isinstance(container.volumes, str | bytes):
+    if not isinstance(container.volumes, Iterable) or isinstance(container.volumes, str | bytes):
         raise ValidationError("container.volumes", "must be a sequence of Volume")
+    volumes = list(container.volumes)
     for i, v in enumerate(volumes):
         if not isinstance(v, Volume):
             raise ValidationError(f"container.volumes.{i}", "must be a Volume")
-    img, res = container.image, container.resources
-    return {
-        "image": {"name": img.name, "tag": img.tag, "owner": img.owner, "registry": img.registry},
-        "resources": {
-            "memory_mb": res.memory_mb,
-            "cpu": res.cpu,
-            "gpu": res.gpu,
-            "gpu_model": res.gpu_model,
-            "shm": res.shm,
-        },
-        "entrypoint": container.entrypoint,
-        "command": container.command,
-        "http": None
-        if container.http is None
-        else {"port": container.http.port, "requires_auth": container.http.requires_auth},
-        "env": dict(container.env),
-        "volumes": [
-            {
-                "storage_path": v.storage_path,
-                "container_path": v.container_path,
-                "read_only": v.read_only,
-            }
-            for v in volumes
-        ],
-    }
+    return volumes
+
+
+def _unset_if(omitted: bool, value: Any) -> Any:
+    return UNSET if omitted else value
+
+
+def _no_text(value: object) -> bool:
+    """None and "" mean "not given": omitted from the request (as the 2019 SDK did)."""
+    return value is None or value == ""
+
+
+def _no_number(value: object) -> bool:
+    """None and a numeric 0 mean "not given" (a bool is not a number: it is sent, and rejected)."""
+    return value is None or (type(value) in (int, float) and value == 0)
+
+
+# Wire names of `Volume` fields, for error paths in the user's terms.
+_VOLUME_FIELDS = {"src_storage_uri": "storage_path", "dst_path": "container_path"}
+
+
+def _public_path(path: str) -> str:
+    parts = path.split(".")
+    if len(parts) == 4 and parts[:2] == ["container", "volumes"]:
+        parts[3] = _VOLUME_FIELDS.get(parts[3], parts[3])
+    return ".".join(parts)
 
 
 def job_request(
@@ -199,30 +200,16 @@ def job_request(
     is_preemptible: bool,
     schedule_timeout: float | None,
 ) -> JobRequest:
-    """Validate `jobs.run` arguments and build exactly what the real server accepts.
+    """Build exactly what the real server accepts, checked against the spec before it is sent.
 
-    Omitted rather than null: `shm` when None, `gpu`/`gpu_model` for CPU jobs (the 2019 SDK
-    sent `null`s the server rejects), empty entrypoint/command/env/volumes/name/description.
+    Omitted rather than null: `shm` when None, `gpu` when None or 0 (the 2019 SDK sent `null`s
+    the server rejects), empty entrypoint/command/env/volumes/name/description. Values are
+    passed through uncoerced so that the spec's strict types see what the user gave.
     """
-    data = {
-        "container": _container_data(container),
-        # "" and 0 mean "not given" (omitted below, as the 2019 SDK does), not invalid values.
-        "name": None if name == "" else name,
-        "description": description,
-        "is_preemptible": is_preemptible,
-        "schedule_timeout": None
-        if type(schedule_timeout) in (int, float) and schedule_timeout == 0
-        else schedule_timeout,
-    }
-    _validation.validate_run(data)
-    res = container.resources
-    gpu = res.gpu or 0
-    resources = ResourcesRequest(
-        cpu=float(res.cpu),
-        memory_mb=int(res.memory_mb),
-        shm=UNSET if res.shm is None else res.shm,
-        gpu=gpu if gpu else UNSET,
-        gpu_model=res.gpu_model if gpu and res.gpu_model else UNSET,
+    given_volumes = _check_types(container)
+    img, res = container.image, container.resources
+    _validation.validate_image(
+        {"name": img.name, "tag": img.tag, "owner": img.owner, "registry": img.registry}
     )
     http: HTTPRequest | Unset = UNSET
     if container.http is not None:
@@ -234,28 +221,74 @@ def job_request(
     env: ContainerRequestEnv | Unset = UNSET
     if container.env:
         env = ContainerRequestEnv.from_dict(dict(container.env))
-    volumes: list[VolumeRequest] | Unset = UNSET
-    if container.volumes:
-        volumes = [
-            VolumeRequest(
-                src_storage_uri=v.storage_path, dst_path=v.container_path, read_only=v.read_only
-            )
-            for v in container.volumes
-        ]
-    return JobRequest(
+    volumes = [
+        VolumeRequest(
+            src_storage_uri=v.storage_path, dst_path=v.container_path, read_only=v.read_only
+        )
+        for v in given_volumes
+    ]
+    request = JobRequest(
         container=ContainerRequest(
-            image=container.image.as_repo_str(),
-            resources=resources,
-            entrypoint=container.entrypoint or UNSET,
-            command=container.command or UNSET,
+            image=img.as_repo_str(),
+            resources=ResourcesRequest(
+                cpu=res.cpu,
+                memory_mb=res.memory_mb,
+                shm=_unset_if(res.shm is None, res.shm),
+                gpu=_unset_if(_no_number(res.gpu), res.gpu),
+                gpu_model=_unset_if(res.gpu_model is None, res.gpu_model),
+            ),
+            entrypoint=_unset_if(_no_text(container.entrypoint), container.entrypoint),
+            command=_unset_if(_no_text(container.command), container.command),
             env=env,
             http=http,
-            volumes=volumes,
+            volumes=volumes or UNSET,
         ),
-        name=name or UNSET,
-        description=description or UNSET,
+        name=_unset_if(_no_text(name), name),
+        description=_unset_if(_no_text(description), description),
         is_preemptible=is_preemptible,
-        schedule_timeout=UNSET if not schedule_timeout else float(schedule_timeout),
+        schedule_timeout=_unset_if(_no_number(schedule_timeout), schedule_timeout),
+    )
+    _validation.validate_job_request(request.to_dict(), _public_path)
+    # Numbers as floats, like the 2019 SDK sent them (only now: float() accepts "1" and True).
+    request.container.resources.cpu = float(res.cpu)
+    if not isinstance(request.schedule_timeout, Unset):
+        request.schedule_timeout = float(request.schedule_timeout)
+    return request
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Validated `GET /jobs` filters; None means "no filter"."""
+
+    statuses: list[str] | None
+    name: str | None
+    owners: list[str] | None
+
+
+def list_query(
+    statuses: Iterable[JobStatus | str] | None, name: str | None, owners: Iterable[str] | None
+) -> ListQuery:
+    """Validate `jobs.list` filters and turn them into query values."""
+    for field, value in (("statuses", statuses), ("owners", owners)):
+        if isinstance(value, str | bytes):
+            raise ValidationError(field, "must be a collection (e.g. a set), not a string")
+    status_values = (
+        None if statuses is None else [s.value if isinstance(s, JobStatus) else s for s in statuses]
+    )
+    owner_values = None if owners is None else list(owners)
+    filters: dict[str, Any] = {}
+    if status_values is not None:
+        filters["statuses"] = status_values
+    if name:
+        filters["name"] = name
+    if owner_values is not None:
+        filters["owners"] = owner_values
+    _validation.validate_list(filters)
+    return ListQuery(
+        # Sorted and deduplicated, so the same filter always makes the same URL.
+        statuses=sorted(set(status_values)) if status_values else None,
+        name=name or None,
+        owners=owner_values or None,
     )
 
 

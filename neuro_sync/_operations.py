@@ -1,29 +1,31 @@
-"""Jobs operations: validation -> mapping -> generated endpoint via the transport -> mapping.
+"""The wire operations of the jobs API: one method per endpoint, generated code inside.
 
-The public `Jobs` class is a thin, documented front for these.
+`Jobs` (the public surface, which owns every signature and docstring) validates and maps the
+user's arguments with `_mapping`, then calls one of these with wire-level values: a request
+body, a job id, a list query. They send it through the transport and map the reply back.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import gc
 import json
 import ssl
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from neuro_sync_api.api.monitoring import get_job_log, get_job_top, save_job
 from neuro_sync_api.api.platform import create_job, get_config, get_job, kill_job, list_jobs
 from neuro_sync_api.client import AuthenticatedClient
-from neuro_sync_api.models import Job, JobList, ServerConfig
+from neuro_sync_api.models import Job, JobList, JobRequest, SaveRequest, ServerConfig
 from neuro_sync_api.types import UNSET
 from yarl import URL
 
-from . import _mapping, _validation
+from . import _mapping
 from ._streams import LogStream, TelemetryStream, iter_lines
-from ._transport import TimeoutType, Transport
+from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout, check_timeout
+from ._transport import Transport
 from .config import ClusterConfig
 from .errors import (
     APIConnectionError,
@@ -32,31 +34,8 @@ from .errors import (
     JobSubmissionUncertain,
     ResponseValidationError,
     ServerError,
-    ValidationError,
 )
-from .models import Container, JobDescription, JobStatus, RemoteImage
-
-_UNSET_TIMEOUT: Any = object()
-
-
-def check_timeout(timeout: object, field: str = "timeout") -> TimeoutType:
-    """A timeout is seconds (> 0) or a (connect, read) pair; read may be None (wait forever)."""
-
-    def positive(value: object, allow_none: bool) -> bool:
-        if value is None:
-            return allow_none
-        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-    if isinstance(timeout, tuple) and len(timeout) == 2:
-        if positive(timeout[0], False) and positive(timeout[1], True):
-            if timeout[1] is None:
-                return (float(timeout[0]), None)
-            return (float(timeout[0]), float(timeout[1]))
-    elif positive(timeout, False):
-        return float(timeout)  # type: ignore[arg-type]
-    raise ValidationError(
-        field, "must be seconds > 0 or a (connect, read) pair; only read may be None"
-    )
+from .models import JobDescription
 
 
 class Operations:
@@ -98,6 +77,11 @@ class Operations:
                     self._cluster = self.fetch_config()
         return self._cluster
 
+    @property
+    def timeout(self) -> Timeout:
+        """The client's HTTP timeout (what `CLIENT_DEFAULT` stands for)."""
+        return check_timeout(self._t.timeout)
+
     def _context(self) -> _mapping.ReplyContext:
         ctx = self._ctx
         if ctx is None:
@@ -108,30 +92,16 @@ class Operations:
         return self._t.monitoring(str(self.cluster.monitoring_url))
 
     @staticmethod
-    def _options(timeout: Any) -> dict[str, Any] | None:
-        if timeout is _UNSET_TIMEOUT or timeout is None:
+    def _options(timeout: Timeout | ClientDefault) -> dict[str, Any] | None:
+        if timeout is CLIENT_DEFAULT:
             return None
         return {"timeout": check_timeout(timeout)}
 
     # ------------------------------------------------------------------ jobs
 
-    def run(
-        self,
-        container: Container,
-        *,
-        name: str | None,
-        description: str | None,
-        is_preemptible: bool,
-        schedule_timeout: float | None,
-        timeout: Any = _UNSET_TIMEOUT,
+    def submit(
+        self, body: JobRequest, *, name: str | None, timeout: Timeout | ClientDefault
     ) -> JobDescription:
-        body = _mapping.job_request(
-            container,
-            name=name,
-            description=description,
-            is_preemptible=is_preemptible,
-            schedule_timeout=schedule_timeout,
-        )
         options = self._options(timeout)
         ctx = self._context()
         hint = (
@@ -171,31 +141,9 @@ class Operations:
                 f"{err} (the server accepted the job, so it probably exists; {hint})"
             ) from err
 
-    def list(
-        self,
-        *,
-        statuses: Iterable[JobStatus | str] | None,
-        name: str | None,
-        owners: Iterable[str] | None = None,
-        timeout: Any = _UNSET_TIMEOUT,
+    def query(
+        self, query: _mapping.ListQuery, *, timeout: Timeout | ClientDefault
     ) -> list[JobDescription]:
-        for field, value in (("statuses", statuses), ("owners", owners)):
-            if isinstance(value, str | bytes):
-                raise ValidationError(field, "must be a collection (e.g. a set), not a string")
-        status_values = (
-            None
-            if statuses is None
-            else [s.value if isinstance(s, JobStatus) else s for s in statuses]
-        )
-        owner_values = None if owners is None else list(owners)
-        filters: dict[str, Any] = {}
-        if status_values is not None:
-            filters["statuses"] = status_values
-        if name:
-            filters["name"] = name
-        if owner_values is not None:
-            filters["owners"] = owner_values
-        _validation.validate_list(filters)
         options = self._options(timeout)
         ctx = self._context()
         with _gc_paused(), _mapping.reply_guard("job list"):
@@ -203,9 +151,9 @@ class Operations:
                 client=self._t.api,
                 # Sorted, so the same filter always makes the same URL.
                 # UNSET, not None: the generated builder iterates any non-UNSET value.
-                status=sorted(set(status_values)) if status_values else UNSET,  # type: ignore[arg-type]
-                name=name or None,  # type: ignore[arg-type]
-                owner=owner_values or None,  # type: ignore[arg-type]
+                status=query.statuses or UNSET,  # type: ignore[arg-type]  # checked by list_query
+                name=query.name or UNSET,
+                owner=query.owners or UNSET,
                 request_options=options,
             )
             parsed = response.parsed
@@ -213,8 +161,7 @@ class Operations:
                 parsed = JobList.from_dict(_json(response.content))
             return _mapping.jobs_from_wire(parsed, ctx)
 
-    def status(self, job_id: str, *, timeout: Any = _UNSET_TIMEOUT) -> JobDescription:
-        job_id = _validation.validate_job_id(job_id)
+    def get(self, job_id: str, *, timeout: Timeout | ClientDefault) -> JobDescription:
         options = self._options(timeout)
         ctx = self._context()
         with _mapping.reply_guard("job"):
@@ -224,24 +171,17 @@ class Operations:
                 return _mapping.job_from_json(_json(response.content), ctx)
         return _mapping.job_from_wire(parsed, ctx)
 
-    def kill(self, job_id: str, *, timeout: Any = _UNSET_TIMEOUT) -> None:
-        job_id = _validation.validate_job_id(job_id)
+    def kill(self, job_id: str, *, timeout: Timeout | ClientDefault) -> None:
         kill_job.sync_detailed(job_id, client=self._t.api, request_options=self._options(timeout))
 
-    def monitor(self, job_id: str, *, timeout: Any = _UNSET_TIMEOUT) -> LogStream:
-        job_id = _validation.validate_job_id(job_id)
+    def log(self, job_id: str, *, timeout: Timeout | ClientDefault) -> LogStream:
         response = get_job_log.stream(
             job_id, client=self._monitoring(), request_options=self._options(timeout)
         )
         return LogStream(response, job_id, self._t.redact)
 
-    def top(self, job_id: str, *, timeout: Any = _UNSET_TIMEOUT) -> TelemetryStream:
-        job_id = _validation.validate_job_id(job_id)
-        t = (
-            self._t.timeout
-            if timeout is _UNSET_TIMEOUT or timeout is None
-            else check_timeout(timeout)
-        )
+    def top(self, job_id: str, *, timeout: Timeout | ClientDefault) -> TelemetryStream:
+        t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
         client = self._monitoring()
         url = URL(client.url_for(get_job_top.build_request(job_id)["url"]))
@@ -264,14 +204,17 @@ class Operations:
         )
 
     def save(
-        self, job_id: str, image: RemoteImage, *, timeout: Any = _UNSET_TIMEOUT
-    ) -> builtins.list[str]:
-        job_id = _validation.validate_job_id(job_id)
-        body = _mapping.save_request(image)
+        self,
+        job_id: str,
+        body: SaveRequest,
+        *,
+        timeout: Timeout | ClientDefault,
+        on_status: Callable[[str], None] | None = None,
+    ) -> list[str]:
         response = save_job.stream(
             job_id, client=self._monitoring(), body=body, request_options=self._options(timeout)
         )
-        statuses: builtins.list[str] = []
+        statuses: list[str] = []
         with response:
             if response.status_code == 201:  # the pre-2019-08-01 protocol: done, no body
                 return statuses
@@ -281,6 +224,8 @@ class Operations:
                     raise JobSaveError(self._t.redact(error))
                 if status is not None:
                     statuses.append(status)
+                    if on_status is not None:
+                        on_status(status)
         if "CommitFinished" not in statuses:
             raise JobSaveError(f"Saving job {job_id} ended without CommitFinished")
         return statuses

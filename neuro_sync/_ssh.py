@@ -10,27 +10,27 @@ The token must not sit in the process list: instead of passing the JSON as an `s
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, TextIO
 
 from yarl import URL
 
 from ._closing import Closing
-from .errors import ClientError, JobNotRunning, ValidationError
+from .errors import ClientError, JobNotRunning, SSHNotAvailable, ValidationError
 from .models import JobDescription, JobStatus
 
-__all__ = ["PortForward", "SSHGateway", "SSHNotAvailable"]
-
-
-class SSHNotAvailable(ClientError):
-    """The `ssh` program is not installed (needed for exec and port_forward)."""
+__all__ = ["ExecResult", "PortForward", "SSHGateway"]
 
 
 def _ssh_binary() -> str:
@@ -55,15 +55,52 @@ def _remote_command(payload: Mapping[str, object]) -> str:
     return json.dumps(payload).translate(_CONFIG_ESCAPES)
 
 
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """The result of `jobs.exec(..., capture_output=True)`, like `subprocess.CompletedProcess`.
+
+    Attributes:
+        returncode: the command's exit code.
+        stdout: everything it wrote to stdout.
+        stderr: everything it wrote to stderr (ssh's own errors included).
+    """
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def _redirected() -> bool:
+    """True when sys.stdout or sys.stderr is not the process's own (Jupyter, a redirect)."""
+    return sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__
+
+
+def _collect(pipe: IO[bytes], into: list[bytes]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while data := os.read(pipe.fileno(), 65536):
+            into.append(data)
+
+
+def _forward(pipe: IO[bytes], out: TextIO) -> None:
+    """Copy a pipe to a text stream as it arrives, decoding UTF-8 across reads."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with contextlib.suppress(OSError, ValueError):
+        while data := os.read(pipe.fileno(), 65536):
+            out.write(decoder.decode(data))
+            out.flush()
+        out.write(decoder.decode(b"", final=True))
+        out.flush()
+
+
 class SSHGateway:
     """Runs ssh against a job's `ssh_server` with a gateway JSON command."""
 
-    def __init__(self, token: str, *, status: object) -> None:
+    def __init__(self, token: str, *, status: Callable[[str], JobDescription]) -> None:
         self._token = token
-        self._status = status  # Callable[[str], JobDescription]; checked when called
+        self._status = status
 
     def _running_job(self, job_id: str) -> JobDescription:
-        job: JobDescription = self._status(job_id)  # type: ignore[operator]
+        job = self._status(job_id)
         if job.status is not JobStatus.RUNNING:
             raise JobNotRunning(f"Job is not running. Job Id = {job_id}")
         if not job.ssh_server.host:
@@ -97,7 +134,8 @@ class SSHGateway:
         tty: bool = False,
         no_key_check: bool = False,
         timeout: float | None = None,
-    ) -> int:
+        capture_output: bool = False,
+    ) -> int | ExecResult:
         if isinstance(cmd, str) or not all(isinstance(c, str) for c in cmd) or not cmd:
             raise ValidationError("cmd", "must be a non-empty list of strings")
         job = self._running_job(job_id)
@@ -107,17 +145,54 @@ class SSHGateway:
             "params": {"job": job_id, "command": list(cmd)},
         }
         with self._command(job.ssh_server, payload, tty=tty, no_key_check=no_key_check) as argv:
-            proc = subprocess.Popen(argv)
+            if not capture_output and not _redirected():
+                return self._wait(subprocess.Popen(argv), job_id, timeout, [])
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            assert proc.stdout is not None and proc.stderr is not None
+            out: list[bytes] = []
+            err: list[bytes] = []
+            if capture_output:
+                pumps = [
+                    threading.Thread(target=_collect, args=(proc.stdout, out), daemon=True),
+                    threading.Thread(target=_collect, args=(proc.stderr, err), daemon=True),
+                ]
+            else:
+                pumps = [
+                    threading.Thread(target=_forward, args=(proc.stdout, sys.stdout), daemon=True),
+                    threading.Thread(target=_forward, args=(proc.stderr, sys.stderr), daemon=True),
+                ]
+            for pump in pumps:
+                pump.start()
             try:
-                return proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                raise ClientError(f"exec in job {job_id} timed out after {timeout} s") from None
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                raise
+                code = self._wait(proc, job_id, timeout, pumps)
+            finally:
+                proc.stdout.close()
+                proc.stderr.close()
+            if capture_output:
+                return ExecResult(code, b"".join(out), b"".join(err))
+            return code
+
+    @staticmethod
+    def _wait(
+        proc: subprocess.Popen[bytes],
+        job_id: str,
+        timeout: float | None,
+        pumps: list[threading.Thread],
+    ) -> int:
+        """The exit code; on a timeout or Ctrl-C, ssh is killed (the job itself runs on)."""
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _end(proc, pumps)
+            raise ClientError(f"exec in job {job_id} timed out after {timeout} s") from None
+        except BaseException:
+            _end(proc, pumps)
+            raise
+        for pump in pumps:
+            pump.join()  # ssh has exited: its pipes reach EOF
+        return code
 
     def port_forward(
         self, job_id: str, local_port: int, job_port: int, *, no_key_check: bool = False
@@ -238,6 +313,14 @@ class PortForward(Closing):
 
     def __repr__(self) -> str:
         return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"
+
+
+def _end(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> None:
+    proc.kill()
+    proc.wait()
+    for pump in pumps:
+        # A grandchild of ssh (none is expected) could hold the pipe open: do not hang on it.
+        pump.join(timeout=1)
 
 
 def _copy_to_ssh(conn: socket.socket, proc: subprocess.Popen[bytes]) -> None:

@@ -6,8 +6,10 @@ like the end of the data.
 
 from __future__ import annotations
 
+import codecs
 import json
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,26 +19,23 @@ import websocket
 
 from . import _mapping
 from ._closing import Closing
-from ._transport import chain_is_clean
+from ._transport import chain_is_clean, error_from_status
 from .errors import (
     APIConnectionError,
     APITimeoutError,
-    AuthenticationError,
-    AuthorizationError,
     ClientError,
-    IllegalArgumentError,
-    JobNotFound,
     JobNotRunning,
-    MissingPermission,
     ResponseValidationError,
-    ServerError,
     StreamInterrupted,
 )
 from .models import JobTelemetry
 
-__all__ = ["LogStream", "TelemetryStream", "iter_lines"]
+__all__ = ["LogLines", "LogStream", "TelemetryStream", "iter_lines"]
 
 _CHUNK = 64 * 1024
+# A "line" without a newline is cut into pieces of this many characters, so that a log
+# without newlines cannot grow one string without bound.
+_MAX_LINE = 1024 * 1024
 
 
 class LogStream(Closing):
@@ -116,8 +115,85 @@ class LogStream(Closing):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def job_id(self) -> str:
+        return self._job_id
+
+    def set_read_timeout(self, seconds: float) -> bool:
+        """Shorten the read timeout of the open connection; False if that is not possible.
+
+        Only for a stream that is read to a stop on the first timeout: a timeout in the middle
+        of a chunk loses the chunk's bytes read so far.
+        """
+        connection = getattr(self._response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is None:
+            return False
+        sock.settimeout(seconds)
+        return True
+
     def __repr__(self) -> str:
         return f"<LogStream job={self._job_id} closed={self._closed}>"
+
+
+class LogLines(Closing):
+    """The log of a job as `str` lines (see `Jobs.logs`); close it, or use `with`.
+
+    Bytes are decoded incrementally as UTF-8: a character split between chunks comes out
+    whole, invalid bytes become U+FFFD. A line ends at `\\n` or `\\r\\n`, which are not part
+    of it; a lone `\\r` (a progress bar redrawing) stays in the line. A last line without a
+    newline is yielded at the end; one longer than a million characters comes in pieces.
+
+    Args:
+        stream: the byte stream to decode.
+        idle: stop quietly once no data arrived for this many seconds (reading a snapshot),
+            or after `idle * 10` seconds in all; None reads to the end of the stream.
+    """
+
+    def __init__(self, stream: LogStream, *, idle: float | None = None) -> None:
+        self._stream = stream
+        self._idle = idle
+        if idle is not None and not stream.set_read_timeout(idle):
+            self._idle = None  # no socket to shorten: read with the timeout given
+
+    def __iter__(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        stop_at = None if self._idle is None else time.monotonic() + self._idle * 10
+        with self._stream:
+            try:
+                for chunk in self._stream:
+                    pending += decoder.decode(chunk)
+                    *lines, pending = pending.split("\n")
+                    for line in lines:
+                        yield line[:-1] if line.endswith("\r") else line
+                    while len(pending) > _MAX_LINE:
+                        yield pending[:_MAX_LINE]
+                        pending = pending[_MAX_LINE:]
+                    if stop_at is not None and time.monotonic() >= stop_at:
+                        break
+            except APITimeoutError:
+                if self._idle is None:
+                    raise
+                # A snapshot: the job is alive but quiet, so this is all there is now.
+            pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending[:-1] if pending.endswith("\r") else pending
+
+    def read(self) -> str:
+        """All the lines, joined with newlines."""
+        return "\n".join(self)
+
+    def close(self) -> None:
+        """Release the connection; further iteration is an error."""
+        self._stream.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    def __repr__(self) -> str:
+        return f"<LogLines job={self._stream.job_id} closed={self.closed}>"
 
 
 class TelemetryStream(Closing):
@@ -193,25 +269,7 @@ class TelemetryStream(Closing):
         body = getattr(err, "resp_body", None) or b""
         if isinstance(body, str):
             body = body.encode()
-        message, listed = _mapping.error_details(body)
-        message = self._redact(message or f"{status}")
-        missing = [
-            MissingPermission(uri=self._redact(m.uri), action=self._redact(m.action))
-            for m in listed
-        ]
-        if status == 400:
-            return JobNotFound(
-                f"Job not found. Job Id = {self._job_id} ({message})",
-                status=400,
-                job_id=self._job_id,
-            )
-        if status == 401:
-            return AuthenticationError(message, status=401)
-        if status == 403:
-            return AuthorizationError(message, status=403, missing=missing)
-        if status >= 500:
-            return ServerError(message, status=status)
-        return IllegalArgumentError(message, status=status)
+        return error_from_status(status, body, redact=self._redact)
 
     def __iter__(self) -> Iterator[JobTelemetry]:
         ws = self._ws

@@ -35,6 +35,7 @@ import urllib3.exceptions
 from neuro_sync_api.client import DEFAULT_TIMEOUT, AuthenticatedClient, TimeoutType
 
 from . import _mapping
+from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -71,6 +72,7 @@ __all__ = [
     "Transport",
     "chain_is_clean",
     "error_from_response",
+    "error_from_status",
     "parse_retry_after",
 ]
 
@@ -220,12 +222,20 @@ def _error_body(response: requests.Response) -> bytes:
 def error_from_response(
     response: requests.Response, *, redact: Callable[[str], str]
 ) -> APIStatusError:
-    """The typed error for a reply with status >= 400 (reads its body)."""
-    status = response.status_code
-    message, listed = _mapping.error_details(_error_body(response))
+    """The typed error for a reply with status >= 400 (reads at most 64 KiB of its body)."""
+    return error_from_status(
+        response.status_code, _error_body(response), redact=redact, reason=response.reason
+    )
+
+
+def error_from_status(
+    status: int, body: bytes, *, redact: Callable[[str], str], reason: str | None = None
+) -> APIStatusError:
+    """The one status -> exception table, for HTTP replies and WebSocket handshakes alike."""
+    message, listed = _mapping.error_details(body)
     missing = [MissingPermission(uri=redact(m.uri), action=redact(m.action)) for m in listed]
     if not message:
-        message = f"{status}: {response.reason or 'error'}"
+        message = f"{status}: {reason or 'error'}"
     # Redact before cutting: a token cut in two would no longer match.
     message = redact(message)[:_MAX_ERROR_TEXT]
     if status == 400:
@@ -535,7 +545,7 @@ class Transport:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.verify = verify
-        self.session.headers["User-Agent"] = "neuro-sync/0.1"
+        self.session.headers["User-Agent"] = f"neuro-sync/{__version__}"
         if headers:
             self.session.headers.update(headers)
         self._token = token

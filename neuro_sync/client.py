@@ -10,9 +10,9 @@ from typing import Any
 from yarl import URL
 
 from ._closing import Closing
-from ._operations import Operations, check_timeout
-from ._ssh import SSHGateway
-from ._transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
+from ._operations import Operations
+from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
+from ._transport import RetryPolicy, Transport
 from .config import (
     ENV_TOKEN,
     ENV_URL,
@@ -35,7 +35,8 @@ class Client(Closing):
     Args:
         url: the API base URL, e.g. `https://dev.neu.ro/api/v1` or `http://127.0.0.1:8080/api/v1`.
         token: the JWT access token (the user name is read from its `identity` claim).
-        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60)).
+        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60));
+            `read=None` waits between bytes without limit.
         max_retries: retries of idempotent calls on connection errors, read timeouts and
             502/503/504/429 (default 2; 0 disables). Job creation is retried only when the
             request provably never left.
@@ -55,7 +56,7 @@ class Client(Closing):
         url: str | URL,
         token: str,
         *,
-        timeout: float | tuple[float, float | None] = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         verify: bool | str = True,
         cluster_config: ClusterConfig | None = None,
@@ -84,7 +85,7 @@ class Client(Closing):
             headers=headers,
         )
         self._ops = Operations(self._transport, self._username, cluster_config)
-        self.jobs = Jobs(self._ops, SSHGateway(token, status=self._ops.status))
+        self.jobs = Jobs(self._ops, token)
         self.parse = Parser(username=self._username, registry_host=self._registry_host)
 
     def _registry_host(self) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from yarl import URL
 
-from .errors import ConfigError
+from .errors import ConfigError, ValidationError
+from .models import Resources
 
 __all__ = [
     "ENV_TOKEN",
@@ -63,6 +64,30 @@ class ClusterConfig:
         if self.registry_url.explicit_port is not None:
             return f"{host}:{self.registry_url.explicit_port}"
         return host
+
+    def preset(self, name: str | None = None) -> tuple[str, Preset]:
+        """A resource preset by name; `None` gives the cluster's default (its first) preset.
+
+        Raises:
+            ValidationError: no such preset (the message lists the known ones), or the cluster
+                has none.
+        """
+        if name is None:
+            if not self.resource_presets:
+                raise ValidationError("preset", "the cluster has no resource presets")
+            name = next(iter(self.resource_presets))
+        found = self.resource_presets.get(name)
+        if found is None:
+            known = ", ".join(self.resource_presets) or "none"
+            raise ValidationError("preset", f"unknown preset {name!r} (known: {known})")
+        return name, found
+
+    def preset_resources(self, name: str | None = None, *, shm: bool | None = None) -> Resources:
+        """The `Resources` of a preset (see `preset`), e.g. for `Container(resources=...)`."""
+        p = self.preset(name)[1]
+        return Resources(
+            memory_mb=p.memory_mb, cpu=p.cpu, gpu=p.gpu, gpu_model=p.gpu_model, shm=shm
+        )
 
     def to_yaml_dict(self) -> dict[str, Any]:
         presets: dict[str, Any] = {}
@@ -188,5 +213,5 @@ def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfi
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+        yaml.safe_dump(data, f, default_flow_style=False, sort_keys=False)
     os.replace(tmp, path)

@@ -23,6 +23,7 @@ richer classes sit inside that tree so that new code can catch precisely.
     ├── JobSaveError                       save failed in its progress stream
     ├── WaitTimeout(TimeoutError)          jobs.wait gave up
     ├── JobNotRunning(ValueError)          top/exec/port_forward on a job not running
+    ├── SSHNotAvailable                    exec/port_forward without an `ssh` program
     └── ValidationError(ValueError)        bad input, raised before any request
 """
 
@@ -49,6 +50,7 @@ __all__ = [
     "MissingPermission",
     "ResourceNotFound",
     "ResponseValidationError",
+    "SSHNotAvailable",
     "ServerError",
     "StreamInterrupted",
     "ValidationError",
@@ -199,3 +201,7 @@ class WaitTimeout(ClientError, TimeoutError):
 
 class JobNotRunning(ClientError, ValueError):
     """The operation needs a running job (top, exec, port_forward)."""
+
+
+class SSHNotAvailable(ClientError):
+    """The `ssh` program is not installed (needed for exec and port_forward)."""

@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Literal, overload
 
-from ._operations import _UNSET_TIMEOUT, Operations
-from ._ssh import PortForward, SSHGateway
-from ._streams import LogStream, TelemetryStream
-from .errors import ValidationError, WaitTimeout
+from . import _mapping, _validation
+from ._display import JobList, Progress
+from ._operations import Operations
+from ._ssh import ExecResult, PortForward, SSHGateway
+from ._streams import LogLines, LogStream, TelemetryStream
+from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
+from .errors import APIConnectionError, APITimeoutError, ValidationError, WaitTimeout
 from .models import Container, JobDescription, JobStatus, RemoteImage
 
 __all__ = ["Jobs"]
 
 _FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
+# `logs(follow=False)` on a live job: the log so far is whatever arrives before the stream has
+# been quiet this long (the 2019 endpoint itself always follows a live job).
+_SNAPSHOT_IDLE = 1.0
+# `wait(timeout=S)`: a status call may overrun the deadline by this much at most.
+_WAIT_GRACE = 0.5
 
 
 class Jobs:
     """Jobs subsystem: start a job, terminate it, get its status, list jobs, and so on.
 
-    Every method blocks until it has the answer. `timeout=` on a method overrides the client's
-    timeout for that call (seconds, or a `(connect, read)` pair).
+    Every method blocks until it has the answer. `timeout=` on an HTTP method overrides the
+    client's timeout for that call: seconds or a `(connect, read)` pair, where `read=None`
+    waits between bytes without limit; the default, `CLIENT_DEFAULT`, is the client's.
+
+    Ctrl-C (`KeyboardInterrupt`, also Jupyter's "interrupt kernel") stops `wait`, `logs`,
+    `monitor`, `top` and `exec` promptly: the stream or the ssh process is closed, the
+    exception propagates, and the job keeps running (`kill` ends it).
     """
 
-    def __init__(self, ops: Operations, ssh: SSHGateway) -> None:
+    def __init__(self, ops: Operations, token: str) -> None:
         self._ops = ops
-        self._ssh = ssh
+        self._ssh = SSHGateway(token, status=self.status)
 
     def run(
         self,
@@ -36,7 +50,7 @@ class Jobs:
         description: str | None = None,
         is_preemptible: bool = False,
         schedule_timeout: float | None = None,
-        timeout: Any = _UNSET_TIMEOUT,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
     ) -> JobDescription:
         """Start a new job.
 
@@ -58,14 +72,14 @@ class Jobs:
             JobSubmissionUncertain: the connection failed after the request may have arrived;
                 the job may exist. It is never retried automatically.
         """
-        return self._ops.run(
+        body = _mapping.job_request(
             container,
             name=name,
             description=description,
             is_preemptible=is_preemptible,
             schedule_timeout=schedule_timeout,
-            timeout=timeout,
         )
+        return self._ops.submit(body, name=name, timeout=timeout)
 
     def list(
         self,
@@ -73,8 +87,8 @@ class Jobs:
         statuses: Iterable[JobStatus | str] | None = None,
         name: str | None = None,
         owners: Iterable[str] | None = None,
-        timeout: Any = _UNSET_TIMEOUT,
-    ) -> list[JobDescription]:
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    ) -> JobList:
         """List the user's jobs, oldest first.
 
         Args:
@@ -84,54 +98,118 @@ class Jobs:
             timeout: per-call HTTP timeout.
 
         Returns:
-            A list of `JobDescription` in server order (oldest first).
+            A list of `JobDescription` in server order (oldest first): a `JobList`, which is a
+            plain `list` that Jupyter shows as a table.
         """
-        return self._ops.list(statuses=statuses, name=name, owners=owners, timeout=timeout)
+        query = _mapping.list_query(statuses, name, owners)
+        return JobList(self._ops.query(query, timeout=timeout))
 
-    def status(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> JobDescription:
+    def status(
+        self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT
+    ) -> JobDescription:
         """The current `JobDescription` of a job.
 
         Raises:
             JobNotFound: no such job (both `ResourceNotFound` and `IllegalArgumentError`).
         """
-        return self._ops.status(id, timeout=timeout)
+        return self._ops.get(_validation.validate_job_id(id), timeout=timeout)
 
-    def kill(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+    def kill(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> None:
         """Kill a job. A killed job ends `SUCCEEDED`; killing a finished job does nothing.
 
         Raises:
             JobNotFound: no such job.
         """
-        self._ops.kill(id, timeout=timeout)
+        self._ops.kill(_validation.validate_job_id(id), timeout=timeout)
 
-    def monitor(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> LogStream:
+    def monitor(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> LogStream:
         """Stream the job's output: a `LogStream` of `bytes` chunks; close it when done.
 
         The stream follows a running job until it ends. With the default timeout a job silent
         for longer than the read timeout raises `APITimeoutError`; pass `timeout=(10, None)` to
-        wait indefinitely between chunks.
+        wait indefinitely between chunks, or use `logs`, which yields text lines and does.
         """
-        return self._ops.monitor(id, timeout=timeout)
+        return self._ops.log(_validation.validate_job_id(id), timeout=timeout)
 
-    def top(self, id: str, *, timeout: Any = _UNSET_TIMEOUT) -> TelemetryStream:
+    def logs(
+        self,
+        id: str,
+        *,
+        follow: bool = True,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    ) -> LogLines:
+        """The job's output as `str` lines (without their newline); close it when done::
+
+            with client.jobs.logs(job.id) as lines:
+                for line in lines:
+                    print(line)
+
+        Bytes are decoded incrementally as UTF-8 (invalid bytes become U+FFFD); `\\n` and
+        `\\r\\n` end a line; a last line without a newline comes out at the end.
+
+        Args:
+            id: the job id.
+            follow: True: follow a live job until it ends, however long it is silent (with
+                the default timeout there is no read limit, only a connect limit). False:
+                return the log so far and stop; a finished job's log is read to its end, a live
+                job's until no data came for a second (or 10 s in all).
+            timeout: per-call HTTP timeout. The default is the client's, except that a
+                followed log has no read limit.
+
+        Raises:
+            JobNotFound: no such job.
+            StreamInterrupted: (while iterating) the connection broke before the log ended.
+        """
+        job_id = _validation.validate_job_id(id)
+        if follow:
+            if timeout is CLIENT_DEFAULT:
+                t = self._ops.timeout
+                timeout = (t[0] if isinstance(t, tuple) else t, None)
+            return LogLines(self._ops.log(job_id, timeout=timeout))
+        job = self.status(job_id, timeout=timeout)
+        finished = job.status.is_finished or job.history.finished_at is not None
+        stream = self._ops.log(job_id, timeout=timeout)
+        return LogLines(stream, idle=None if finished else _SNAPSHOT_IDLE)
+
+    def top(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> TelemetryStream:
         """Telemetry of a running job: a `TelemetryStream` of `JobTelemetry`, about one a second.
 
         Raises:
             JobNotFound: no such job (on connecting).
             JobNotRunning: the job finished without sending a sample (while iterating).
         """
-        return self._ops.top(id, timeout=timeout)
+        return self._ops.top(_validation.validate_job_id(id), timeout=timeout)
 
-    def save(self, id: str, image: RemoteImage, *, timeout: Any = _UNSET_TIMEOUT) -> None:
+    def save(
+        self,
+        id: str,
+        image: RemoteImage,
+        *,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        progress: bool = False,
+    ) -> None:
         """Save the job's container as an image in the platform registry.
 
         Reads the server's progress stream to the end.
+
+        Args:
+            id: the job id.
+            image: the platform image to create.
+            timeout: per-call HTTP timeout.
+            progress: show the commit and push steps (a tqdm bar when tqdm is installed,
+                else lines on stderr).
 
         Raises:
             ValidationError: the image is not a platform image (needs owner and registry).
             JobSaveError: the server reported a failure in the stream (e.g. job not running).
         """
-        self._ops.save(id, image, timeout=timeout)
+        job_id = _validation.validate_job_id(id)
+        body = _mapping.save_request(image)
+        bar = Progress(f"save {job_id}", enabled=progress)
+        try:
+            self._ops.save(job_id, body, timeout=timeout, on_status=bar.update)
+        finally:
+            bar.close()
 
     def wait(
         self,
@@ -140,17 +218,22 @@ class Jobs:
         timeout: float | None = None,
         statuses: Iterable[JobStatus | str] | None = None,
         poll_interval: float = 1.0,
+        progress: bool = False,
     ) -> JobDescription:
         """Block until the job reaches one of `statuses` (default: finished) and return it.
 
         Args:
             id: the job id.
-            timeout: give up after this many seconds (None: wait as long as it takes).
+            timeout: give up after this many seconds (None: wait as long as it takes). The
+                call returns or raises within about half a second of it whatever the server
+                does: each status request gets no more than the time left.
             statuses: the awaited statuses; SUCCEEDED and FAILED by default.
             poll_interval: seconds between polls (grows to 5x while nothing changes).
+            progress: show the status changes and the elapsed time (a tqdm bar when tqdm
+                is installed, else one line on stderr per change).
 
         Raises:
-            WaitTimeout: the timeout passed first (`.job` is the last state seen).
+            WaitTimeout: the timeout passed first (`.job` is the last state seen, or None).
         """
         try:
             wanted = _FINISHED if statuses is None else frozenset(JobStatus(s) for s in statuses)
@@ -162,29 +245,113 @@ class Jobs:
             raise ValidationError("poll_interval", "must be seconds > 0")
         if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
             raise ValidationError("timeout", "must be seconds >= 0 or None")
+        job_id = _validation.validate_job_id(id)
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = poll_interval
-        last_status = None
-        while True:
-            job = self.status(id)
-            if job.status in wanted:
-                return job
-            if (
-                statuses is None
-                and job.status is JobStatus.UNKNOWN
-                and job.history.finished_at is not None
+        last: JobDescription | None = None
+        bar = Progress(job_id, enabled=progress)
+        try:
+            while True:
+                job = self._poll(job_id, deadline, last, timeout)
+                bar.update(job.status.value)
+                if job.status in wanted:
+                    return job
+                if (
+                    statuses is None
+                    and job.status is JobStatus.UNKNOWN
+                    and job.history.finished_at is not None
+                ):
+                    # A status newer than 2019 (e.g. `cancelled`) that has finished.
+                    return job
+                if last is None or job.status is not last.status:
+                    interval = poll_interval
+                else:
+                    interval = min(interval * 1.5, poll_interval * 5)
+                last = job
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    raise _wait_timeout(job_id, job, timeout)
+                sleep = interval if deadline is None else min(interval, deadline - now)
+                time.sleep(max(sleep, 0.0))
+        finally:
+            bar.close()
+
+    def _poll(
+        self,
+        job_id: str,
+        deadline: float | None,
+        last: JobDescription | None,
+        timeout: float | None,
+    ) -> JobDescription:
+        """One status request of `wait`, bounded by the deadline.
+
+        The request runs in a helper thread with a per-call timeout no longer than the time
+        left (plus the grace), and `wait` stops waiting for it at the deadline: the transport
+        may retry a timed-out request, and that must not stretch `wait(timeout=...)`.
+        """
+        if deadline is None:
+            return self.status(job_id)
+        left = deadline - time.monotonic() + _WAIT_GRACE
+        t = self._ops.timeout
+        connect, read = t if isinstance(t, tuple) else (t, t)
+        call_timeout = (min(connect, left), left if read is None else min(read, left))
+        box: list[JobDescription | BaseException] = []
+
+        def call() -> None:
+            try:
+                box.append(self.status(job_id, timeout=call_timeout))
+            except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+                box.append(err)
+
+        worker = threading.Thread(target=call, name=f"wait {job_id}", daemon=True)
+        worker.start()
+        worker.join(max(left, 0.0))
+        if not box:
+            raise _wait_timeout(job_id, last, timeout)
+        result = box[0]
+        if isinstance(result, BaseException):
+            if isinstance(result, APITimeoutError | APIConnectionError) and (
+                time.monotonic() >= deadline
             ):
-                # A status newer than 2019 (e.g. `cancelled`) that has finished.
-                return job
-            if job.status is not last_status:
-                last_status, interval = job.status, poll_interval
-            else:
-                interval = min(interval * 1.5, poll_interval * 5)
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                raise WaitTimeout(f"Job {id} is still {job.status.value} after {timeout} s", job)
-            sleep = interval if deadline is None else min(interval, deadline - now)
-            time.sleep(max(sleep, 0.0))
+                raise _wait_timeout(job_id, last, timeout) from result
+            raise result
+        return result
+
+    @overload
+    def exec(
+        self,
+        id: str,
+        cmd: Sequence[str],
+        *,
+        tty: bool = ...,
+        no_key_check: bool = ...,
+        timeout: float | None = ...,
+        capture_output: Literal[False] = ...,
+    ) -> int: ...
+
+    @overload
+    def exec(
+        self,
+        id: str,
+        cmd: Sequence[str],
+        *,
+        tty: bool = ...,
+        no_key_check: bool = ...,
+        timeout: float | None = ...,
+        capture_output: Literal[True],
+    ) -> ExecResult: ...
+
+    @overload
+    def exec(
+        self,
+        id: str,
+        cmd: Sequence[str],
+        *,
+        tty: bool = ...,
+        no_key_check: bool = ...,
+        timeout: float | None = ...,
+        capture_output: bool = ...,
+    ) -> int | ExecResult: ...
 
     def exec(
         self,
@@ -194,12 +361,22 @@ class Jobs:
         tty: bool = False,
         no_key_check: bool = False,
         timeout: float | None = None,
-    ) -> int:
+        capture_output: bool = False,
+    ) -> int | ExecResult:
         """Run a command inside a running job and return its exit code.
 
-        Goes through the platform SSH gateway (the job's `ssh_server`) with the system `ssh`;
-        the command's output goes to this process's stdout and stderr. The token is handed
-        to ssh in a private temporary file, never on its command line.
+        Goes through the platform SSH gateway (the job's `ssh_server`) with the system `ssh`.
+        The token is handed to ssh in a private temporary file, never on its command line.
+
+        Where the output goes:
+
+        - `capture_output=True`: into the returned `ExecResult` (`returncode`, and `stdout`
+          and `stderr` as bytes, like `subprocess.run`); the command's stdin is empty.
+        - otherwise, when `sys.stdout`/`sys.stderr` are not the process's own (Jupyter,
+          `contextlib.redirect_stdout`): written to them as text (UTF-8) as it arrives, so it
+          shows in the notebook cell; the command's stdin is empty.
+        - otherwise (a terminal, a plain script): straight to this process's stdout and
+          stderr, with its stdin, as in 2019.
 
         Args:
             id: the job id.
@@ -207,13 +384,21 @@ class Jobs:
             tty: allocate a terminal (for interactive programs).
             no_key_check: skip host key verification of the gateway.
             timeout: seconds before the command is killed (None: no limit).
+            capture_output: return an `ExecResult` instead of the exit code.
 
         Raises:
             JobNotFound: no such job.
             JobNotRunning: the job is not running.
             SSHNotAvailable: no `ssh` program on PATH.
         """
-        return self._ssh.exec(id, cmd, tty=tty, no_key_check=no_key_check, timeout=timeout)
+        return self._ssh.exec(
+            id,
+            cmd,
+            tty=tty,
+            no_key_check=no_key_check,
+            timeout=timeout,
+            capture_output=capture_output,
+        )
 
     def port_forward(
         self, id: str, local_port: int, job_port: int, *, no_key_check: bool = False
@@ -236,3 +421,8 @@ class Jobs:
 
     def __repr__(self) -> str:
         return f"<Jobs user={self._ops.username!r}>"
+
+
+def _wait_timeout(job_id: str, job: JobDescription | None, timeout: float | None) -> WaitTimeout:
+    state = "in an unknown state" if job is None else f"still {job.status.value}"
+    return WaitTimeout(f"Job {job_id} is {state} after {timeout} s", job)

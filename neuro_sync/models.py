@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from yarl import URL
 
+from . import _display
+
 __all__ = [
     "Container",
     "HTTPPort",
@@ -139,7 +141,7 @@ class Container:
         command: command line to run, or None for the image's CMD.
         http: `HTTPPort` of an HTTP server in the container, or None.
         env: environment variables (str to str); empty by default.
-        volumes: `Volume`s to mount; empty by default.
+        volumes: the `Volume` mounts; empty by default.
     """
 
     image: RemoteImage
@@ -206,6 +208,13 @@ class JobDescription:
     http_url: URL = URL()
     ssh_server: URL = URL()
     internal_hostname: str | None = None
+
+    def _repr_html_(self) -> str:
+        """A short card for Jupyter; `repr()` stays the dataclass repr."""
+        return _display.job_card_html(self)
+
+    def _repr_pretty_(self, p: _display.PrettyPrinter, cycle: bool) -> None:
+        p.text(_display.job_card_text(self))
 
 
 @dataclass(frozen=True, slots=True)

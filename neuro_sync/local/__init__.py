@@ -10,6 +10,7 @@ protocol (wire-2019.md), so that the client and the server check each other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -22,10 +23,30 @@ from aiohttp import web
 
 from . import auth
 from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
+from .files import open_private, private_dir
 
 __all__ = ["DEFAULT_USER", "LocalPlatform", "write_client_config"]
 
 DEFAULT_USER = "user"
+
+# Silent unless the embedding program configures logging (the CLI does).
+logging.getLogger("neuro_sync.local").addHandler(logging.NullHandler())
+_http_log = logging.getLogger("neuro_sync.local.http")
+
+
+class _NoRequestEcho(logging.Filter):
+    """aiohttp logs a malformed request with its parser error, which quotes the offending
+    header (an Authorization header among them): keep only the error's class name."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_http_log.addFilter(_NoRequestEcho())
 
 
 def write_client_config(settings: Settings, token: str) -> Path:
@@ -50,9 +71,8 @@ def write_client_config(settings: Settings, token: str) -> Path:
     }
     path = settings.data_dir / "client.nmrc"
     tmp = path.with_name("client.nmrc.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        yaml.safe_dump(data, f, default_flow_style=False)
+    with open_private(tmp, "wb") as f:
+        f.write(yaml.safe_dump(data, default_flow_style=False, sort_keys=False).encode())
     os.replace(tmp, path)
     return path
 
@@ -92,7 +112,7 @@ class LocalPlatform:
         self._error: BaseException | None = None
 
     def start(self) -> LocalPlatform:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         self._thread = threading.Thread(target=self._run, name="neuro-sync-local", daemon=True)
         self._thread.start()
         self._ready.wait(30)
@@ -104,6 +124,12 @@ class LocalPlatform:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        # This loop is ours: what asyncio would print goes to our (silent by default) logger.
+        loop.set_exception_handler(
+            lambda _, context: logging.getLogger("neuro_sync.local").debug(
+                "event loop: %s", context.get("message")
+            )
+        )
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -112,8 +138,17 @@ class LocalPlatform:
             self._error = err
             self._ready.set()
             return
+        # Ready only once run_forever runs: a stop() scheduled earlier would be consumed by
+        # run_until_complete, and run_forever would then never stop.
+        loop.call_soon(self._ready.set)
         loop.run_forever()
         loop.run_until_complete(self._shutdown())
+        # Handlers still streaming to clients at stop: end them here, or asyncio reports
+        # them ("Task was destroyed but it is pending") on stderr.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
     async def _serve(self) -> None:
@@ -122,7 +157,7 @@ class LocalPlatform:
         # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
         # a log or top stream follows a running job until it ends, so the default 60 s
         # would hold stop() (and leave the jobs running) for a minute.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, logger=_http_log)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -132,7 +167,6 @@ class LocalPlatform:
         self.url = self.settings.base_url
         self.token = auth.issue_token(app[STATE].secret, self.user)
         self.config_path = write_client_config(self.settings, self.token)
-        self._ready.set()
 
     async def _shutdown(self) -> None:
         if self._runner is not None:

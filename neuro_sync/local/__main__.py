@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from . import LocalPlatform, auth
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
             help="what runs jobs: podman containers, local processes, or auto (podman if a "
             "trial container runs here, else processes)",
         )
+        p.add_argument("--cpus", type=_positive(float), help="CPUs the jobs share (default: all)")
+        p.add_argument(
+            "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
+        )
+        p.add_argument(
+            "--no-isolation",
+            action="store_true",
+            help="run jobs as this user even as root (see docs/local-platform.md)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
 
@@ -41,7 +62,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
 
-    platform = LocalPlatform(args.data_dir, host=args.host, port=args.port, runtime=args.runtime)
+    logging.basicConfig(level=logging.INFO, format="neuro-sync-local: %(levelname)s %(message)s")
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)  # one INFO line per connection
+    platform = LocalPlatform(
+        args.data_dir,
+        host=args.host,
+        port=args.port,
+        cpus=args.cpus,
+        memory_mb=args.memory_mb,
+        isolate=False if args.no_isolation else None,
+        runtime=args.runtime,
+    )
     try:
         platform.start()
     except RuntimeError as err:

@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from . import auth, validation
 from .runner import Runner
-from .runtime import create_runtime
+from .runtime import VolumeForbidden, create_runtime, storage_path
 from .ssh_gateway import SSHGateway
 from .store import JobRecord, Store, now_iso
 
@@ -46,6 +46,10 @@ class Settings:
     ssh_port: int = 0
     base_url: str = ""  # set once the port is known
     runtime: str = "process"  # what runs the jobs: see runtime.py
+    cpus: float | None = None  # capacity shared by the running jobs; None: this machine's
+    memory_mb: int | None = None
+    jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
+    isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
 
     @property
     def registry_host(self) -> str:
@@ -61,7 +65,13 @@ class State:
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
         self.runtime = create_runtime(settings)
-        self.runner = Runner(self.store, settings.data_dir, self.runtime)
+        self.runner = Runner(
+            self.store,
+            settings.data_dir,
+            self.runtime,
+            cpus=settings.cpus,
+            memory_mb=settings.memory_mb,
+        )
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -108,6 +118,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-stream (a log, top or save it stopped reading): normal.
+        log.debug("client disconnected: %s", request.path)
+        return web.Response(status=204)
     except validation.InvalidRequest as err:
         return _error(str(err))
     except Exception as err:  # noqa: BLE001 - the server must answer, not crash
@@ -201,6 +215,16 @@ async def create_job(request: web.Request) -> web.Response:
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
     )
+    problem = state.runtime.check(job)
+    if problem is not None:
+        return _error(problem)
+    for volume in job.container["volumes"]:
+        try:
+            storage_path(state.settings.data_dir, user, volume)
+        except VolumeForbidden as err:
+            return _forbidden_json(err.uri, err.action)
+        except ValueError as err:
+            return _error(str(err))
     state.store.add(job)
     return _json(job.to_wire(state.settings), 202)
 

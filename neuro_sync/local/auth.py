@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from pathlib import Path
 
 import jwt
 
-from .validation import USER_NAME_RE
+from .files import open_private, private_dir
+from .validation import is_user_name
 
 SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
@@ -20,16 +20,15 @@ def load_secret(data_dir: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         value = secrets.token_hex(32).encode()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
+        with open_private(path, "wb", exclusive=True) as f:
             f.write(value)
         return value
 
 
 def issue_token(secret: bytes, user: str) -> str:
-    if not (3 <= len(user) <= 21 and USER_NAME_RE.fullmatch(user)):
+    if not is_user_name(user):
         raise ValueError(f"invalid user name {user!r}: 3-21 lower-case letters, digits, dashes")
     return jwt.encode({"identity": user, "iat": int(time.time())}, secret, algorithm="HS256")
 
@@ -43,6 +42,6 @@ def user_from_header(secret: bytes, header: str | None) -> str | None:
     except jwt.PyJWTError:
         return None
     user = claims.get("identity")
-    if isinstance(user, str) and 3 <= len(user) <= 21 and USER_NAME_RE.fullmatch(user):
+    if isinstance(user, str) and is_user_name(user):
         return user
     return None

@@ -28,9 +28,10 @@ import tarfile
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from .runtime import storage_path
 from .store import JobRecord
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "parse_size",
     "resolve_image",
     "run_argv",
-    "storage_path",
+    "bind_source",
 ]
 
 LABEL_JOB = "io.neuro-sync.job"
@@ -301,20 +302,19 @@ def container_name(job_id: str) -> str:
     return f"neuro-{job_id}"
 
 
-def storage_path(storage_root: Path, uri: str) -> Path:
-    """The host directory of a `storage://owner/path` URI; never outside `storage_root`."""
-    rest = uri[len("storage:") :].lstrip("/")
-    parts = [p for p in PurePosixPath(rest).parts if p not in ("", ".")]
-    if ".." in parts:
-        raise ValueError(f"Invalid path: {uri}")
-    path = storage_root.joinpath(*parts)
-    resolved, root = path.resolve(), storage_root.resolve()
-    if resolved != root and root not in resolved.parents:  # a symlink out of the tree
-        raise ValueError(f"Invalid path: {uri}")
+def bind_source(data_dir: Path, owner: str, volume: dict[str, Any]) -> Path:
+    """The host directory bound for a volume: the owner's storage (see `storage_path`),
+    resolved, and never outside it even through a symlink a job planted there (a bind mount
+    follows it on the host)."""
+    path = storage_path(data_dir, owner, volume)
+    root = (data_dir / "storage" / owner).resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ValueError(f"Invalid path: {volume['src_storage_uri']}")
     return resolved
 
 
-def run_argv(job: JobRecord, *, image: str, storage_root: Path, env_file: Path) -> list[str]:
+def run_argv(job: JobRecord, *, image: str, data_dir: Path, env_file: Path) -> list[str]:
     """The `podman run` arguments (after `podman`) for a job: a pure function of the record.
 
     Kubernetes semantics for the command: `entrypoint` replaces the image's ENTRYPOINT (and
@@ -362,7 +362,7 @@ def run_argv(job: JobRecord, *, image: str, storage_root: Path, env_file: Path) 
         # The 2019 platform mounts a memory-backed /dev/shm bounded by the job's memory.
         argv += ["--shm-size", memory]
     for v in c.get("volumes", []):
-        src = storage_path(storage_root, v["src_storage_uri"])
+        src = bind_source(data_dir, job.owner, v)
         dst = v["dst_path"]
         if "," in str(src) or "," in dst:
             raise ValueError(f"A volume path cannot contain a comma: {dst}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .files import open_private
 from .podman_cli import (
     BUILTIN_IMAGE,
     BUSYBOX_BINARY,
@@ -36,9 +37,8 @@ from .podman_cli import (
     parse_stats,
     resolve_image,
     run_argv,
-    storage_path,
 )
-from .runtime import ExecSpec, JobSpec, NotReady, StartError
+from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
 from .store import JobRecord
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ class KernelOomLog:
 class _Job:
     record: JobRecord
     image: str
+    log_path: Path
     log: IO[bytes]
     phase: str = "lookup"  # lookup -> pull -> run
     since: float = field(default_factory=time.monotonic)
@@ -143,7 +144,6 @@ class PodmanRuntime:
         self.data_dir = settings.data_dir
         self.podman = Podman(settings.data_dir / "podman")
         self.podman.configure()
-        self.storage_root = settings.data_dir / "storage"
         self._jobs: dict[str, _Job] = {}
         self._helpers: list[subprocess.Popen[bytes]] = []  # fire-and-forget podman commands
         self._async: set[asyncio.subprocess.Process] = set()  # `podman stats` in flight
@@ -152,7 +152,9 @@ class PodmanRuntime:
         self.version = version.out.decode().strip() if version.code == 0 else "unknown"
 
     def _job_dir(self, job_id: str) -> Path:
-        return self.data_dir / "jobs" / job_id
+        """The platform's private files of a job (log, env file, container id and pid)."""
+        run = self._jobs.get(job_id)
+        return run.log_path.parent if run is not None else self.data_dir / "jobs" / job_id
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -175,8 +177,9 @@ class PodmanRuntime:
     def start(self, job: JobRecord, spec: JobSpec) -> None:
         run = self._jobs.get(job.id)
         if run is None:
-            log = open(spec.log_path, "ab")  # noqa: SIM115 - kept open while the job lives
-            run = _Job(record=job, image=resolve_image(job.container["image"]), log=log)
+            log = open_private(spec.log_path)
+            image = resolve_image(job.container["image"])
+            run = _Job(record=job, image=image, log_path=spec.log_path, log=log)
             self._jobs[job.id] = run
             run.proc = self._spawn(["image", "exists", run.image], log=None)
         code = run.proc.poll() if run.proc is not None else 1
@@ -208,12 +211,11 @@ class PodmanRuntime:
         job = run.record
         job_dir = self._job_dir(job.id)
         env_file = job_dir / "env"
-        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(env_file_text(job.container.get("env", {})))
+        with open_private(env_file, "wb") as f:
+            f.write(env_file_text(job.container.get("env", {})).encode())
         for v in job.container.get("volumes", []):  # a bind source must exist
-            storage_path(self.storage_root, v["src_storage_uri"]).mkdir(parents=True, exist_ok=True)
-        argv = run_argv(job, image=run.image, storage_root=self.storage_root, env_file=env_file)
+            storage_path(self.data_dir, job.owner, v).mkdir(parents=True, exist_ok=True)
+        argv = run_argv(job, image=run.image, data_dir=self.data_dir, env_file=env_file)
         argv[1:1] = ["--cidfile", str(job_dir / "cid"), "--pidfile", str(job_dir / "pid")]
         for name in ("cid", "pid"):
             with contextlib.suppress(FileNotFoundError):
@@ -251,7 +253,7 @@ class PodmanRuntime:
         run = self._jobs.get(job_id)
         if run is None:
             return "Error"
-        if code in (126, 127) and b"OCI runtime" in _tail(self._job_dir(job_id) / "log"):
+        if code in (126, 127) and b"OCI runtime" in _tail(run.log_path):
             return "ContainerCannotRun"  # podman's own error: the command could not start
         if code in (137, -signal.SIGKILL) and not run.signalled:
             cid = self._container_id(job_id)
@@ -288,9 +290,11 @@ class PodmanRuntime:
 
     def _forget(self, job_id: str) -> bool:
         """Drop the job's handles; True if a container may exist."""
-        run = self._jobs.pop(job_id, None)
+        run = self._jobs.get(job_id)
         if run is None:
             return False
+        env_file = self._job_dir(job_id) / "env"
+        del self._jobs[job_id]
         if run.refresh is not None:
             run.refresh.cancel()
         if run.proc is not None and run.proc.poll() is None:
@@ -298,7 +302,7 @@ class PodmanRuntime:
             run.proc.wait()
         run.log.close()
         with contextlib.suppress(FileNotFoundError):
-            (self._job_dir(job_id) / "env").unlink()
+            env_file.unlink()
         return run.phase == "run"
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:

@@ -8,11 +8,11 @@ import contextlib
 import datetime
 import logging
 import signal
-import time
 from pathlib import Path
 
 import psutil
 
+from .files import private_dir
 from .runtime import JobSpec, NotReady, Runtime, StartError, job_argv, job_env
 from .store import JobRecord, Store
 
@@ -26,14 +26,22 @@ DEFAULT_SCHEDULE_TIMEOUT = 180.0
 class Runner:
     """Supervises the jobs of one server: a poll loop on the event loop, no threads."""
 
-    def __init__(self, store: Store, data_dir: Path, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        store: Store,
+        data_dir: Path,
+        runtime: Runtime,
+        *,
+        cpus: float | None = None,
+        memory_mb: int | None = None,
+    ) -> None:
         self.store = store
         self.data_dir = data_dir
         self.runtime = runtime
         self.running: set[str] = set()  # started and not yet swept
         self._task: asyncio.Task[None] | None = None
-        self.total_memory_mb = psutil.virtual_memory().total // (1024 * 1024)
-        self.cpus = psutil.cpu_count() or 1
+        self.total_memory_mb = memory_mb or psutil.virtual_memory().total // (1024 * 1024)
+        self.cpus = cpus or psutil.cpu_count() or 1
 
     def job_dir(self, job_id: str) -> Path:
         """The platform's private files of a job (its log)."""
@@ -66,39 +74,69 @@ class Runner:
             await asyncio.sleep(0.05)
 
     def fits(self, job: JobRecord) -> bool:
+        """The job fits on an empty machine (else it can never run here)."""
         r = job.container["resources"]
         return r["memory_mb"] <= self.total_memory_mb and r["cpu"] <= self.cpus and not r.get("gpu")
 
     def tick(self) -> None:
-        for job in self.store.ordered():
-            if job.status == "pending" and job.pid is None:
-                self._schedule(job)
+        self._schedule()
         for job_id in list(self.running):
             code = self.runtime.poll(job_id)
             if code is not None:
                 self._finish(job_id, code)
 
-    def _schedule(self, job: JobRecord) -> None:
-        if self.fits(job):
-            self._start(job)
-            return
+    def _schedule(self) -> None:
+        """Start pending jobs in submission order while they fit the free capacity.
+
+        Strict FIFO: once a job waits for capacity, no later job starts before it (no
+        backfilling), so a big job is never starved by a stream of small ones. A job that
+        can never fit does not hold the queue: it fails after its schedule timeout.
+        """
+        free_cpu, free_memory = self.cpus, self.total_memory_mb
+        for job_id in self.running:
+            running = self.store.get(job_id)
+            if running is not None:
+                free_cpu -= running.container["resources"]["cpu"]
+                free_memory -= running.container["resources"]["memory_mb"]
+        waiting = False
+        for job in self.store.ordered():
+            if job.status != "pending" or job.pid is not None:
+                continue
+            if not self.fits(job):
+                self._wait_or_give_up(job)
+                continue
+            r = job.container["resources"]
+            # A small epsilon: ten 0.1-CPU jobs fill one CPU despite float sums.
+            if not waiting and r["cpu"] <= free_cpu + 1e-9 and r["memory_mb"] <= free_memory:
+                if self._start(job):
+                    free_cpu -= r["cpu"]
+                    free_memory -= r["memory_mb"]
+                continue
+            waiting = True
+            self._mark_waiting(job)
+
+    def _wait_or_give_up(self, job: JobRecord) -> None:
         timeout = job.schedule_timeout or DEFAULT_SCHEDULE_TIMEOUT
-        created = time.time() - _age(job.created_at)
-        if time.time() - created >= timeout:
+        if _age(job.created_at) >= timeout:
             job.set_status(
                 "failed",
                 "ClusterScaleUpFailed",
                 "Failed to scale up the cluster to get more resources",
             )
             self.store.save(job)
-        elif job.reason != "ClusterScalingUp":
+        else:
+            self._mark_waiting(job)
+
+    def _mark_waiting(self, job: JobRecord) -> None:
+        if job.reason != "ClusterScalingUp":
             job.set_status(
                 "pending", "ClusterScalingUp", "Scaling up the cluster to get more resources"
             )
             self.store.save(job)
 
-    def _start(self, job: JobRecord) -> None:
-        self.job_dir(job.id).mkdir(parents=True, exist_ok=True)
+    def _start(self, job: JobRecord) -> bool:
+        """Start a job; False if it could not run (it has failed then)."""
+        private_dir(self.job_dir(job.id))
         try:
             spec = self.spec(job)
             self.runtime.start(job, spec)
@@ -106,17 +144,18 @@ class Runner:
             if (job.reason, job.status_description) != (wait.reason, wait.description):
                 job.set_status("pending", wait.reason, wait.description)
                 self.store.save(job)
-            return
+            return True  # being started: its resources are taken
         except StartError as err:
             job.pid = -1
             job.set_status("failed", err.reason, str(err))
             self.store.save(job)
-            return
+            return False
         if job.pid is None:  # a runtime without pids: still marks the job as started here
             job.pid = 0
         job.set_status("running")
         self.store.save(job)
         self.running.add(job.id)
+        return True
 
     def spec(self, job: JobRecord) -> JobSpec:
         """What to run for a job (pure but for reading the environment's PATH)."""

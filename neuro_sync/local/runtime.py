@@ -98,6 +98,37 @@ def job_argv(job: JobRecord) -> list[str]:
         raise StartError(f"Cannot parse the command: {err}") from None
 
 
+class VolumeForbidden(Exception):
+    """A volume of another user's storage (403 with the resource and action)."""
+
+    def __init__(self, uri: str, action: str) -> None:
+        super().__init__(f"no {action} access to {uri}")
+        self.uri, self.action = uri, action
+
+
+def storage_path(data_dir: Path, owner: str, volume: dict[str, Any]) -> Path:
+    """The host directory of a volume: `storage://<owner>/path` (or `storage:path`, relative
+    to the owner's storage) is `<data-dir>/storage/<owner>/path`.
+
+    Only the job owner's own storage (no sharing here): another user's raises VolumeForbidden.
+    Never outside the owner's storage: `..` raises ValueError (request validation rejects it
+    first). Creates nothing.
+    """
+    uri = volume["src_storage_uri"]
+    rest = uri[len("storage:") :]
+    if rest.startswith("//"):
+        user, _, path = rest[2:].partition("/")
+        user = owner if user in ("", "~") else user
+    else:
+        user, path = owner, rest
+    if user != owner:
+        raise VolumeForbidden(uri, "read" if volume.get("read_only", True) else "write")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"Invalid path: {uri}")
+    return data_dir.joinpath("storage", owner, *parts)
+
+
 class Runtime(Protocol):
     """Runs jobs. One instance per server; see the module docstring."""
 

@@ -40,6 +40,7 @@ from typing import Any
 import asyncssh
 
 from . import auth
+from .files import open_private, private_dir
 from .runner import Runner
 from .runtime import ExecSpec
 from .store import JobRecord, Store
@@ -69,12 +70,12 @@ def load_host_key(data_dir: Path) -> asyncssh.SSHKey:
     with contextlib.suppress(FileNotFoundError):
         return asyncssh.read_private_key(path)
     key = asyncssh.generate_private_key("ssh-ed25519")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        f = open_private(path, "wb", exclusive=True)
     except FileExistsError:  # another server on this data dir made one first
         return asyncssh.read_private_key(path)
-    with os.fdopen(fd, "wb") as f:
+    with f:
         f.write(key.export_private_key())
     return key
 

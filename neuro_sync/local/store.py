@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -97,6 +98,10 @@ class Store:
     """All jobs in memory, written through to SQLite so they survive a restart."""
 
     def __init__(self, path: Path) -> None:
+        # Job env vars are often secrets: the database (and so its -wal/-shm files, which
+        # SQLite creates with the database's mode) is for the platform's user only.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(

@@ -14,6 +14,7 @@ import pytest
 from neuro_sync.local.podman_cli import (
     LABEL_JOB,
     LABEL_OWNER,
+    bind_source,
     container_name,
     env_file_text,
     parse_duration,
@@ -21,7 +22,6 @@ from neuro_sync.local.podman_cli import (
     parse_stats,
     resolve_image,
     run_argv,
-    storage_path,
 )
 from neuro_sync.local.store import JobRecord
 
@@ -43,7 +43,7 @@ def argv(record: JobRecord, tmp_path: Path) -> list[str]:
     return run_argv(
         record,
         image="docker.io/library/ubuntu:latest",
-        storage_root=tmp_path / "storage",
+        data_dir=tmp_path,
         env_file=tmp_path / "env",
     )
 
@@ -114,23 +114,27 @@ def test_volumes_bind_storage_read_only_unless_asked(tmp_path: Path) -> None:
             {"src_storage_uri": "storage://alice", "dst_path": "/home", "read_only": False},
         ]
     )
-    root = (tmp_path / "storage").resolve()
+    home = (tmp_path / "storage" / "alice").resolve()
     assert option(argv(record, tmp_path), "--mount") == [
-        f"type=bind,src={root / 'alice' / 'data'},dst=/data,ro=true",
-        f"type=bind,src={root / 'alice'},dst=/home,ro=false",
+        f"type=bind,src={home / 'data'},dst=/data,ro=true",
+        f"type=bind,src={home},dst=/home,ro=false",
     ]
 
 
-def test_storage_paths_stay_inside_the_storage_root(tmp_path: Path) -> None:
-    root = tmp_path / "storage"
-    (root / "alice").mkdir(parents=True)
-    assert storage_path(root, "storage://alice/x/./y") == (root / "alice" / "x" / "y").resolve()
-    assert storage_path(root, "storage:") == root.resolve()
-    with pytest.raises(ValueError):
-        storage_path(root, "storage://alice/../../etc")
-    (root / "alice" / "escape").symlink_to("/etc")
-    with pytest.raises(ValueError):
-        storage_path(root, "storage://alice/escape")
+def test_bind_sources_stay_inside_the_owners_storage(tmp_path: Path) -> None:
+    home = tmp_path / "storage" / "alice"
+    home.mkdir(parents=True)
+
+    def source(uri: str) -> Path:
+        return bind_source(tmp_path, "alice", {"src_storage_uri": uri, "read_only": True})
+
+    assert source("storage://alice/x/./y") == (home / "x" / "y").resolve()
+    assert source("storage:") == home.resolve()
+    (home / "escape").symlink_to("/etc")  # a job with a writable volume can plant this
+    with pytest.raises(ValueError, match="Invalid path"):
+        source("storage://alice/escape")
+    with pytest.raises(ValueError, match="Invalid path"):
+        source("storage://alice/escape/passwd")
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_top_unknown_job(client: neuro_sync.Client) -> None:
 def test_schedule_timeout_on_oversized_job(client: neuro_sync.Client) -> None:
     huge = Container(
         image=RemoteImage("busybox"),
-        resources=Resources(memory_mb=64 * 1024 * 1024, cpu=0.1),
+        resources=Resources(memory_mb=1024 * 1024, cpu=0.1),  # 1 TiB, the most the spec allows
         command="true",
     )
     job = client.jobs.run(huge, schedule_timeout=1)

@@ -308,7 +308,7 @@ def test_canary_against_a_working_server(
         assert [type(r).__name__ for r in results[:4]] == [
             "ClusterConfig",
             "JobDescription",
-            "list",
+            "JobList",  # a list subclass (Jupyter shows it as a table)
             "JobDescription",
         ]
         assert_no_leak(captured, [client, open_log, open_top, *results], errors, caught)

@@ -110,7 +110,7 @@ def test_each_attempt_carries_the_same_headers_and_timeout(mocked: responses.Req
     first = dict(mocked.calls[0].request.headers)
     assert first["Authorization"] == f"Bearer {TOKEN}"
     assert first["X-Trace"] == "t-1"
-    assert first["User-Agent"] == "neuro-sync/0.1"
+    assert first["User-Agent"] == f"neuro-sync/{neuro_sync.__version__}"
     for call in mocked.calls:
         assert dict(call.request.headers) == first
         assert call.request.url == JOB
@@ -351,12 +351,12 @@ def test_timeout_per_client_and_per_call(mocked: responses.RequestsMock) -> None
 
 @pytest.mark.parametrize("timeout", [None, 0, -1, (None, 5), (0, 5), (1, 0), "5", (1, 2, 3)])
 def test_a_request_without_a_connect_timeout_cannot_be_configured(timeout: Any) -> None:
-    # None here means "no timeout at all", which is never allowed; (c, None) is the only
-    # way to wait without limit, and only between reads.
+    # None would be "no timeout at all", which an HTTP request never has; (c, None) is the
+    # only way to wait without limit, and only between reads.
     with pytest.raises(neuro_sync.ValidationError):
         neuro_sync.Client(BASE, TOKEN, timeout=timeout)
     with make() as c, pytest.raises(neuro_sync.ValidationError):
-        c.jobs.status("job-1", timeout=timeout if timeout is not None else (None, None))
+        c.jobs.status("job-1", timeout=timeout)
 
 
 # ---------------------------------------------------------------------- TLS and redirects

@@ -10,9 +10,13 @@ from typing import Any
 
 import requests
 
+from neuro_sync.local.process_runtime import default_jobs_root
+
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 FINISHED = ("succeeded", "failed")
+# The spec's maximum memory_mb (1 TiB): accepted, but more than a test machine has.
+HUGE_MEMORY_MB = 1 << 20
 # Every wait in this suite is bounded by this; the jobs involved end in well under a second.
 WAIT_TIMEOUT = 30.0
 POLL = 0.02
@@ -44,6 +48,20 @@ def sh(script: str, **top: Any) -> dict[str, Any]:
     """A job running `sh -c script` (single quotes in `script` are not allowed)."""
     assert "'" not in script
     return job_body(f"sh -c '{script}'", **top)
+
+
+# A child that leaves the job's session and process group, then sleeps: `escpid` holds its pid.
+ESCAPE_PY = (
+    "import os, time; os.setsid(); open('escpid.tmp', 'w').write(str(os.getpid())); "
+    "os.rename('escpid.tmp', 'escpid'); time.sleep(60)"
+)
+
+
+def escaping(script: str) -> dict[str, Any]:
+    """A job running `script` after starting the escaping child in the background."""
+    body = sh(f'python3 -c "$ESCAPE" & {script}')
+    body["container"]["env"] = {"ESCAPE": ESCAPE_PY}
+    return body
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT_TIMEOUT) -> None:
@@ -119,7 +137,7 @@ class Api:
 
 def work_dir(data_dir: Path, job_id: str) -> Path:
     """The job's working directory on the local platform (its `$HOME` and cwd)."""
-    return data_dir / "jobs" / job_id / "work"
+    return default_jobs_root(data_dir) / job_id
 
 
 def release(data_dir: Path, job_id: str) -> None:

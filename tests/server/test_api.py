@@ -193,10 +193,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
             },
             "http": {"port": 8080, "health_check_path": "/health", "requires_auth": True},
             "ssh": {"port": 22},
-            "volumes": [
-                {"src_storage_uri": "storage://someone/data", "dst_path": "/data"},
-                {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-            ],
+            # No volumes: the process runtime refuses them (test_volumes.py).
         },
     }
     response = fresh.post("/jobs", json=body)
@@ -225,14 +222,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
                 "entrypoint": "sh -c",
                 "command": "'exit 0'",
                 "env": {"A": "1", "EMPTY": ""},
-                "volumes": [
-                    {
-                        "src_storage_uri": "storage://someone/data",
-                        "dst_path": "/data",
-                        "read_only": True,
-                    },
-                    {"src_storage_uri": "storage:", "dst_path": "/root", "read_only": False},
-                ],
+                "volumes": [],
                 "resources": {
                     "cpu": 0.5,
                     "memory_mb": 64,
@@ -428,6 +418,17 @@ VALIDATION: list[ValidationCase] = [
     ("env-bool-value", _set("container.env", {"A": True}), "env"),
     ("env-blank-key", _set("container.env", {"": "x"}), "env"),
     ("env-list", _set("container.env", ["A=1"]), "env"),
+    # what a process cannot be started with is refused at submission (#11 item 5)
+    ("env-name-equals", _set("container.env", {"A=B": "1"}), "container.env.A=B.key"),
+    ("env-name-nul", _set("container.env", {"A\x00": "1"}), "NUL"),
+    ("env-name-empty", _set("container.env", {"": "1"}), "blank"),
+    ("env-value-nul", _set("container.env", {"A": "1\x00"}), "container.env.A.value"),
+    ("memory-10e400", _set("container.resources.memory_mb", 10**400), "memory_mb"),
+    ("memory-2e70", _set("container.resources.memory_mb", 2**70), "memory_mb"),
+    ("memory-above-1tib", _set("container.resources.memory_mb", 1048577), "memory_mb"),
+    ("memory-huge-string", _set("container.resources.memory_mb", "9" * 5000), "memory_mb"),
+    ("cpu-huge-int", _set("container.resources.cpu", 10**400), "cpu"),
+    ("cpu-huge-string", _set("container.resources.cpu", "1e400"), "cpu"),
     # http / ssh ports
     ("http-port-too-big", _set("container.http.port", 65536), "port"),
     ("http-port-negative", _set("container.http.port", -1), "port"),
@@ -519,6 +520,22 @@ RAW_BODIES: list[tuple[str, bytes]] = [
     (
         "infinite-memory",
         b'{"container": {"image": "x", "resources": {"cpu": 1, "memory_mb": Infinity}}}',
+    ),
+    (
+        "memory-1e400",
+        b'{"container": {"image": "x", "resources": {"cpu": 1, "memory_mb": 1e400}}}',
+    ),
+    (
+        "memory-400-digits",
+        b'{"container": {"image": "x", "resources": {"cpu": 1, "memory_mb": 1'
+        + b"0" * 400
+        + b"}}}",
+    ),
+    (
+        "memory-5000-digits",
+        b'{"container": {"image": "x", "resources": {"cpu": 1, "memory_mb": 1'
+        + b"0" * 5000
+        + b"}}}",
     ),
     (
         "huge-int-cpu",

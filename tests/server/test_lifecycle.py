@@ -7,13 +7,24 @@ their working directory, so no outcome depends on timing.
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from .helpers import GATE, Api, job_body, release, sh, wait_for, work_dir
+from .helpers import (
+    GATE,
+    HUGE_MEMORY_MB,
+    Api,
+    escaping,
+    job_body,
+    release,
+    sh,
+    wait_for,
+    work_dir,
+)
 
 
 def ts(value: str) -> datetime.datetime:
@@ -185,7 +196,7 @@ def test_background_children_end_with_the_job(fresh: Api, data_dir: Path) -> Non
 
 def test_kill_pending_job(fresh: Api) -> None:
     body = job_body("true")
-    body["container"]["resources"]["memory_mb"] = 1 << 40  # an exbibyte: never schedulable
+    body["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
     job = fresh.create(body)
     fresh.kill(job["id"])
     killed = fresh.job(job["id"])
@@ -234,11 +245,9 @@ def test_job_without_command_cannot_run(fresh: Api) -> None:
     [
         {"command": "tr\x00ue"},
         {"command": "true \ud800"},
-        {"command": "true", "env": {"A\x00": "1"}},
-        {"command": "true", "env": {"A": "1\x00"}},
-        {"command": "true", "env": {"A=B": "1"}},
     ],
-    ids=["nul-command", "surrogate-command", "nul-env-key", "nul-env-value", "equals-env-key"],
+    # (env names with `=` or NUL and values with NUL are refused at submission: test_api)
+    ids=["nul-command", "surrogate-command"],
 )
 def test_unstartable_job_fails_and_does_not_block_others(
     fresh: Api, container: dict[str, Any]
@@ -254,7 +263,7 @@ def test_unstartable_job_fails_and_does_not_block_others(
 
 @pytest.mark.parametrize(
     "resources",
-    [{"cpu": 0.1, "memory_mb": 1 << 40}, {"cpu": 128, "memory_mb": 16}],
+    [{"cpu": 0.1, "memory_mb": HUGE_MEMORY_MB}, {"cpu": 128, "memory_mb": 16}],
     ids=["memory", "cpu"],
 )
 def test_oversized_job_scales_up_then_fails(fresh: Api, resources: dict[str, Any]) -> None:
@@ -289,3 +298,20 @@ def test_job_runs_in_its_work_dir(fresh: Api, data_dir: Path) -> None:
     work = work_dir(data_dir, done["id"])
     lines = (work / "where").read_text().splitlines()
     assert [Path(line).resolve() for line in lines] == [work.resolve()] * 2
+
+
+def test_kill_ends_children_that_left_the_session(fresh: Api, data_dir: Path) -> None:
+    job = fresh.create(escaping("wait"))
+    fresh.wait(job["id"], ("running",))
+    escaped = read_pid(work_dir(data_dir, job["id"]) / "escpid")
+    assert os.getsid(escaped) == escaped
+    fresh.kill(job["id"])
+    wait_for(lambda: gone(escaped), "the escaped child to end")
+
+
+def test_children_that_left_the_session_end_with_the_job(fresh: Api, data_dir: Path) -> None:
+    job = fresh.create(escaping("while [ ! -e escpid ]; do sleep 0.02; done"))
+    done = fresh.wait(job["id"])
+    assert done["status"] == "succeeded"
+    escaped = read_pid(work_dir(data_dir, job["id"]) / "escpid")
+    wait_for(lambda: gone(escaped), "the escaped child to end")

@@ -16,7 +16,18 @@ import websocket
 
 from neuro_sync.local import LocalPlatform
 
-from .helpers import GATE, JSON_TYPE, TEXT_TYPE, Api, job_body, release, sh, wait_for, work_dir
+from .helpers import (
+    GATE,
+    HUGE_MEMORY_MB,
+    JSON_TYPE,
+    TEXT_TYPE,
+    Api,
+    job_body,
+    release,
+    sh,
+    wait_for,
+    work_dir,
+)
 
 NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
 UNKNOWN = "job-00000000-0000-4000-8000-000000000000"
@@ -189,7 +200,7 @@ def test_top_of_pending_job_sends_nothing_until_it_ends(
     platform: LocalPlatform, fresh: Api
 ) -> None:
     body = job_body("true", schedule_timeout=1)
-    body["container"]["resources"]["memory_mb"] = 1 << 40
+    body["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
     job = fresh.create(body)
     assert frames_until_close(connect(platform, fresh, job["id"])) == []
     assert fresh.job(job["id"])["history"]["reason"] == "ClusterScaleUpFailed"
@@ -301,7 +312,7 @@ def test_save_finished_job_reports_in_band(fresh: Api, registry: str) -> None:
 
 def test_save_pending_job_reports_in_band(fresh: Api, registry: str) -> None:
     body = job_body("true")
-    body["container"]["resources"]["memory_mb"] = 1 << 40
+    body["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
     job = fresh.create(body)
     try:
         save_body = {"container": {"image": f"{registry}/{fresh.user}/img:v1"}}

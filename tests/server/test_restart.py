@@ -12,7 +12,16 @@ import requests
 
 from neuro_sync.local import LocalPlatform
 
-from .helpers import Api, job_body, sh, unique_name, wait_for, work_dir
+from .helpers import (
+    HUGE_MEMORY_MB,
+    Api,
+    escaping,
+    job_body,
+    sh,
+    unique_name,
+    wait_for,
+    work_dir,
+)
 
 
 def without_ssh(job: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +40,7 @@ def test_restart_keeps_jobs_and_fails_lost_ones(tmp_path: Path) -> None:
         wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() != "", "the pid file")
         pid = int(pidfile.read_text())
         unschedulable = job_body("true", schedule_timeout=3600)
-        unschedulable["container"]["resources"]["memory_mb"] = 1 << 40
+        unschedulable["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
         waiting = api.create(unschedulable)
         before = api.jobs()
         old_url = first.url
@@ -119,3 +128,57 @@ def test_restart_after_a_crash_ends_orphaned_job_processes(tmp_path: Path) -> No
                 return True
 
         wait_for(gone, "the orphaned job process to end")
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_stop_ends_children_that_left_the_session(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with LocalPlatform(data_dir) as lp:
+        api = Api(lp.url, lp.token, lp.user)
+        job = api.create(escaping("wait"))
+        pidfile = work_dir(data_dir, job["id"]) / "escpid"
+        wait_for(pidfile.exists, "the escaped child")
+        escaped = int(pidfile.read_text())
+    wait_for(lambda: gone(escaped), "the escaped child to end")
+
+
+def test_restart_ends_what_is_left_of_a_job_that_ended_while_down(tmp_path: Path) -> None:
+    """The server crashes; the job's main process exits while it is down; its child, which
+    left the job's session, must not survive the next start."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    data_dir = tmp_path / "data"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        config = yaml.safe_load((data_dir / "client.nmrc").read_text())
+        api = Api(config["url"], config["auth_token"]["token"], "user")
+        job = api.create(escaping("echo $$ > pidfile; wait"))
+        work = work_dir(data_dir, job["id"])
+        wait_for(lambda: (work / "escpid").exists() and (work / "pidfile").exists(), "pids")
+        escaped, main = int((work / "escpid").read_text()), int((work / "pidfile").read_text())
+    finally:
+        server.kill()
+        server.wait()
+    psutil.Process(main).kill()
+    wait_for(lambda: gone(main), "the job's main process to end")
+    assert not gone(escaped)
+    with LocalPlatform(data_dir) as second:
+        api = Api(second.url, second.token, second.user)
+        assert api.job(job["id"])["status"] == "failed"
+        wait_for(lambda: gone(escaped), "the escaped child to end")

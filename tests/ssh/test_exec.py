@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import uuid
@@ -14,6 +15,7 @@ import pytest
 import neuro_sync
 from neuro_sync import JobDescription
 from neuro_sync.local import LocalPlatform, auth
+from neuro_sync.local.process_runtime import default_jobs_root
 
 from .helpers import GUARD, gateway, ssh_argv, start_job, wait_until
 
@@ -60,10 +62,24 @@ def test_env_and_working_directory(
 ) -> None:
     script = 'echo "$GREETING"; echo "$NEURO_JOB_ID"; pwd; echo "$HOME"; echo made > by-exec.txt'
     assert client.jobs.exec(sleeper.id, ["sh", "-c", script], no_key_check=True) == 0
-    work = (platform.data_dir / "jobs" / sleeper.id / "work").resolve()
+    work = (default_jobs_root(platform.data_dir) / sleeper.id).resolve()
     out, _ = capfd.readouterr()
     assert out.splitlines() == ["hello from the job", sleeper.id, str(work), str(work)]
     assert (work / "by-exec.txt").read_text() == "made\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs root")
+def test_runs_as_the_jobs_user(
+    platform: LocalPlatform,
+    client: neuro_sync.Client,
+    sleeper: JobDescription,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    assert client.jobs.exec(sleeper.id, ["sh", "-c", "id -u; id -G"], no_key_check=True) == 0
+    uid = capfd.readouterr()[0].split()
+    owner = (default_jobs_root(platform.data_dir) / sleeper.id).stat().st_uid
+    assert int(uid[0]) == owner != 0
+    assert uid[1] == str(owner)  # no supplementary groups of the server
 
 
 def test_argv_reaches_the_job_verbatim(
@@ -211,7 +227,7 @@ def test_client_that_leaves_ends_the_command(
     marker = f"gateway-leave-{uuid.uuid4().hex}"
     script = f"touch {marker}; exec sleep 601"  # the job itself runs `sleep 600`
     command = request("job_exec", platform.token, job=sleeper.id, command=["sh", "-c", script])
-    work = (platform.data_dir / "jobs" / sleeper.id / "work").resolve()
+    work = (default_jobs_root(platform.data_dir) / sleeper.id).resolve()
 
     def exec_processes() -> list[psutil.Process]:
         found = []
@@ -241,7 +257,7 @@ def test_client_that_leaves_ends_the_command(
 
 def test_command_ends_with_its_job(platform: LocalPlatform, client: neuro_sync.Client) -> None:
     job = start_job(client, "sleep 600")
-    work = platform.data_dir / "jobs" / job.id / "work"
+    work = default_jobs_root(platform.data_dir) / job.id
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(
             client.jobs.exec,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 import socket
 import textwrap
 import uuid
@@ -17,6 +18,7 @@ import requests
 import neuro_sync
 from neuro_sync import JobDescription
 from neuro_sync.local import LocalPlatform
+from neuro_sync.local.process_runtime import default_jobs_root
 
 from .helpers import GUARD, free_port, start_job, wait_for_port, wait_until
 
@@ -41,20 +43,17 @@ DIGEST_SERVER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def digest_job(
-    session_client: neuro_sync.Client, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[JobDescription, int]]:
-    script = tmp_path_factory.mktemp("digest") / "digest_server.py"
-    script.write_text(DIGEST_SERVER)
+def digest_job(session_client: neuro_sync.Client) -> Iterator[tuple[JobDescription, int]]:
     port = free_port()
-    job = start_job(session_client, f"python3 {script} {port}")
+    # Inline: an isolated job cannot read the test's private temporary directory.
+    job = start_job(session_client, f"python3 -c {shlex.quote(DIGEST_SERVER)} {port}")
     wait_for_port(port)
     yield job, port
     session_client.jobs.kill(job.id)
 
 
 def work_dir(platform: LocalPlatform, job: JobDescription) -> Path:
-    return platform.data_dir / "jobs" / job.id / "work"
+    return default_jobs_root(platform.data_dir) / job.id
 
 
 def ssh_children() -> list[psutil.Process]:

@@ -166,8 +166,17 @@ def test_per_call_timeout_overrides_the_client_timeout(
     mocked.get(f"{BASE}/jobs/job-1", json=make_job(id="job-1"))
     client.jobs.status("job-1", timeout=1)
     client.jobs.status("job-1")
-    client.jobs.status("job-1", timeout=None)
-    assert [sent_timeout(call) for call in mocked.calls] == [1.0, (10.0, 60.0), (10.0, 60.0)]
+    client.jobs.status("job-1", timeout=neuro_sync.CLIENT_DEFAULT)
+    client.jobs.status("job-1", timeout=(5, None))
+    assert [sent_timeout(call) for call in mocked.calls] == [
+        1.0,
+        (10.0, 60.0),
+        (10.0, 60.0),
+        (5.0, None),
+    ]
+    # None is "no limit" where neuro-sync takes it; an HTTP request always has a connect limit.
+    with pytest.raises(neuro_sync.ValidationError, match="timeout"):
+        client.jobs.status("job-1", timeout=None)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- /config
@@ -309,7 +318,7 @@ def test_every_request_carries_the_bearer_token_and_user_agent(
     assert len(mocked.calls) == 4
     for call in mocked.calls:
         assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
-        assert call.request.headers["User-Agent"] == "neuro-sync/0.1"
+        assert call.request.headers["User-Agent"] == f"neuro-sync/{neuro_sync.__version__}"
         assert call.request.headers["X-Request-Source"] == "tests"
 
 

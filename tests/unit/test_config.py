@@ -325,3 +325,52 @@ def test_factory_get_without_a_file(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"Cannot read the config file {tmp_path / 'missing'}: No such file or directory"
     )
+
+
+# --------------------------------------------------------------------------- presets
+
+
+def _cluster_with_presets(**presets: neuro_sync.Preset) -> neuro_sync.ClusterConfig:
+    base = URL("http://127.0.0.1:1/")
+    return neuro_sync.ClusterConfig(
+        registry_url=base,
+        storage_url=base,
+        users_url=base,
+        monitoring_url=base,
+        resource_presets=presets,
+    )
+
+
+def test_preset_by_name_and_the_default_is_the_first() -> None:
+    small = neuro_sync.Preset(cpu=0.5, memory_mb=512)
+    gpu = neuro_sync.Preset(cpu=4, memory_mb=8192, gpu=1, gpu_model="nvidia-tesla-k80")
+    cluster = _cluster_with_presets(**{"cpu-small": small, "gpu-k80": gpu})
+    assert cluster.preset() == ("cpu-small", small)
+    assert cluster.preset("gpu-k80") == ("gpu-k80", gpu)
+    assert cluster.preset_resources("gpu-k80", shm=True) == neuro_sync.Resources(
+        memory_mb=8192, cpu=4, gpu=1, gpu_model="nvidia-tesla-k80", shm=True
+    )
+
+
+def test_unknown_preset_names_the_known_ones() -> None:
+    cluster = _cluster_with_presets(**{"cpu-small": neuro_sync.Preset(cpu=0.5, memory_mb=512)})
+    with pytest.raises(neuro_sync.ValidationError, match="known: cpu-small") as info:
+        cluster.preset("cpu-huge")
+    assert info.value.field == "preset"
+    with pytest.raises(neuro_sync.ValidationError, match="no resource presets"):
+        _cluster_with_presets().preset()
+
+
+def test_the_config_file_keeps_the_servers_preset_order(tmp_path: Path) -> None:
+    # The default preset is the first one: sorting keys on write would change which it is.
+    from neuro_sync.config import load_config_file, write_config_file
+
+    presets = {n: neuro_sync.Preset(cpu=1, memory_mb=1024) for n in ("zeta", "alpha", "mid")}
+    path = tmp_path / "nmrc"
+    write_config_file(
+        path, url="http://127.0.0.1:1/api/v1", token="t", cluster=_cluster_with_presets(**presets)
+    )
+    loaded = load_config_file(path)
+    assert loaded.cluster is not None
+    assert list(loaded.cluster.resource_presets) == ["zeta", "alpha", "mid"]
+    assert loaded.cluster.preset()[0] == "zeta"

@@ -161,7 +161,8 @@ def test_top_handshake_400_is_job_not_found(ws_client: neuro_sync.Client) -> Non
     with pytest.raises(JobNotFound) as info:
         ws_client.jobs.top("job-missing")
     err = info.value
-    assert str(err) == "Job not found. Job Id = job-missing (no such job job-missing)"
+    # The same status table as every HTTP reply: monitoring's nested 400 "no such job".
+    assert str(err) == "no such job job-missing"
     assert (err.status, err.job_id) == (400, "job-missing")
     assert isinstance(err, ValueError)
 

@@ -27,15 +27,17 @@ from .conftest import BASE, TOKEN
 
 UBUNTU = RemoteImage("ubuntu")
 SMALL = Resources(16, 0.1)
-RANGE_CPU = "Must be greater than or equal to 0.1 and less than or equal to 128."
-RANGE_GPU = "Must be greater than or equal to 0 and less than or equal to 128."
-RANGE_PORT = "Must be greater than or equal to 0 and less than or equal to 65535."
-RANGE_SCHEDULE = "Must be greater than or equal to 1 and less than 2592000."
-NAME_PATTERN = (
-    "must be lower-case letters, digits and single dashes, starting with a letter, "
-    "without a trailing dash"
-)
-NAME_LENGTH = "Length must be between 3 and 40."
+# The messages are the spec's (the generated schemas), the same the local platform sends.
+CPU_LOW, CPU_HIGH = "value is less than 0.1", "value is greater than 128"
+GPU_LOW, GPU_HIGH = "value is less than 0", "value is greater than 128"
+PORT_LOW, PORT_HIGH = "value is less than 0", "value is greater than 65535"
+SCHEDULE_LOW, SCHEDULE_HIGH = "value is less than 1", "value should be less than 2592000"
+NAME_PATTERN = "does not match pattern ^[a-z](?:-?[a-z0-9])*$"
+NAME_LENGTH = "length should be between 3 and 40"
+BLANK = "blank value is not allowed"
+NOT_STR, NOT_INT, NOT_NUMBER = "value is not a string", "value is not int", "value is not float"
+NOT_BOOL = "value should be True or False"
+GPU_MODEL = "gpu_model is allowed only together with gpu"
 
 
 def c(**kwargs: Any) -> Container:
@@ -57,82 +59,82 @@ RUN_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("name-trailing-dash", {"name": "job-"}, "name", NAME_PATTERN),
     ("name-double-dash", {"name": "my--job"}, "name", NAME_PATTERN),
     ("name-underscore", {"name": "my_job"}, "name", NAME_PATTERN),
-    ("name-not-str", {"name": 123}, "name", "Not a valid string."),
+    ("name-not-str", {"name": 123}, "name", NOT_STR),
     # description / is_preemptible / schedule_timeout
-    ("description-blank", {"description": "   "}, "description", "must not be blank"),
-    ("description-not-str", {"description": 5}, "description", "Not a valid string."),
-    ("preemptible-str", {"is_preemptible": "true"}, "is_preemptible", "Not a valid boolean."),
-    ("preemptible-int", {"is_preemptible": 1}, "is_preemptible", "Not a valid boolean."),
-    ("schedule-below-1", {"schedule_timeout": 0.5}, "schedule_timeout", RANGE_SCHEDULE),
-    ("schedule-negative", {"schedule_timeout": -1}, "schedule_timeout", RANGE_SCHEDULE),
-    ("schedule-30-days", {"schedule_timeout": 2592000}, "schedule_timeout", RANGE_SCHEDULE),
-    ("schedule-str", {"schedule_timeout": "60"}, "schedule_timeout", "Not a valid number."),
-    ("schedule-bool", {"schedule_timeout": True}, "schedule_timeout", "Not a valid number."),
+    ("description-blank", {"description": "   "}, "description", BLANK),
+    ("description-not-str", {"description": 5}, "description", NOT_STR),
+    ("preemptible-str", {"is_preemptible": "true"}, "is_preemptible", NOT_BOOL),
+    ("preemptible-int", {"is_preemptible": 1}, "is_preemptible", NOT_BOOL),
+    ("schedule-below-1", {"schedule_timeout": 0.5}, "schedule_timeout", SCHEDULE_LOW),
+    ("schedule-negative", {"schedule_timeout": -1}, "schedule_timeout", SCHEDULE_LOW),
+    ("schedule-30-days", {"schedule_timeout": 2592000}, "schedule_timeout", SCHEDULE_HIGH),
+    ("schedule-str", {"schedule_timeout": "60"}, "schedule_timeout", NOT_NUMBER),
+    ("schedule-bool", {"schedule_timeout": True}, "schedule_timeout", NOT_NUMBER),
 ]
 
 CONTAINER_CASES: list[tuple[str, Any, str, str]] = [
     # resources
-    ("cpu-low", c(resources=Resources(16, 0.09)), "container.resources.cpu", RANGE_CPU),
-    ("cpu-zero", c(resources=Resources(16, 0)), "container.resources.cpu", RANGE_CPU),
-    ("cpu-high", c(resources=Resources(16, 128.01)), "container.resources.cpu", RANGE_CPU),
+    ("cpu-low", c(resources=Resources(16, 0.09)), "container.resources.cpu", CPU_LOW),
+    ("cpu-zero", c(resources=Resources(16, 0)), "container.resources.cpu", CPU_LOW),
+    ("cpu-high", c(resources=Resources(16, 128.01)), "container.resources.cpu", CPU_HIGH),
     (
         "cpu-str",
         c(resources=Resources(16, "1")),  # type: ignore[arg-type]
         "container.resources.cpu",
-        "Not a valid number.",
+        NOT_NUMBER,
     ),
     (
         "memory-low",
         c(resources=Resources(15, 1)),
         "container.resources.memory_mb",
-        "Must be greater than or equal to 16.",
+        "value is less than 16",
     ),
     (
         "memory-float",
         c(resources=Resources(1024.5, 1)),  # type: ignore[arg-type]
         "container.resources.memory_mb",
-        "Not a valid integer.",
+        NOT_INT,
     ),
     (
         "memory-bool",
         c(resources=Resources(True, 1)),
         "container.resources.memory_mb",
-        "Not a valid integer.",
+        NOT_INT,
     ),
-    ("gpu-negative", c(resources=Resources(16, 1, gpu=-1)), "container.resources.gpu", RANGE_GPU),
-    ("gpu-high", c(resources=Resources(16, 1, gpu=129)), "container.resources.gpu", RANGE_GPU),
+    ("gpu-negative", c(resources=Resources(16, 1, gpu=-1)), "container.resources.gpu", GPU_LOW),
+    ("gpu-high", c(resources=Resources(16, 1, gpu=129)), "container.resources.gpu", GPU_HIGH),
     (
         "gpu-float",
         c(resources=Resources(16, 1, gpu=1.5)),  # type: ignore[arg-type]
         "container.resources.gpu",
-        "Not a valid integer.",
+        NOT_INT,
     ),
     (
         "gpu-model-without-gpu",
         c(resources=Resources(16, 1, gpu_model="nvidia-tesla-k80")),
         "container.resources.gpu_model",
-        "needs gpu (a GPU count above 0)",
+        GPU_MODEL,
     ),
     (
         "gpu-model-with-zero-gpu",
         c(resources=Resources(16, 1, gpu=0, gpu_model="nvidia-tesla-k80")),
         "container.resources.gpu_model",
-        "needs gpu (a GPU count above 0)",
+        GPU_MODEL,
     ),
     (
         "gpu-model-blank",
         c(resources=Resources(16, 1, gpu=1, gpu_model=" ")),
         "container.resources.gpu_model",
-        "must not be blank",
+        BLANK,
     ),
     (
         "shm-str",
         c(resources=Resources(16, 1, shm="yes")),  # type: ignore[arg-type]
         "container.resources.shm",
-        "Not a valid boolean.",
+        NOT_BOOL,
     ),
     # image
-    ("image-blank", c(image=RemoteImage("  ")), "container.image.name", "must not be blank"),
+    ("image-blank", c(image=RemoteImage("  ")), "container.image.name", BLANK),
     (
         "image-tag-empty",
         c(image=RemoteImage("ubuntu", "")),
@@ -149,70 +151,70 @@ CONTAINER_CASES: list[tuple[str, Any, str, str]] = [
         "image-owner-blank",
         c(image=RemoteImage("img", "v1", " ", "registry-dev.neu.ro")),
         "container.image.owner",
-        "must not be blank",
+        BLANK,
     ),
     # entrypoint / command / env
-    ("command-blank", c(command=" \t"), "container.command", "must not be blank"),
-    ("entrypoint-blank", c(entrypoint="  "), "container.entrypoint", "must not be blank"),
-    ("env-key-blank", c(env={" ": "x"}), "container.env. .key", "must not be blank"),
-    ("env-value-int", c(env={"A": 1}), "container.env.A.value", "Not a valid string."),
+    ("command-blank", c(command=" \t"), "container.command", BLANK),
+    ("entrypoint-blank", c(entrypoint="  "), "container.entrypoint", BLANK),
+    ("env-key-blank", c(env={" ": "x"}), "container.env. .key", BLANK),
+    ("env-value-int", c(env={"A": 1}), "container.env.A.value", NOT_STR),
     # http
-    ("port-negative", c(http=HTTPPort(-1)), "container.http.port", RANGE_PORT),
-    ("port-high", c(http=HTTPPort(65536)), "container.http.port", RANGE_PORT),
+    ("port-negative", c(http=HTTPPort(-1)), "container.http.port", PORT_LOW),
+    ("port-high", c(http=HTTPPort(65536)), "container.http.port", PORT_HIGH),
     (
         "port-str",
         c(http=HTTPPort("80")),  # type: ignore[arg-type]
         "container.http.port",
-        "Not a valid integer.",
+        NOT_INT,
     ),
     (
         "requires-auth-str",
         c(http=HTTPPort(80, "no")),  # type: ignore[arg-type]
         "container.http.requires_auth",
-        "Not a valid boolean.",
+        NOT_BOOL,
     ),
     # volumes
     (
         "volume-relative-path",
         c(volumes=[vol(path="data")]),
         "container.volumes.0.container_path",
-        "must be an absolute path",
+        "Mount path must be absolute: data",
     ),
     (
         "volume-dotdot-path",
         c(volumes=[vol(path="/data/../etc")]),
         "container.volumes.0.container_path",
-        "must not contain '..'",
+        "Invalid path: /data/../etc",
     ),
     (
         "volume-not-storage",
         c(volumes=[vol(storage="file:///data")]),
         "container.volumes.0.storage_path",
-        "must be a storage: URI",
+        "Invalid URI scheme: file:///data",
     ),
     (
         "volume-storage-dotdot",
         c(volumes=[vol(storage="storage://alice/../bob")]),
         "container.volumes.0.storage_path",
-        "must not contain '..'",
+        "Invalid path: storage://alice/../bob",
     ),
     (
         "volume-second-bad",
         c(volumes=[vol(), vol(path="rel")]),
         "container.volumes.1.container_path",
-        "must be an absolute path",
+        "Mount path must be absolute: rel",
     ),
     (
         "volume-duplicate-path",
         c(volumes=[vol("storage://alice/a", "/data"), vol("storage://alice/b", "/data", False)]),
         "container.volumes",
-        "duplicate container path '/data'",
+        "destination paths must be unique ('/data' repeats)",
     ),
     (
         "volume-read-only-str",
         c(volumes=[vol(ro="yes")]),
         "container.volumes.0.read_only",
-        "Not a valid boolean.",
+        NOT_BOOL,
     ),
     # wrong types for nested objects
     ("container-str", "ubuntu", "container", "must be a neuro_sync.Container"),
@@ -277,22 +279,22 @@ LIST_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "status-cancelled",
         {"statuses": ["cancelled"]},
         "statuses.0",
-        "Must be one of: failed, pending, running, succeeded.",
+        "'cancelled' is not a valid JobStatus",
     ),
     (
         "status-unknown",
         {"statuses": [JobStatus.RUNNING, JobStatus.UNKNOWN]},
         "statuses.1",
-        "Must be one of: failed, pending, running, succeeded.",
+        "'unknown' is not a valid JobStatus",
     ),
     ("name-bad", {"name": "Bad_Name"}, "name", NAME_PATTERN),
     ("name-short", {"name": "ab"}, "name", NAME_LENGTH),
-    ("owner-short", {"owners": ["al"]}, "owners.0", "Length must be between 3 and 21."),
+    ("owner-short", {"owners": ["al"]}, "owners.0", "length should be between 3 and 21"),
     (
         "owner-pattern",
         {"owners": ["alice", "Bob!"]},
         "owners.1",
-        "String does not match expected pattern.",
+        "does not match pattern ^[a-z0-9](?:-?[a-z0-9])*$",
     ),
 ]
 

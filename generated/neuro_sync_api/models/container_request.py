@@ -27,6 +27,7 @@ class ContainerRequest:
     command: str | Unset = UNSET
 
     env: ContainerRequestEnv | Unset = UNSET
+    """ A process environment cannot hold names with `=` or NUL, or values with NUL. """
 
     http: HTTPRequest | Unset = UNSET
 

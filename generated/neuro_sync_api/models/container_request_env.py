@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 
 @_attrs_define
 class ContainerRequestEnv:
-    """ContainerRequestEnv (no description in the spec)."""
+    """A process environment cannot hold names with `=` or NUL, or values with NUL."""
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 

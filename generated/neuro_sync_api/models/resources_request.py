@@ -15,6 +15,7 @@ class ResourcesRequest:
     cpu: float
 
     memory_mb: int
+    """ MiB, at most 1 TiB (no node has more). """
 
     shm: bool | Unset = UNSET
     """ Strict bool; null is rejected, omit it instead. """

@@ -1,0 +1,586 @@
+"""Job commands: run, ps, status, logs, kill, top, exec, port-forward, save, wait."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+import neuro_sync
+from neuro_sync import Container, HTTPPort, JobDescription, JobStatus, Resources
+
+from .app import (
+    EXIT_API,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_STARTED,
+    REDACT,
+    State,
+    cli,
+    describe_error,
+    pass_state,
+)
+from .output import (
+    Progress,
+    describe_job,
+    dump_json,
+    job_to_json,
+    jobs_table,
+    telemetry_row,
+    terminal_width,
+)
+from .params import Duration, MemorySize, PortPair, command_line, parse_env, strip_dashes
+
+__all__ = ["wait_for"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STARTED = (JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED)
+_PORT_FORWARD_CHECK = 10.0
+
+
+def format_option(f: F) -> F:
+    option = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="json: the job(s) with the API's field names.",
+    )
+    return option(f)
+
+
+def _echo_json(data: object) -> None:
+    click.echo(dump_json(data))
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _job_resources(
+    client: neuro_sync.Client,
+    *,
+    preset: str | None,
+    cpu: float | None,
+    memory_mb: int | None,
+    gpu: int | None,
+    gpu_model: str | None,
+    extshm: bool,
+) -> Resources:
+    """The preset (when named, or when --cpu or --memory is missing: the cluster's default)
+    overridden by the flags."""
+    base = None
+    if preset is not None or cpu is None or memory_mb is None:
+        base = client.config.preset_resources(preset)
+    if gpu is None and base is not None:
+        gpu = base.gpu
+    if gpu_model is None and gpu and base is not None:
+        gpu_model = base.gpu_model
+    return Resources(
+        memory_mb=memory_mb if memory_mb is not None else base.memory_mb,  # type: ignore[union-attr]
+        cpu=cpu if cpu is not None else base.cpu,  # type: ignore[union-attr]
+        gpu=gpu or None,
+        gpu_model=gpu_model,
+        shm=True if extshm else None,
+    )
+
+
+def _settled(job: JobDescription, *, started: bool) -> bool:
+    if job.status.is_finished or (
+        job.status is JobStatus.UNKNOWN and job.history.finished_at is not None
+    ):
+        return True
+    return started and job.status is JobStatus.RUNNING
+
+
+def _label(job: JobDescription) -> str:
+    reason = f" ({job.history.reason})" if job.history.reason else ""
+    return f"{job.id}: {job.status.value}{reason}"
+
+
+def wait_for(
+    client: neuro_sync.Client,
+    job_id: str,
+    *,
+    started: bool,
+    timeout: float | None,
+    progress: Progress,
+) -> JobDescription:
+    """Wait until the job runs (`started`) or finishes, showing each status on a terminal.
+
+    `jobs.wait` is called in short slices so that the status line can move between them.
+    """
+    statuses = _STARTED if started else None
+    step = 1.0 if progress.enabled else 5.0
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            slice_ = step if remaining is None else min(step, remaining)
+            try:
+                return client.jobs.wait(job_id, statuses=statuses, timeout=slice_)
+            except neuro_sync.WaitTimeout as err:
+                job = err.job
+                if not isinstance(job, JobDescription):
+                    raise
+                if _settled(job, started=started):
+                    return job
+                if remaining is not None and remaining <= slice_:
+                    raise neuro_sync.WaitTimeout(
+                        f"Job {job_id} is still {job.status.value} after {timeout:g} s", job
+                    ) from None
+                progress.show(_label(job))
+    finally:
+        progress.done()
+
+
+def _exit_code(job: JobDescription) -> int:
+    """The exit code an attached `run` ends with, explaining on stderr when there is none."""
+    code = job.history.exit_code
+    if code is None:
+        if job.status is JobStatus.SUCCEEDED:
+            return 0
+        reason = ": ".join(x for x in (job.history.reason, job.history.description.strip()) if x)
+        if job.status is JobStatus.FAILED:
+            click.echo(
+                f"Job {job.id} failed without starting its command: {reason or 'no reason given'}",
+                err=True,
+            )
+            return EXIT_NOT_STARTED
+        click.echo(f"Job {job.id} ended as {job.status.value}: {reason}", err=True)
+        return EXIT_API
+    if code < 0:  # killed by a signal, as a shell reports it
+        code = 128 - code
+    return min(code, 255)
+
+
+def _copy_log(client: neuro_sync.Client, job_id: str) -> None:
+    """Pass the job's log bytes through to stdout as they arrive."""
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    with client.jobs.monitor(job_id, timeout=(10, None)) as log:
+        for chunk in log:
+            out.write(chunk)
+            out.flush()
+
+
+def _attach(client: neuro_sync.Client, job: JobDescription) -> int:
+    progress = Progress()
+    try:
+        job = wait_for(client, job.id, started=True, timeout=None, progress=progress)
+        if job.status is JobStatus.FAILED and job.history.exit_code is None:
+            return _exit_code(job)
+        _copy_log(client, job.id)
+        job = wait_for(
+            client, job.id, started=False, timeout=None, progress=Progress(enabled=False)
+        )
+    except KeyboardInterrupt:
+        progress.done()
+        click.echo(
+            f"\nDetached: job {job.id} keeps running.\n"
+            f"Follow it again: neuro-sync logs {job.id}\n"
+            f"Stop it: neuro-sync kill {job.id}",
+            err=True,
+        )
+        return EXIT_INTERRUPTED
+    return _exit_code(job)
+
+
+# ---------------------------------------------------------------------------- run
+
+RUN_HELP = """Run IMAGE as a job, with CMD as its command.
+
+\b
+One CMD argument is the whole command line (`run IMG "python x.py -n 3"`);
+several are quoted word by word (`run ubuntu -- sh -c 'exit 3'`). Put `--`
+before a CMD that starts with a dash.
+
+\b
+Resources: the preset (-s; default: the cluster's first, see `config show`),
+with --cpu, --memory, --gpu, --gpu-model on top; with both --cpu and --memory
+and no -s, no preset is used.
+
+\b
+Attached (default): prints the job id on stderr, waits for the job to start,
+streams its log to stdout and exits with the job's exit code (125 when it
+failed without starting). Ctrl-C detaches: the job keeps running.
+--detach prints the job id on stdout and returns at once (--wait-start: once
+the job has started); --no-wait-start implies --detach.
+"""
+
+
+@cli.command(
+    "run",
+    help=RUN_HELP,
+    short_help="Run a job (attached, or --detach).",
+    context_settings={"allow_interspersed_args": False},
+)
+@click.argument("image")
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+@click.option("-s", "--preset", metavar="NAME", help="Resource preset (`config show` lists them).")
+@click.option("-c", "--cpu", type=click.FloatRange(min=0, min_open=True), help="Number of CPUs.")
+@click.option("-m", "--memory", type=MemorySize(), help="Memory: 512M, 1G (binary units).")
+@click.option("-g", "--gpu", type=click.IntRange(min=0), help="Number of GPUs.")
+@click.option("--gpu-model", metavar="MODEL", help="GPU model, e.g. nvidia-tesla-k80.")
+@click.option("-x", "--extshm", is_flag=True, help="Extended /dev/shm.")
+@click.option(
+    "--http",
+    "http_port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Expose the HTTP server on PORT.",
+)
+@click.option(
+    "--http-auth/--no-http-auth",
+    default=True,
+    show_default=True,
+    help="Require platform authentication for the HTTP server.",
+)
+@click.option("-n", "--name", help="Job name (unique among your unfinished jobs).")
+@click.option("-d", "--description", help="Job description.")
+@click.option(
+    "-e",
+    "--env",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Environment variable (repeatable); `-e NAME` copies it from here.",
+)
+@click.option(
+    "--env-file", type=click.Path(dir_okay=False, path_type=Path), help="File of NAME=VALUE lines."
+)
+@click.option(
+    "-v",
+    "--volume",
+    multiple=True,
+    metavar="storage://PATH:/MOUNT[:ro|:rw]",
+    help="Mount platform storage (repeatable; read-write by default).",
+)
+@click.option("--entrypoint", help="Override the image's ENTRYPOINT.")
+@click.option("--preemptible", is_flag=True, help="The job may be preempted.")
+@click.option(
+    "--schedule-timeout",
+    type=Duration(),
+    metavar="DURATION",
+    help="Fail if not scheduled within this time (90, 10m, 2h).",
+)
+@click.option("--detach", is_flag=True, help="Print the job id and return.")
+@click.option("--wait-start/--no-wait-start", default=None, help="Wait until the job starts.")
+@format_option
+@pass_state
+@click.pass_context
+def run_cmd(
+    ctx: click.Context,
+    state: State,
+    image: str,
+    cmd: tuple[str, ...],
+    preset: str | None,
+    cpu: float | None,
+    memory: int | None,
+    gpu: int | None,
+    gpu_model: str | None,
+    extshm: bool,
+    http_port: int | None,
+    http_auth: bool,
+    name: str | None,
+    description: str | None,
+    env: tuple[str, ...],
+    env_file: Path | None,
+    volume: tuple[str, ...],
+    entrypoint: str | None,
+    preemptible: bool,
+    schedule_timeout: float | None,
+    detach: bool,
+    wait_start: bool | None,
+    fmt: str,
+) -> None:
+    if wait_start is False:
+        detach = True
+    elif wait_start is None:
+        wait_start = not detach
+    environment = parse_env(env, env_file)
+    client = state.client
+    container = Container(
+        image=client.parse.remote_image(image),
+        resources=_job_resources(
+            client,
+            preset=preset,
+            cpu=cpu,
+            memory_mb=memory,
+            gpu=gpu,
+            gpu_model=gpu_model,
+            extshm=extshm,
+        ),
+        entrypoint=entrypoint,
+        command=command_line(cmd),
+        http=None if http_port is None else HTTPPort(http_port, requires_auth=http_auth),
+        env=environment,
+        volumes=[client.parse.volume(v) for v in volume],
+    )
+    job = client.jobs.run(
+        container,
+        name=name,
+        description=description,
+        is_preemptible=preemptible,
+        schedule_timeout=schedule_timeout,
+    )
+    if not detach:
+        click.echo(f"Job ID: {job.id}", err=True)
+        ctx.exit(_attach(client, job))
+    if wait_start:
+        job = wait_for(client, job.id, started=True, timeout=None, progress=Progress())
+    if fmt == "json":
+        _echo_json(job_to_json(job))
+    else:
+        click.echo(job.id)
+
+
+# ---------------------------------------------------------------------------- ps, status
+
+_LISTED = [s.value for s in JobStatus if s is not JobStatus.UNKNOWN]
+
+
+@cli.command("ps")
+@click.option(
+    "-s",
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(_LISTED),
+    help="Only jobs in this status (repeatable; default: pending and running).",
+)
+@click.option("-a", "--all", "all_", is_flag=True, help="Jobs in every status.")
+@click.option("-n", "--name", help="Only jobs with this name.")
+@click.option("-o", "--owner", "owners", multiple=True, help="Only jobs of this user (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Only the job ids.")
+@click.option("-w", "--wide", is_flag=True, help="All columns, nothing cut.")
+@format_option
+@pass_state
+def ps_cmd(
+    state: State,
+    statuses: tuple[str, ...],
+    all_: bool,
+    name: str | None,
+    owners: tuple[str, ...],
+    quiet: bool,
+    wide: bool,
+    fmt: str,
+) -> None:
+    """List jobs, oldest first (alias: ls)."""
+    wanted: set[str] | None
+    if all_:
+        wanted = None
+    else:
+        wanted = set(statuses) or {JobStatus.PENDING.value, JobStatus.RUNNING.value}
+    jobs = state.client.jobs.list(statuses=wanted, name=name, owners=owners or None)
+    if fmt == "json":
+        _echo_json([job_to_json(j) for j in jobs])
+    elif quiet:
+        for j in jobs:
+            click.echo(j.id)
+    else:
+        for line in jobs_table(jobs, wide=wide, width=terminal_width()):
+            click.echo(line)
+
+
+@cli.command("status")
+@click.argument("job_id")
+@format_option
+@pass_state
+def status_cmd(state: State, job_id: str, fmt: str) -> None:
+    """Show a job's status and details."""
+    job = state.client.jobs.status(job_id)
+    if fmt == "json":
+        _echo_json(job_to_json(job))
+    else:
+        click.echo("\n".join(describe_job(job)))
+
+
+# ---------------------------------------------------------------------------- logs, top
+
+
+def _log_snapshot(client: neuro_sync.Client, job_id: str) -> None:
+    """What the job logged so far (the library decides when a live job's log pauses)."""
+    with client.jobs.logs(job_id, follow=False) as lines:
+        for line in lines:
+            click.echo(line)
+
+
+@cli.command("logs")
+@click.argument("job_id")
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    show_default=True,
+    help="Keep printing a running job's log until it ends.",
+)
+@pass_state
+def logs_cmd(state: State, job_id: str, follow: bool) -> None:
+    """Print a job's log (stdout and stderr, as bytes)."""
+    if follow:
+        _copy_log(state.client, job_id)
+    else:
+        _log_snapshot(state.client, job_id)
+
+
+_TOP_LINE = "{:<8}  {:>6}  {:>10}  {:>6}  {:>10}"
+
+
+@cli.command("top")
+@click.argument("job_id")
+@pass_state
+def top_cmd(state: State, job_id: str) -> None:
+    """Show a running job's CPU and memory use, about once a second, until Ctrl-C."""
+    with contextlib.suppress(KeyboardInterrupt), state.client.jobs.top(job_id) as stream:
+        click.echo(_TOP_LINE.format("TIME", "CPU", "MEMORY(MB)", "GPU(%)", "GPU_MEMORY"))
+        for sample in stream:
+            click.echo(_TOP_LINE.format(*telemetry_row(sample)).rstrip())
+
+
+# ---------------------------------------------------------------------------- kill, wait
+
+
+@cli.command("kill")
+@click.argument("job_ids", nargs=-1, required=True, metavar="ID...")
+@pass_state
+@click.pass_context
+def kill_cmd(ctx: click.Context, state: State, job_ids: tuple[str, ...]) -> None:
+    """Kill jobs: prints each killed id; exits 1 if any could not be killed."""
+    failed = False
+    for job_id in job_ids:
+        try:
+            state.client.jobs.kill(job_id)
+        except neuro_sync.ClientError as err:
+            failed = True
+            click.echo(REDACT(f"Cannot kill {job_id}: {describe_error(err)}"), err=True)
+        else:
+            click.echo(job_id)
+    if failed:
+        ctx.exit(EXIT_API)
+
+
+@cli.command("wait")
+@click.argument("job_id")
+@click.option(
+    "--timeout",
+    type=Duration(),
+    metavar="DURATION",
+    help="Give up (exit 1) after this long: 90, 10m, 2h.",
+)
+@format_option
+@pass_state
+def wait_cmd(state: State, job_id: str, timeout: float | None, fmt: str) -> None:
+    """Wait until a job finishes and print its final status (exit 0 whatever the job's)."""
+    job = wait_for(state.client, job_id, started=False, timeout=timeout, progress=Progress())
+    if fmt == "json":
+        _echo_json(job_to_json(job))
+    else:
+        code = job.history.exit_code
+        click.echo(f"{_label(job)}" + ("" if code is None else f", exit code {code}"))
+
+
+# ---------------------------------------------------------------------------- exec, port-forward
+
+
+def _argv(cmd: Sequence[str]) -> list[str]:
+    # As for `run`: a single argument is a command line.
+    args = strip_dashes(cmd)
+    return shlex.split(args[0]) if len(args) == 1 else args
+
+
+@cli.command("exec", context_settings={"allow_interspersed_args": False})
+@click.option("-t", "--tty", is_flag=True, help="Allocate a terminal (interactive programs).")
+@click.option("--no-key-check", is_flag=True, help="Skip the SSH gateway's host key check.")
+@click.option("--timeout", type=Duration(), metavar="DURATION", help="Kill the command after this.")
+@click.argument("job_id")
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@pass_state
+@click.pass_context
+def exec_cmd(
+    ctx: click.Context,
+    state: State,
+    tty: bool,
+    no_key_check: bool,
+    timeout: float | None,
+    job_id: str,
+    cmd: tuple[str, ...],
+) -> None:
+    """Run CMD in a running job; exits with CMD's exit code."""
+    code = state.client.jobs.exec(
+        job_id, _argv(cmd), tty=tty, no_key_check=no_key_check, timeout=timeout
+    )
+    ctx.exit(code)
+
+
+@cli.command("port-forward")
+@click.argument("job_id")
+@click.argument("ports", nargs=-1, required=True, type=PortPair(), metavar="LOCAL:REMOTE...")
+@click.option("--no-key-check", is_flag=True, help="Skip the SSH gateway's host key check.")
+@pass_state
+@click.pass_context
+def port_forward_cmd(
+    ctx: click.Context,
+    state: State,
+    job_id: str,
+    ports: tuple[tuple[int, int], ...],
+    no_key_check: bool,
+) -> None:
+    """Forward 127.0.0.1:LOCAL to port REMOTE of a running job, until Ctrl-C (LOCAL 0: any)."""
+    client = state.client
+    with contextlib.ExitStack() as stack:
+        for local, remote in ports:
+            fwd = client.jobs.port_forward(job_id, local, remote, no_key_check=no_key_check)
+            stack.enter_context(fwd)
+            click.echo(f"127.0.0.1:{fwd.local_port} -> {job_id}:{remote}")
+        click.echo("Forwarding; press Ctrl-C to stop.", err=True)
+        try:
+            while True:
+                time.sleep(_PORT_FORWARD_CHECK)
+                job = client.jobs.status(job_id)
+                if job.status is not JobStatus.RUNNING:
+                    click.echo(f"Job {job_id} is {job.status.value}: forwarding stopped.", err=True)
+                    ctx.exit(EXIT_API)
+        except KeyboardInterrupt:
+            pass
+
+
+# ---------------------------------------------------------------------------- save
+
+
+@cli.command("save")
+@click.argument("job_id")
+@click.argument("image")
+@pass_state
+def save_cmd(state: State, job_id: str, image: str) -> None:
+    """Save a running job's container as a platform IMAGE (image:NAME:TAG) and print it."""
+    client = state.client
+    target = client.parse.remote_image(image)
+    progress = Progress()
+    if not progress.enabled:
+        client.jobs.save(job_id, target)
+    else:
+        failure: list[BaseException] = []
+
+        def save() -> None:
+            try:
+                client.jobs.save(job_id, target)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
+                failure.append(err)
+
+        worker = threading.Thread(target=save, name="neuro-sync-save", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                progress.show(f"Saving {job_id} as {target}")
+                worker.join(0.5)
+        finally:
+            progress.done()
+        if failure:
+            raise failure[0]
+    click.echo(str(target))

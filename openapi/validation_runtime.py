@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar, NamedTuple
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validates_schema
+
+# Messages in the words of the real server's (trafaret) errors: the local platform sends them
+# to clients, and the client shows the same text for the same rule.
+REQUIRED = "is required"
+NOT_ALLOWED = "is not allowed key"
+NOT_A_STRING = "value is not a string"
+NOT_AN_INT = "value is not int"
+NOT_A_NUMBER = "value is not float"
+NOT_FINITE = "value is not a finite number"
+NOT_A_BOOL = "value should be True or False"
+NOT_A_DICT = "value is not a dict"
+NOT_A_LIST = "value is not a list"
+
+__all__ = ["NOT_ALLOWED", "REQUIRED", "FieldError", "Standalone", "ValidationError", "errors"]
+
+
+class Standalone(str):
+    """A message the real server sends on its own, not as `{'path': DataError(message)}`.
+
+    (It makes those checks after its schema: volume paths, list statuses.)
+    """
+
+    __slots__ = ()
+
+
+class FieldError(NamedTuple):
+    """One failed rule: the dotted path of the value (list items by index) and the message."""
+
+    path: str
+    message: str
+    standalone: bool
+
+
+def errors(messages: object, prefix: str = "") -> Iterator[FieldError]:
+    """marshmallow's nested error messages as `FieldError`s, in the order they were found."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from errors(value, prefix)
+            else:
+                yield from errors(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list | tuple):
+        for value in messages:
+            yield from errors(value, prefix)
+    else:
+        message = str(messages)
+        if message == NOT_ALLOWED:
+            message = f"{prefix.rpartition('.')[2]} {message}"
+        yield FieldError(prefix, message, isinstance(messages, Standalone))
+
+
+def _message(template: str, value: object, standalone: bool) -> str:
+    text = template.replace("{input}", str(value))
+    return Standalone(text) if standalone else text
+
+
+# --------------------------------------------------------------------------- JSON types
+# Strict: the JSON type, nothing coerced (a bool is not an integer, "1" is not a number).
+
+
+class String(fields.Field[str]):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_STRING,
+        "invalid": NOT_A_STRING,
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value
+
+
+class Integer(fields.Field[int]):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_AN_INT,
+        "invalid": NOT_AN_INT,
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class Number(fields.Field[float]):
+    """An int or a finite float, returned unchanged (a huge int is compared exactly)."""
+
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_NUMBER,
+        "invalid": NOT_A_NUMBER,
+        "finite": NOT_FINITE,
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.make_error("finite")
+        return value
+
+
+class Boolean(fields.Field[bool]):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_BOOL,
+        "invalid": NOT_A_BOOL,
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class List(fields.List[Any]):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_LIST,
+        "invalid": NOT_A_LIST,
+    }
+
+
+class Dict(fields.Dict):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_DICT,
+        "invalid": NOT_A_DICT,
+    }
+
+
+class Nested(fields.Nested):
+    default_error_messages = {
+        "required": REQUIRED,
+        "null": NOT_A_DICT,
+        "type": NOT_A_DICT,
+    }
+
+
+class Object(Schema):
+    """A JSON object; subclasses list its properties as fields."""
+
+    error_messages = {"unknown": NOT_ALLOWED, "type": NOT_A_DICT}
+    #: property -> the properties it needs (JSON Schema `dependentRequired`)
+    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    class Meta:
+        unknown = RAISE
+
+    @validates_schema
+    def _dependent_required(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        for key, needed in self.dependent_required.items():
+            missing = [n for n in needed if n not in data]
+            if key in data and missing:
+                raise ValidationError(
+                    f"{key} is allowed only together with {', '.join(missing)}", key
+                )
+
+
+class Query(Object):
+    """Query parameters: unknown ones are ignored, as servers do."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Pattern:
+    """The whole value must match (`re.fullmatch`: `$` cannot match before a final newline)."""
+
+    def __init__(self, pattern: str, error: str | None = None, standalone: bool = False) -> None:
+        self.regex = re.compile(pattern)
+        self.error = error or f"does not match pattern {pattern}"
+        self.standalone = standalone
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(_message(self.error, value, self.standalone))
+        return value
+
+
+class Length:
+    def __init__(self, minimum: int | None = None, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, value: str | list[Any]) -> Any:
+        low, high = self.minimum, self.maximum
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            if high is None:
+                raise ValidationError(f"length should be at least {low}")
+            if low is None:
+                raise ValidationError(f"length should be at most {high}")
+            raise ValidationError(f"length should be between {low} and {high}")
+        return value
+
+
+class Range:
+    def __init__(
+        self,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        *,
+        exclusive_minimum: float | None = None,
+        exclusive_maximum: float | None = None,
+    ) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.exclusive_minimum, self.exclusive_maximum = exclusive_minimum, exclusive_maximum
+
+    def __call__(self, value: float) -> float:
+        if self.minimum is not None and value < self.minimum:
+            raise ValidationError(f"value is less than {self.minimum}")
+        if self.exclusive_minimum is not None and value <= self.exclusive_minimum:
+            raise ValidationError(f"value should be greater than {self.exclusive_minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValidationError(f"value is greater than {self.maximum}")
+        if self.exclusive_maximum is not None and value >= self.exclusive_maximum:
+            raise ValidationError(f"value should be less than {self.exclusive_maximum}")
+        return value
+
+
+class OneOf:
+    def __init__(
+        self, choices: Iterable[object], error: str | None = None, standalone: bool = False
+    ) -> None:
+        self.choices = tuple(choices)
+        self.error = error or f"value doesn't match any variant {list(self.choices)}"
+        self.standalone = standalone
+
+    def __call__(self, value: object) -> object:
+        if value not in self.choices:
+            raise ValidationError(_message(self.error, value, self.standalone))
+        return value
+
+
+class UniqueBy:
+    """Items of an array must differ in one property (`x-unique-by`)."""
+
+    def __init__(self, key: str, error: str | None = None, standalone: bool = False) -> None:
+        self.key = key
+        self.error = error or f"{key} values must be unique ('{{input}}' repeats)"
+        self.standalone = standalone
+
+    def __call__(self, items: list[Any]) -> list[Any]:
+        seen: set[object] = set()
+        for item in items:
+            value = item.get(self.key) if isinstance(item, Mapping) else None
+            if value in seen:
+                raise ValidationError(_message(self.error, value, self.standalone))
+            if value is not None:
+                seen.add(value)
+        return items

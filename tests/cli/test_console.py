@@ -1,0 +1,196 @@
+"""The installed `neuro-sync` console script, as a real subprocess, against the local platform.
+
+Every run goes through `console()`, which checks that the token is in none of its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import neuro_sync
+from neuro_sync import JobStatus
+from neuro_sync.local import LocalPlatform
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = str(Path(sys.executable).with_name("neuro-sync"))
+JOB_ID = re.compile(r"^job-[0-9a-f-]{36}$")
+# Scheduling is immediate on the local platform; these only bound a broken run.
+RUN_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with LocalPlatform(tmp_path_factory.mktemp("cli-platform")) as lp:
+        yield lp
+
+
+@pytest.fixture
+def client(platform: LocalPlatform) -> Iterator[neuro_sync.Client]:
+    """The library, configured from the same file as the CLI, to check what the CLI did."""
+    with neuro_sync.Factory(platform.config_path).get() as c:
+        yield c
+
+
+@pytest.fixture
+def env(platform: LocalPlatform, tmp_path: Path) -> dict[str, str]:
+    """The CLI's environment: only the platform's config file says where and who."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    return base | {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(platform.config_path)}
+
+
+def check_no_token(platform: LocalPlatform, *outputs: bytes | str | None) -> None:
+    for out in outputs:
+        text = out.decode(errors="replace") if isinstance(out, bytes) else out or ""
+        assert platform.token not in text
+
+
+def console(
+    platform: LocalPlatform, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [SCRIPT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    check_no_token(platform, proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_attached_run_passes_the_exit_code_through(
+    platform: LocalPlatform, env: dict[str, str], code: int
+) -> None:
+    proc = console(platform, env, "run", "ubuntu", "--", "sh", "-c", f"echo hi; exit {code}")
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "hi\n"
+    assert re.match(r"^Job ID: job-", proc.stderr)
+
+
+def test_detach_logs_kill(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    started = console(platform, env, "run", "--detach", "ubuntu", "--", "echo", "hi")
+    assert started.returncode == 0, started.stderr
+    assert JOB_ID.match(started.stdout.strip())
+    assert started.stderr == ""
+    finished = console(platform, env, "wait", "--format", "json", started.stdout.strip())
+    assert json.loads(finished.stdout)["history"]["exit_code"] == 0
+
+    sleeper = console(
+        platform, env, "run", "--detach", "--wait-start", "ubuntu", "--", "sh", "-c",
+        "echo ready; exec sleep 600",
+    )  # fmt: skip
+    job_id = sleeper.stdout.strip()
+    assert client.jobs.status(job_id).status is JobStatus.RUNNING
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while "ready" not in (snapshot := console(platform, env, "logs", "--no-follow", job_id)).stdout:
+        assert snapshot.returncode == 0 and time.monotonic() < deadline
+        time.sleep(0.2)
+    killed = console(platform, env, "kill", job_id, "job-does-not-exist")
+    assert killed.returncode == 1
+    assert killed.stdout == f"{job_id}\n"
+    assert killed.stderr.startswith("Cannot kill job-does-not-exist: ")
+    assert client.jobs.wait(job_id, timeout=RUN_TIMEOUT).status is JobStatus.SUCCEEDED
+    assert console(platform, env, "logs", job_id).stdout == "ready\n"  # follows to the end
+
+
+def test_ps_quiet_and_json_are_parseable(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    job_id = console(platform, env, "run", "--detach", "ubuntu", "sleep 600").stdout.strip()
+    try:
+        quiet = console(platform, env, "ps", "-q")
+        assert quiet.returncode == 0
+        ids = quiet.stdout.split()
+        assert job_id in ids and all(JOB_ID.match(i) for i in ids)
+        listed = json.loads(console(platform, env, "ps", "--format", "json").stdout)
+        mine = [j for j in listed if j["id"] == job_id]
+        assert mine and mine[0]["container"]["command"] == "sleep 600"
+        assert mine[0]["owner"] == platform.user
+        status = json.loads(console(platform, env, "status", "--format", "json", job_id).stdout)
+        assert status["id"] == job_id and status["status"] in ("pending", "running")
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_sigint_detaches_and_the_job_keeps_running(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    proc = subprocess.Popen(
+        [SCRIPT, "run", "ubuntu", "--", "sh", "-c", "echo started; exec sleep 600"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"started\n"  # attached: the log is streaming
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    check_no_token(platform, out, err)
+    assert proc.returncode == 130
+    job_id = err.decode().split()[2]  # "Job ID: job-..."
+    assert JOB_ID.match(job_id)
+    assert f"neuro-sync logs {job_id}" in err.decode()
+    assert b"Traceback" not in err
+    try:
+        assert client.jobs.status(job_id).status is JobStatus.RUNNING
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_bad_tokens_are_one_line_exit_1(platform: LocalPlatform, env: dict[str, str]) -> None:
+    # Signed with another secret: the server answers 401.
+    header, payload, _ = platform.token.split(".")
+    forged = f"{header}.{payload}.AAAA"
+    for token in (forged, "not-a-jwt"):
+        proc = console(platform, env | {"NEURO_SYNC_TOKEN": token}, "ps")
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1
+        assert "Traceback" not in proc.stderr and token not in proc.stderr
+    verbose = console(platform, env | {"NEURO_SYNC_TOKEN": forged}, "--verbose", "ps")
+    assert verbose.returncode == 1 and "401" in verbose.stderr
+    assert forged not in verbose.stderr
+
+
+def test_verbose_never_shows_the_token(platform: LocalPlatform, env: dict[str, str]) -> None:
+    # `console` checks the output; debug logs and the config listing must not show the token.
+    for args in (("ps", "-a"), ("run", "ubuntu", "true")):
+        proc = console(platform, env, "--verbose", *args)
+        assert proc.returncode == 0, proc.stderr
+        assert "DEBUG" in proc.stderr  # the HTTP requests were logged
+    assert console(platform, env, "--verbose", "config", "show").returncode == 0
+    with_flag = console(platform, env, "--token", "-", "ps")  # stdin is empty
+    assert with_flag.returncode == 2
+
+
+def test_python_dash_m(platform: LocalPlatform, env: dict[str, str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuro_sync", "config", "show"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    check_no_token(platform, proc.stdout, proc.stderr)
+    assert proc.returncode == 0
+    assert f"URL:          {platform.url}" in proc.stdout

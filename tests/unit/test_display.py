@@ -1,0 +1,240 @@
+"""Rich display (job cards, job tables, escaped HTML), `JobList` as a plain list, and the
+progress of `wait` and `save`."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import sys
+import threading
+from typing import Any
+
+import pytest
+import responses
+
+import neuro_sync
+from neuro_sync import JobDescription, JobList, RemoteImage, WaitTimeout
+
+from .conftest import BASE, JOB_ID, MONITORING, REGISTRY, make_job, sent_timeout
+
+HOSTILE = "<script>alert('x')</script>&"
+
+
+class _Printer:
+    """Stands in for IPython's PrettyPrinter."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+
+    def text(self, obj: str) -> None:
+        self.out.append(obj)
+
+
+def _jobs(client: neuro_sync.Client, mocked: responses.RequestsMock, *jobs: Any) -> JobList:
+    mocked.get(f"{BASE}/jobs", json={"jobs": list(jobs)})
+    return client.jobs.list()
+
+
+def _hostile_job(client: neuro_sync.Client, mocked: responses.RequestsMock) -> JobDescription:
+    mocked.get(
+        f"{BASE}/jobs/{JOB_ID}",
+        json=make_job(
+            status="failed",
+            reason="Error",
+            exit_code=2,
+            name="train",
+            description=HOSTILE,
+            command=f"echo {HOSTILE}",
+            http_port=80,
+        ),
+    )
+    return client.jobs.status(JOB_ID)
+
+
+def test_job_card_html_escapes_everything(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    job = _hostile_job(client, mocked)
+    card = job._repr_html_()
+    assert "<script>" not in card
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;" in card
+    assert JOB_ID in card
+    assert "failed (Error, exit code 2)" in card
+    assert "ubuntu:latest" in card
+    assert "0.1 CPU, 16 MB" in card
+    assert "2019-08-16 10:11:12" in card  # created
+
+
+def test_job_pretty_is_a_short_card(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    job = _hostile_job(client, mocked)
+    printer = _Printer()
+    job._repr_pretty_(printer, False)
+    (text,) = printer.out
+    assert text.splitlines()[0] == f"Job {JOB_ID}"
+    assert "  status:      failed (Error, exit code 2)" in text.splitlines()
+    assert str(job.http_url) in text
+
+
+def test_plain_repr_is_the_dataclass_repr(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    job = _hostile_job(client, mocked)
+    assert repr(job).startswith(f"JobDescription(id='{JOB_ID}', owner='alice'")
+
+
+def test_job_list_is_a_plain_list_shown_as_a_table(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    first = make_job(name="first")
+    second = make_job(id="job-11111111-2222-3333-4444-555555555555", description=HOSTILE)
+    jobs = _jobs(client, mocked, first, second)
+    assert isinstance(jobs, JobList) and isinstance(jobs, list)
+    plain = list(jobs)
+    assert jobs == plain and plain == jobs
+    assert jobs[1:] == plain[1:] and jobs[0] is plain[0]
+    assert pickle.loads(pickle.dumps(jobs)) == plain  # noqa: S301 - our own bytes
+    assert copy.copy(jobs) == plain
+    assert repr(jobs) == repr(plain)
+    table = jobs._repr_html_()
+    assert table.count("<tr>") == 3  # the header and two jobs
+    assert "<th style='text-align:left'>status</th>" in table
+    assert "first" in table
+    printer = _Printer()
+    jobs._repr_pretty_(printer, False)
+    assert printer.out[0].splitlines()[0].split() == [
+        "id",
+        "name",
+        "status",
+        "image",
+        "command",
+        "created",
+    ]
+
+
+def test_job_list_command_is_escaped(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    jobs = _jobs(client, mocked, make_job(command=HOSTILE, name="x1"))
+    assert "<script>" not in jobs._repr_html_()
+    assert "&lt;script&gt;" in jobs._repr_html_()
+
+
+def test_empty_job_list(client: neuro_sync.Client, mocked: responses.RequestsMock) -> None:
+    jobs = _jobs(client, mocked)
+    assert jobs == []
+    printer = _Printer()
+    jobs._repr_pretty_(printer, False)
+    assert printer.out == ["JobList([])"]
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+@pytest.fixture
+def no_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # `import` raises ImportError
+
+
+def test_wait_progress_without_tqdm_prints_each_change(
+    client: neuro_sync.Client,
+    mocked: responses.RequestsMock,
+    no_tqdm: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"{BASE}/jobs/{JOB_ID}"
+    for status in ("pending", "pending", "running", "running", "succeeded"):
+        mocked.get(url, json=make_job(status=status))
+    client.jobs.wait(JOB_ID, poll_interval=0.001, progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == [
+        f"{JOB_ID}: pending",
+        f"{JOB_ID}: running",
+        f"{JOB_ID}: succeeded",
+    ]
+    assert all(line.endswith(" s)") for line in lines)
+
+
+def test_wait_without_progress_is_silent(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=make_job(status="succeeded"))
+    client.jobs.wait(JOB_ID)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_wait_progress_with_tqdm(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    url = f"{BASE}/jobs/{JOB_ID}"
+    for status in ("pending", "succeeded"):
+        mocked.get(url, json=make_job(status=status))
+    client.jobs.wait(JOB_ID, poll_interval=0.001, progress=True)
+    err = capsys.readouterr().err
+    assert f"{JOB_ID}: succeeded [" in err
+
+
+def test_save_progress_shows_commit_and_push(
+    client: neuro_sync.Client,
+    mocked: responses.RequestsMock,
+    no_tqdm: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = [
+        b'{"status": "CommitStarted"}',
+        b'{"status": "CommitFinished"}',
+        b'{"status": "The push refers to repository [x]"}',
+    ]
+    mocked.post(f"{MONITORING}/{JOB_ID}/save", body=b"\r\n".join(lines))
+    client.jobs.save(JOB_ID, RemoteImage("img", "v1", "alice", REGISTRY), progress=True)
+    steps = [line.split(" (")[0] for line in capsys.readouterr().err.splitlines()]
+    assert steps == [
+        f"save {JOB_ID}: CommitStarted",
+        f"save {JOB_ID}: CommitFinished",
+        f"save {JOB_ID}: The push refers to repository [x]",
+    ]
+
+
+# ---------------------------------------------------------------------------- wait's deadline
+
+
+def test_wait_stops_at_its_deadline_while_the_server_hangs(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    release = threading.Event()
+    sent: list[Any] = []
+
+    def hang(request: Any) -> tuple[int, dict[str, str], str]:
+        sent.append(request.req_kwargs["timeout"])
+        release.wait(30)  # the server says nothing until the test ends
+        return 200, {}, "{}"
+
+    mocked.add_callback(responses.GET, f"{BASE}/jobs/{JOB_ID}", callback=hang)
+    try:
+        with pytest.raises(WaitTimeout, match="unknown state after 0.2 s") as info:
+            client.jobs.wait(JOB_ID, timeout=0.2)
+        assert info.value.job is None
+        # The status request was given no more than the time left (plus the grace).
+        ((connect, read),) = sent
+        assert connect <= 0.7 and read <= 0.7
+    finally:
+        release.set()
+        for _ in range(500):  # let the abandoned request finish, so the mock sees it
+            if mocked.calls:
+                break
+            threading.Event().wait(0.01)
+
+
+def test_wait_status_requests_get_at_most_the_time_left(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=make_job(status="running"))
+    with pytest.raises(WaitTimeout, match="still running after 1 s") as info:
+        client.jobs.wait(JOB_ID, timeout=1, poll_interval=0.05)
+    assert isinstance(info.value.job, JobDescription)
+    timeouts = [sent_timeout(call) for call in mocked.calls]
+    assert len(timeouts) >= 2
+    assert all(c <= 1.5 and r <= 1.5 for c, r in timeouts)
+    assert timeouts[-1][1] < timeouts[0][1]  # shrinking with the time left
