@@ -123,9 +123,9 @@ class Podman:
 
     def configure(self) -> None:
         """Write the private configuration (idempotent)."""
-        (self.state_dir / "root").mkdir(parents=True, exist_ok=True)
-        for sub in ("run", "tmp"):
-            (self.run_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.state_dir / "root").mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (self.run_dir.parent, self.run_dir, self.run_dir / "run", self.run_dir / "tmp"):
+            path.mkdir(exist_ok=True, mode=0o700)
         self.conf.write_text(_CONF.format(tmp=_toml(self.run_dir / "tmp")))
         self.storage_conf.write_text(
             _STORAGE_CONF.format(

@@ -158,7 +158,17 @@ def test_restart_ends_what_is_left_of_a_job_that_ended_while_down(tmp_path: Path
 
     data_dir = tmp_path / "data"
     server = subprocess.Popen(
-        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "neuro_sync.local",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--runtime",
+            "process",  # the test is about host processes outliving the server
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
