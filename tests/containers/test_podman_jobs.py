@@ -274,3 +274,10 @@ def test_an_image_that_does_not_exist(client: neuro_sync.Client) -> None:
     assert job.history.reason == "Collected"
     assert job.history.description == "Image can not be pulled"
     assert job.history.exit_code is None
+
+
+def test_a_variable_podman_cannot_pass_is_refused_at_submission(
+    client: neuro_sync.Client,
+) -> None:
+    with pytest.raises(neuro_sync.IllegalArgumentError, match="MULTI"):
+        run(client, "true", env={"MULTI": "two\nlines"})
