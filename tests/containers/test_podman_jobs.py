@@ -53,12 +53,11 @@ def finished(client: neuro_sync.Client, job: JobDescription) -> JobDescription:
 
 
 def running(client: neuro_sync.Client, job: JobDescription) -> JobDescription:
-    job = client.jobs.wait(
-        job.id,
-        timeout=GUARD,
-        statuses=[JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED],
-        poll_interval=0.05,
-    )
+    def started() -> bool:
+        return client.jobs.status(job.id).status is not JobStatus.PENDING
+
+    wait_until(started, "the job to start")
+    job = client.jobs.status(job.id)
     assert job.status is JobStatus.RUNNING, job.history
     return job
 
