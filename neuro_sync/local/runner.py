@@ -210,6 +210,8 @@ class Runner:
             asyncio.get_running_loop().call_later(
                 KILL_GRACE, self.runtime.signal, job.id, signal.SIGKILL
             )
+        else:  # pending: a runtime may be starting it (NotReady); nothing of it may start
+            self.runtime.sweep(job.id)
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         if job_id not in self.running:

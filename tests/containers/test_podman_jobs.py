@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable
 
+import psutil
 import pytest
 import requests
 
@@ -280,3 +281,30 @@ def test_a_variable_podman_cannot_pass_is_refused_at_submission(
 ) -> None:
     with pytest.raises(neuro_sync.IllegalArgumentError, match="MULTI"):
         run(client, "true", env={"MULTI": "two\nlines"})
+
+
+def test_a_job_killed_while_its_image_is_pulled_never_starts(
+    platform: LocalPlatform, client: neuro_sync.Client
+) -> None:
+    # A registry on loopback that accepts and never answers: the pull hangs in
+    # ContainerCreating until the kill ends it.
+    with socket.create_server(("127.0.0.1", 0)) as registry:
+        name = f"127.0.0.1:{registry.getsockname()[1]}/img"
+        image = f"{name}:v1"
+
+        def pulling() -> bool:  # the platform runs in this process: podman is our child
+            for child in psutil.Process().children(recursive=True):
+                try:
+                    if {"pull", image} <= set(child.cmdline()):
+                        return True
+                except psutil.Error:  # ended meanwhile
+                    continue
+            return False
+
+        job = run(client, "sleep 600", image=RemoteImage(name, "v1"))
+        wait_until(pulling, "the pull")
+        assert client.jobs.status(job.id).history.reason == "ContainerCreating"
+        client.jobs.kill(job.id)
+        assert finished(client, job).status is JobStatus.SUCCEEDED
+        wait_until(lambda: not pulling(), "the pull to end")
+    assert inspect(platform, job.id) is None
