@@ -10,7 +10,7 @@ GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
 
-.PHONY: setup test unit lint generate generate-check docs demo bench clean
+.PHONY: setup test unit pytest lint generate generate-check docs demo bench clean
 
 setup: $(STAMP)
 
@@ -44,7 +44,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check neuro_sync tests benchmarks examples openapi
 	$(BIN)/mypy --strict neuro_sync generated/neuro_sync_api examples benchmarks tests openapi
 
+# The fast lane: no servers, no processes (markers in tests/conftest.py). `make test` runs all.
 unit: $(STAMP)
+	$(BIN)/pytest -q -m "not integration and not sockets and not packaging and not docs and not notebook"
+
+pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 # HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
@@ -52,7 +56,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs/html
 
-test: $(STAMP) lint generate-check unit docs
+test: $(STAMP) lint generate-check pytest docs
 
 demo: $(STAMP)
 	$(BIN)/python examples/run_demo.py

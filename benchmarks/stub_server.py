@@ -1,7 +1,7 @@
 """A fast stub of the 2019 platform jobs API, for benchmarks only.
 
 It serves canned, pre-serialised replies in the August 2019 wire format
-(shared/reference/wire-2019.md §1.4, §2.3, §2.4, §2.6, §3.1):
+(docs/protocol.md §1.4, §2.3, §2.4, §2.6, §3.1):
 
 * `GET /api/v1/config`          the login/cluster config (OAuth part only without a token)
 * `GET /api/v1/jobs`            `{"jobs": [...]}` with N varied job objects (query ignored)
@@ -114,7 +114,7 @@ _PENDING = (
 
 
 def make_job(rng: random.Random, index: int, job_id: str, user: str) -> dict[str, Any]:
-    """One varied job object shaped like a 2019 platform-api reply (wire-2019 §2.6)."""
+    """One varied job object shaped like a 2019 platform-api reply (docs/protocol.md §2.6)."""
     roll = rng.random()
     owner = user if roll < 0.85 else ("alice" if roll < 0.95 else "bob-2")
     created = datetime(2019, 8, 1, tzinfo=UTC) + timedelta(

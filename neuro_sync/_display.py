@@ -10,14 +10,24 @@ from __future__ import annotations
 import datetime
 import html
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .errors import ValidationError
+
 if TYPE_CHECKING:
     from .models import JobDescription
 
-__all__ = ["JobList", "Progress", "job_card_html", "job_card_text", "jobs_table_html"]
+__all__ = [
+    "JobList",
+    "Progress",
+    "job_card_html",
+    "job_card_text",
+    "jobs_table_html",
+    "status_text",
+]
 
 
 class PrettyPrinter(Protocol):
@@ -30,7 +40,7 @@ def _time(value: datetime.datetime | None) -> str:
     return "" if value is None else value.isoformat(sep=" ", timespec="seconds")
 
 
-def _status(job: JobDescription) -> str:
+def status_text(job: JobDescription) -> str:
     """`failed (Error, exit code 2)`: the status with what explains it."""
     h = job.history
     details = [h.reason] if h.reason else []
@@ -54,7 +64,7 @@ def _fields(job: JobDescription) -> list[tuple[str, str]]:
     h = job.history
     rows = [
         ("name", job.name or ""),
-        ("status", _status(job)),
+        ("status", status_text(job)),
         ("image", str(job.container.image)),
         ("command", job.container.command or ""),
         ("resources", _resources(job)),
@@ -93,7 +103,7 @@ def _row(job: JobDescription) -> tuple[str, ...]:
     return (
         job.id,
         job.name or "",
-        _status(job),
+        status_text(job),
         str(job.container.image),
         job.container.command or "",
         _time(job.history.created_at),
@@ -134,40 +144,109 @@ class JobList(list["JobDescription"]):
         p.text(jobs_table_text(self) if self else "JobList([])")
 
 
+class _Stream(Protocol):
+    """Where a text progress display writes: `sys.stderr`, a file, a `StringIO`."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+# An in-place status line is redrawn this often so that its elapsed time moves.
+_TICK = 1.0
+
+
 class Progress:
     """Shows a changing one-line state and the elapsed time, or nothing when disabled.
 
-    A `tqdm.auto` bar (a widget in Jupyter) when tqdm is installed (the `notebook` extra),
-    otherwise one line on stderr per change of state.
+    `to=True`: a `tqdm.auto` bar (a widget in Jupyter) when tqdm is installed (the `notebook`
+    extra), else text on stderr. `to=<stream>`: text on that stream. Text is one status line
+    rewritten in place (and redrawn every second) when the stream is a terminal, else one line
+    per change of state. `to=False`: nothing.
     """
 
-    def __init__(self, title: str, *, enabled: bool) -> None:
+    def __init__(self, title: str, *, to: bool | _Stream) -> None:
+        if not isinstance(to, bool) and not callable(getattr(to, "write", None)):
+            raise ValidationError("progress", "must be True, False or a stream with .write()")
         self._title = title
-        self._enabled = enabled
         self._state: str | None = None
         self._start = time.monotonic()
         self._bar: Any = None
-        if enabled:
+        self._stream: _Stream | None = None
+        self._in_place = False
+        self._open = False  # an in-place line is on screen, not yet ended by a newline
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if to is False:
+            return
+        if to is True:
             try:
                 from tqdm.auto import tqdm  # optional: the `notebook` extra
             except ImportError:
+                to = sys.stderr
+            else:
+                self._bar = tqdm(
+                    total=None, desc=title, bar_format="{desc} [{elapsed}]", leave=True
+                )
                 return
-            self._bar = tqdm(total=None, desc=title, bar_format="{desc} [{elapsed}]", leave=True)
+        self._stream = to
+        isatty = getattr(to, "isatty", None)
+        self._in_place = bool(callable(isatty) and isatty())
 
     def update(self, state: str) -> None:
         """Record the current state; shown when it changed (a bar also refreshes the time)."""
-        if not self._enabled:
-            return
         changed, self._state = state != self._state, state
         if self._bar is not None:
             if changed:
                 self._bar.set_description_str(f"{self._title}: {state}", refresh=False)
             self._bar.refresh()
-        elif changed:
+        elif self._stream is None or not changed:
+            return
+        elif self._in_place:
+            with self._lock:
+                if self._open:
+                    self._stream.write("\n")  # the previous state stays on screen
+                self._draw()
+            if self._ticker is None:
+                self._ticker = threading.Thread(
+                    target=self._tick, name=f"progress {self._title}", daemon=True
+                )
+                self._ticker.start()
+        else:
             elapsed = time.monotonic() - self._start
-            print(f"{self._title}: {state} ({elapsed:.1f} s)", file=sys.stderr, flush=True)
+            self._stream.write(f"{self._title}: {state} ({elapsed:.1f} s)\n")
+            self._stream.flush()
+
+    def _draw(self) -> None:
+        assert self._stream is not None
+        elapsed = int(time.monotonic() - self._start)
+        line = f"{self._title}: {self._state}  {elapsed // 60}:{elapsed % 60:02d}"
+        self._stream.write(f"\r\x1b[K{line}")
+        self._stream.flush()
+        self._open = True
+
+    def _tick(self) -> None:
+        """Redraws the in-place line every second until `close` (in a daemon thread)."""
+        while not self._stop.wait(_TICK):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                try:
+                    self._draw()
+                except (OSError, ValueError):  # the stream was closed under us
+                    return
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            if self._open and self._stream is not None:
+                self._open = False
+                self._stream.write("\n")
+                self._stream.flush()
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -63,7 +63,7 @@ class Operations:
                 parsed = _mapping.parse_server_config(None)
         cluster = _mapping.cluster_config(parsed)
         if cluster is None:
-            # The server swallows a rejected token on /config (wire-2019 §1.4).
+            # The server swallows a rejected token on /config (docs/protocol.md §1.4).
             raise AuthenticationError(
                 "Cannot authorize user: the server did not accept the token", status=401
             )

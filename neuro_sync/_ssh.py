@@ -1,4 +1,4 @@
-"""`exec` and `port_forward` through the platform SSH gateway (wire-2019 §5).
+"""`exec` and `port_forward` through the platform SSH gateway (docs/protocol.md §5).
 
 The gateway takes one JSON command on an SSH exec channel:
 `{"method": "job_exec" | "job_port_forward", "token": ..., "params": {...}}`.

@@ -5,6 +5,16 @@ endpoint code calls. It returns only replies with a status below 300 (a redirect
 it is an error, like any status >= 400); everything else becomes a typed `neuro_sync.errors`
 exception, and no `requests` exception escapes.
 
+Deadlines: the timeout of a call bounds each attempt as a whole, not each socket read (a server
+trickling one byte a second cannot stretch a call): a number `t` is a deadline of `t` seconds, a
+`(connect, read)` pair one of `connect + read`. For a reply read here (every JSON reply) the
+deadline covers connect, headers and body; for a streamed one (the log, save) connect and headers
+only, after which the read timeout applies to each read. `(connect, None)` has no deadline. One
+watchdog thread per process enforces it by shutting the attempt's socket down (see `_Watchdog`).
+
+Size: a reply read here may not exceed `max_reply_bytes` (`ReplyTooLarge`); the check runs
+before reading (Content-Length) and while reading (a missing or lying Content-Length).
+
 Retries: GET and DELETE on connection errors, read timeouts and 502/503/504/429 (honouring
 `Retry-After` up to a cap); any method, `run`'s POST included, only when the request provably
 never left (refused, connect timeout). Exponential backoff with jitter; see `RetryPolicy`.
@@ -15,11 +25,14 @@ it (because the server echoed it) is not chained to ours.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import io
 import logging
 import os
 import random
 import re
+import socket
 import ssl
 import threading
 import time
@@ -32,7 +45,10 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
+import urllib3.poolmanager
 from neuro_sync_api.client import DEFAULT_TIMEOUT, AuthenticatedClient, TimeoutType
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import _mapping
 from ._version import __version__
@@ -48,6 +64,7 @@ from .errors import (
     JobNotFound,
     MethodNotAllowed,
     MissingPermission,
+    ReplyTooLarge,
     ResourceNotFound,
     ResponseValidationError,
     ServerError,
@@ -63,15 +80,18 @@ _MAX_ERROR_BODY = 64 * 1024
 # Retry-After delta-seconds (RFC 9110: 1*DIGIT; a fraction is tolerated). Not float(): that
 # would take "inf", "nan", "1e9", "1_0" and non-ASCII digits.
 _DELTA_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?", re.ASCII)
+DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 __all__ = [
+    "DEFAULT_MAX_REPLY_BYTES",
     "DEFAULT_TIMEOUT",
     "ReliableSession",
     "RetryPolicy",
     "TimeoutType",
     "Transport",
+    "attempt_deadline",
     "chain_is_clean",
-    "error_from_response",
     "error_from_status",
     "parse_retry_after",
 ]
@@ -219,15 +239,6 @@ def _error_body(response: requests.Response) -> bytes:
     return b"".join(parts)[:_MAX_ERROR_BODY]
 
 
-def error_from_response(
-    response: requests.Response, *, redact: Callable[[str], str]
-) -> APIStatusError:
-    """The typed error for a reply with status >= 400 (reads at most 64 KiB of its body)."""
-    return error_from_status(
-        response.status_code, _error_body(response), redact=redact, reason=response.reason
-    )
-
-
 def error_from_status(
     status: int, body: bytes, *, redact: Callable[[str], str], reason: str | None = None
 ) -> APIStatusError:
@@ -350,6 +361,193 @@ def _protect_library_logs(redact: Callable[[str], str]) -> None:
     _LOG_FILTER.add(redact)
 
 
+def attempt_deadline(timeout: object) -> float | None:
+    """Seconds one attempt may take in all, from a request's `timeout`; None: no deadline.
+
+    A number is the deadline itself; `(connect, read)` gives `connect + read`; a `None` read
+    (wait between bytes forever) means no deadline at all.
+    """
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        if read is None or connect is None:
+            return None
+        return float(connect) + float(read)
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        return float(timeout)
+    return None
+
+
+class _Guard:
+    """The deadline of one attempt and the connection it runs on (once the pool gave one)."""
+
+    __slots__ = ("conn", "deadline", "fired", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.conn: object | None = None
+        self.fired = False
+
+
+class _Watchdog:
+    """Shuts an attempt's socket down when its deadline passes.
+
+    One daemon thread for the process, started on demand and ended after `idle_exit` seconds
+    without armed attempts. It ticks every `tick` seconds (the precision of a deadline) instead
+    of being woken per request: arming and disarming are a dict insert and delete, so the hot
+    path pays no thread switch. A shut-down socket makes the blocked read return at once; the
+    attempt then fails, and `fired` tells the transport it was the deadline.
+    """
+
+    def __init__(self, tick: float = 0.05, idle_exit: float = 2.0) -> None:
+        self.tick = tick
+        self.idle_exit = idle_exit
+        self.lock = threading.Lock()
+        self._armed: dict[int, _Guard] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> _Guard:
+        guard = _Guard(seconds)
+        self._armed[id(guard)] = guard
+        if self._thread is None:
+            with self.lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="neuro-sync-deadlines", daemon=True
+                    )
+                    self._thread.start()
+        return guard
+
+    def disarm(self, guard: _Guard) -> None:
+        # Under the lock: once this returns, the watchdog no longer touches the connection,
+        # which may go back to the pool and to another thread.
+        with self.lock:
+            self._armed.pop(id(guard), None)
+
+    def bind(self, guard: _Guard, conn: object) -> None:
+        """`conn` now carries `guard`'s attempt (and no earlier one's)."""
+        with self.lock:
+            guard.conn = conn
+            conn._neuro_sync_guard = guard  # type: ignore[attr-defined]
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def _run(self) -> None:
+        idle_since: float | None = None
+        while True:
+            time.sleep(self.tick)
+            now = time.monotonic()
+            with self.lock:
+                if not self._armed:
+                    if idle_since is None:
+                        idle_since = now
+                    elif now - idle_since >= self.idle_exit:
+                        self._thread = None
+                        return
+                    continue
+                idle_since = None
+                for key, guard in list(self._armed.items()):
+                    if now >= guard.deadline and self._fire(guard):
+                        del self._armed[key]
+
+    @staticmethod
+    def _fire(guard: _Guard) -> bool:
+        conn = guard.conn
+        sock = getattr(conn, "_neuro_sync_sock", None)
+        if sock is None or getattr(conn, "_neuro_sync_guard", None) is not guard:
+            return False  # still connecting (bounded by the connect timeout): next tick
+        guard.fired = True
+        with contextlib.suppress(OSError, TypeError):
+            # The plain socket's shutdown, also under TLS: it only ends the byte stream and
+            # leaves the SSL object to the reading thread, which sees an EOF. (TLS inside a
+            # TLS proxy tunnel is no socket: TypeError, and per-read timeouts only.)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        return True
+
+
+_WATCHDOG = _Watchdog()
+_current = threading.local()
+
+
+def _bind_current(conn: object) -> None:
+    guard: _Guard | None = getattr(_current, "guard", None)
+    if guard is not None:
+        _WATCHDOG.bind(guard, conn)
+
+
+class _KeepsSocket:
+    """Connection mixin: http.client drops `sock` once the headers say the connection closes
+    after the body, yet the body is still read from it; keep it where the watchdog finds it."""
+
+    sock: Any
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._neuro_sync_sock = self.sock
+
+
+class _BindsConnections:
+    """Pool mixin: a connection taken for an attempt is bound to the attempt's guard."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        _bind_current(conn)
+        return conn
+
+
+class _DeadlineHTTPConnection(_KeepsSocket, HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_KeepsSocket, HTTPSConnection):
+    pass
+
+
+class _DeadlinePool(_BindsConnections, HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(_BindsConnections, HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+_DEADLINE_POOLS = {"http": _DeadlinePool, "https": _DeadlineHTTPSPool}
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose pools tell the watchdog which connection an attempt runs on."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _DEADLINE_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        # A SOCKS manager has its own pool classes; its replies keep per-read timeouts only.
+        if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = _DEADLINE_POOLS
+        return manager
+
+
+# What requests' proxy and CA-bundle lookup reads for an http(s) URL; any other `*_proxy`
+# variable only matters for other schemes. REQUEST_METHOD: urllib ignores HTTP_PROXY under CGI.
+_ENV_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+) + ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "REQUEST_METHOD")
+_EnvSettings = tuple[dict[str, str], str | None]
+
+
+def _environment_values() -> tuple[str | None, ...]:
+    """The current values of `_ENV_VARIABLES`, read once per request through the public
+    `os.environ` (a few microseconds; not CPython's private mapping behind it, whose
+    behaviour is no contract)."""
+    return tuple(map(os.environ.get, _ENV_VARIABLES))
+
+
 class ReliableSession(requests.Session):
     """A `requests.Session` whose `request` retries by policy and raises typed errors."""
 
@@ -359,12 +557,14 @@ class ReliableSession(requests.Session):
         policy: RetryPolicy,
         redact: Callable[[str], str],
         sleep: Callable[[float], None] = time.sleep,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         super().__init__()
         self.policy = policy
+        self.max_reply_bytes = max_reply_bytes
         self._redact = redact
         self._sleep = sleep
-        self._env_cache: dict[str, tuple[dict[str, str], str | None]] = {}
+        self._env_cache: dict[tuple[str, tuple[str | None, ...]], _EnvSettings] = {}
         self._env_lock = threading.Lock()
 
     def merge_environment_settings(
@@ -375,24 +575,26 @@ class ReliableSession(requests.Session):
         verify: bool | str | None,
         cert: Any,
     ) -> Any:
-        """requests' merge, with the environment read once per origin instead of per request.
+        """requests' merge, with the proxy settings computed once per origin and environment.
 
         requests scans all of `os.environ` twice per request for proxy settings; for a client
-        that talks to one or two hosts that was the largest single cost of a call. Proxy and
-        CA-bundle variables are therefore read when a host is first contacted.
+        that talks to one or two hosts that was the largest single cost of a call. The result is
+        cached, keyed on the origin and on the values of the few variables it depends on
+        (read directly, which is cheap), so a changed `HTTPS_PROXY` or `NO_PROXY` counts at once.
         """
         if not self.trust_env or not isinstance(url, str):
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = (f"{parts.scheme}://{parts.netloc}", _environment_values())
         env = self._env_cache.get(origin)
         if env is None:
             with self._env_lock:
-                env = (
+                if len(self._env_cache) >= 64:
+                    self._env_cache.clear()  # an environment that keeps changing: stay small
+                env = self._env_cache[origin] = (
                     dict(requests.utils.get_environ_proxies(url, no_proxy=None)),
                     os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
                 )
-                self._env_cache[origin] = env
         merged_proxies = dict(proxies or {})
         for key, value in env[0].items():
             merged_proxies.setdefault(key, value)
@@ -412,59 +614,130 @@ class ReliableSession(requests.Session):
     ) -> requests.Response:
         method = (method.decode() if isinstance(method, bytes) else method).upper()
         url = url.decode() if isinstance(url, bytes) else url
+        # Every reply is opened streamed so that this class reads the body itself: within the
+        # attempt's deadline and the size cap (requests would read it whole, unbounded).
+        streamed = bool(kwargs.get("stream"))
+        kwargs["stream"] = True
+        seconds = attempt_deadline(kwargs.get("timeout"))
         retry = 0
         while True:
-            err: requests.RequestException | None = None
+            guard = None if seconds is None else _WATCHDOG.arm(seconds)
+            _current.guard = guard
             try:
-                response = super().request(method, url, **kwargs)
-            except requests.RequestException as exc:
-                err = exc
-            if err is not None:
-                # Out of the except block, so that a dirty `err` is not even __context__.
-                self._forget_token(err)
-                failure = self._connection_error(err, method, url)
-                if isinstance(err, requests.ConnectionError) and _certificate_rejected(err):
-                    delay = None  # the same certificate would fail again
-                else:
-                    delay = self.policy.delay_for_error(
-                        method, retry, request_sent=failure.request_sent
-                    )
-                if delay is None:
-                    if chain_is_clean(err, self._redact):
-                        raise failure from err
-                    raise failure
-                log.debug(
-                    "%s %s failed (%s); retry %d in %.2fs", method, url, failure, retry + 1, delay
-                )
-                self._sleep(delay)
-                retry += 1
-                continue
-            status = response.status_code
-            log.debug("%s %s -> %d (attempt %d)", method, url, status, retry + 1)
-            if status < 300:
-                # A streamed reply (the log) lives on in the caller's hands, and with it the
-                # request that carried the token.
-                self._forget_token(response)
-                for earlier in response.history:
-                    self._forget_token(earlier)
-                return response
-            if status < 400:
-                # Only reached when redirects are not followed (the generated client's
-                # default). Returning it would make e.g. a kill through a proxy look done.
-                response.close()
-                raise _redirect_error(response, self._redact)
-            delay = self.policy.delay_for_status(
-                method, status, retry, response.headers.get("Retry-After")
-            )
-            if delay is None:
-                try:
-                    raise error_from_response(response, redact=self._redact)
-                finally:
-                    response.close()
-            log.debug("%s %s -> %d; retry %d in %.2fs", method, url, status, retry + 1, delay)
-            response.close()
-            self._sleep(delay)
+                outcome = self._attempt(method, url, kwargs, retry, streamed, guard)
+            finally:
+                _current.guard = None
+            if isinstance(outcome, requests.Response):
+                return outcome
+            self._sleep(outcome)
             retry += 1
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        kwargs: dict[str, Any],
+        retry: int,
+        streamed: bool,
+        guard: _Guard | None,
+    ) -> requests.Response | float:
+        """One attempt: the reply (body read unless `streamed`), or the delay before a retry.
+
+        Everything read from the socket is read before the guard is disarmed: headers, the
+        body of a reply that is not streamed, the error body of a final error.
+        """
+        err: requests.RequestException | None = None
+        response: requests.Response | None = None
+        delay: float | None = None
+        error_body = b""
+        try:
+            response = super().request(method, url, **kwargs)
+            status = response.status_code
+            if status < 300:
+                if not streamed:
+                    self._read_body(response, method, url)
+            elif status >= 400:
+                delay = self.policy.delay_for_status(
+                    method, status, retry, response.headers.get("Retry-After")
+                )
+                if delay is None:
+                    error_body = _error_body(response)
+        except requests.RequestException as exc:
+            err = exc
+        finally:
+            if guard is not None:
+                _WATCHDOG.disarm(guard)
+        if guard is not None and guard.fired:
+            # The socket was shut down under whatever was read: a cut header block even
+            # looks complete to http.client. Whatever came is not the reply.
+            if response is not None:
+                response.close()
+            err = err or requests.exceptions.ReadTimeout("the attempt deadline passed")
+        if err is not None:
+            # Out of the except block, so that a dirty `err` is not even __context__.
+            self._forget_token(err)
+            failure = self._connection_error(err, method, url, guard)
+            if isinstance(err, requests.ConnectionError) and _certificate_rejected(err):
+                delay = None  # the same certificate would fail again
+            else:
+                delay = self.policy.delay_for_error(
+                    method, retry, request_sent=failure.request_sent
+                )
+            if delay is None:
+                if chain_is_clean(err, self._redact):
+                    raise failure from err
+                raise failure
+            log.debug(
+                "%s %s failed (%s); retry %d in %.2fs", method, url, failure, retry + 1, delay
+            )
+            return delay
+        assert response is not None
+        status = response.status_code
+        log.debug("%s %s -> %d (attempt %d)", method, url, status, retry + 1)
+        if status < 300:
+            # A streamed reply (the log) lives on in the caller's hands, and with it the
+            # request that carried the token.
+            self._forget_token(response)
+            for earlier in response.history:
+                self._forget_token(earlier)
+            return response
+        response.close()
+        if status < 400:
+            # Only reached when redirects are not followed (the generated client's
+            # default). Returning it would make e.g. a kill through a proxy look done.
+            raise _redirect_error(response, self._redact)
+        if delay is None:
+            raise error_from_status(status, error_body, redact=self._redact, reason=response.reason)
+        log.debug("%s %s -> %d; retry %d in %.2fs", method, url, status, retry + 1, delay)
+        return delay
+
+    def _read_body(self, response: requests.Response, method: str, url: str) -> None:
+        """Read the whole body into `response.content`, at most `max_reply_bytes` of it."""
+        cap = self.max_reply_bytes
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > cap:
+            response.close()
+            raise self._too_large(method, url, f"announces {int(length):,} bytes")
+        # BytesIO: getvalue() hands over its buffer without a copy, so the peak is ~ the body.
+        body = io.BytesIO()
+        size = 0
+        for chunk in response.iter_content(_READ_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                response.close()
+                raise self._too_large(method, url, f"went past {cap:,} bytes")
+            body.write(chunk)
+        response._content = body.getvalue()
+
+    def _too_large(self, method: str, url: str, what: str) -> ReplyTooLarge:
+        path = self._redact(urlsplit(url).path)[:200]
+        return ReplyTooLarge(
+            f"The reply to {method} {path} {what}, more than max_reply_bytes="
+            f"{self.max_reply_bytes:,}; it was not read. For a long job list, filter it "
+            "(statuses=, name=, owners=) or stream it with client.jobs.iter(...); or raise "
+            "Client(max_reply_bytes=...).",
+            limit=self.max_reply_bytes,
+        )
 
     def _forget_token(self, holder: requests.Response | requests.RequestException) -> None:
         """Make `holder.request` (already sent) a copy without the headers holding the token.
@@ -487,8 +760,21 @@ class ReliableSession(requests.Session):
             holder.request = clean
 
     def _connection_error(
-        self, err: requests.RequestException, method: str, url: str
+        self,
+        err: requests.RequestException,
+        method: str,
+        url: str,
+        guard: _Guard | None = None,
     ) -> APIConnectionError:
+        if guard is not None and guard.fired:
+            # The watchdog ended the attempt; what requests saw was the socket going away.
+            return APITimeoutError(
+                self._redact(
+                    f"{method} {url}: no complete reply within {guard.seconds:g} s "
+                    "(the deadline of one attempt: connect + read timeout)"
+                )[:_MAX_ERROR_TEXT],
+                request_sent=True,
+            )
         text = self._redact(f"{method} {url}: {type(err).__name__}: {err}")[:_MAX_ERROR_TEXT]
         if isinstance(err, requests.ConnectionError) and _request_never_sent(err):
             if isinstance(err, requests.Timeout):
@@ -530,6 +816,7 @@ class Transport:
         verify: bool | str = True,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
@@ -537,11 +824,14 @@ class Transport:
         if token:
             _protect_library_logs(self.redact)
         self.session = ReliableSession(
-            policy=policy or RetryPolicy(), redact=self.redact, sleep=sleep
+            policy=policy or RetryPolicy(),
+            redact=self.redact,
+            sleep=sleep,
+            max_reply_bytes=max_reply_bytes,
         )
         # More than requests' default 10 pooled connections per host: a Client is meant to be
         # shared by many threads, and a full pool discards connections (and warns).
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        adapter = _DeadlineAdapter(pool_connections=4, pool_maxsize=64)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.verify = verify

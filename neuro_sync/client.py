@@ -12,7 +12,7 @@ from yarl import URL
 from ._closing import Closing
 from ._operations import Operations
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
-from ._transport import RetryPolicy, Transport
+from ._transport import DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Transport
 from .config import (
     ENV_TOKEN,
     ENV_URL,
@@ -35,11 +35,20 @@ class Client(Closing):
     Args:
         url: the API base URL, e.g. `https://dev.neu.ro/api/v1` or `http://127.0.0.1:8080/api/v1`.
         token: the JWT access token (the user name is read from its `identity` claim).
-        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60));
-            `read=None` waits between bytes without limit.
-        max_retries: retries of idempotent calls on connection errors, read timeouts and
+        timeout: seconds, or a `(connect, read)` pair, for every request (default (10, 60)).
+            It bounds each attempt as a whole, not each read: a number `t` is a deadline of `t`
+            seconds, a pair one of `connect + read` (70 s by default), covering connect, headers
+            and body, however slowly the server sends them. Streamed replies (`monitor`, `save`)
+            are bounded so up to their headers; after that `read` applies to each read.
+            `read=None` waits between bytes without limit and sets no deadline.
+        max_retries: retries of idempotent calls on connection errors, timeouts and
             502/503/504/429 (default 2; 0 disables). Job creation is retried only when the
-            request provably never left.
+            request provably never left. A call therefore takes at most
+            `(max_retries + 1) x deadline` plus the waits between attempts (each a backoff of
+            at most 8 s, or a server's `Retry-After` of at most 60 s): with the defaults,
+            3 x 70 s + waits. (`jobs.wait` is bounded by its own `timeout`.)
+        max_reply_bytes: the largest reply body read (default 256 MiB); a larger one raises
+            `ReplyTooLarge` without being read whole. Streams (`monitor`, `save`) are not capped.
         verify: TLS certificate verification (True, False, or a CA bundle path).
         cluster_config: the cluster part of `/config` if already known (skips the request).
         headers: extra headers for every request.
@@ -61,6 +70,7 @@ class Client(Closing):
         verify: bool | str = True,
         cluster_config: ClusterConfig | None = None,
         headers: Mapping[str, str] | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
         parsed = URL(str(url)) if isinstance(url, str | URL) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
@@ -74,6 +84,12 @@ class Client(Closing):
             )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValidationError("max_retries", "must be an int >= 0")
+        if (
+            isinstance(max_reply_bytes, bool)
+            or not isinstance(max_reply_bytes, int)
+            or max_reply_bytes < 1
+        ):
+            raise ValidationError("max_reply_bytes", "must be an int >= 1 (bytes)")
         self._url = parsed
         self._username = username_from_token(token)
         self._transport = Transport(
@@ -83,6 +99,7 @@ class Client(Closing):
             policy=RetryPolicy(max_retries=max_retries),
             verify=verify,
             headers=headers,
+            max_reply_bytes=max_reply_bytes,
         )
         self._ops = Operations(self._transport, self._username, cluster_config)
         self.jobs = Jobs(self._ops, token)
@@ -121,35 +138,51 @@ def get(
     token: str | None = None,
     **kwargs: Any,
 ) -> Client:
-    """A `Client` from configuration, resolved once in this order:
+    """A `Client` from one configuration source, the first one that is set:
 
-    1. explicit `url=` / `token=` arguments;
-    2. the environment: `NEURO_SYNC_URL`, `NEURO_SYNC_TOKEN`;
-    3. the 2019 config file: `path`, else `$NEUROMATION_CONFIG`, else `~/.nmrc`
-       (its `cluster_config` is used when the URL is the file's own).
+    1. arguments: `url=` and `token=` together, or a config file `path`;
+    2. the environment: `NEURO_SYNC_URL` and `NEURO_SYNC_TOKEN` together;
+    3. the 2019 config file: `$NEUROMATION_CONFIG`, else `~/.nmrc` (with its `cluster_config`).
 
-    Other keyword arguments go to `Client`.
+    URL and token always come from the same source: a token only goes to the server it was
+    given or saved for. A source that is half set (a URL without a token, or the reverse) is an
+    error, not a cue to take the other half from elsewhere. Other keyword arguments go to
+    `Client`.
 
     Raises:
-        ConfigError: no URL or token could be found, or the file is unreadable.
+        ConfigError: no source is set, one is half set (the message says which value is
+            missing and where it was looked for), or the file is unreadable.
     """
-    url = url or os.environ.get(ENV_URL) or None
-    token = token or os.environ.get(ENV_TOKEN) or None
-    if url is None or token is None:
-        file = config_file_path(path)
-        if not file.exists():
-            missing = " and ".join(n for n, v in (("url", url), ("token", token)) if v is None)
+    if url is not None or token is not None:
+        if path is not None:
             raise ConfigError(
-                f"No {missing}: pass them to neuro_sync.get(url=..., token=...), set "
-                f"${ENV_URL} / ${ENV_TOKEN}, or create the config file {file} "
-                "(neuro_sync.Factory().login_with_token(token, url=...))"
+                "Pass either url= and token= or a config file path to neuro_sync.get(), not both"
             )
-        loaded = load_config_file(file)
-        if url is None and loaded.cluster is not None and "cluster_config" not in kwargs:
-            kwargs["cluster_config"] = loaded.cluster
-        url = url or loaded.url
-        token = token or loaded.token
-    return Client(url, token, **kwargs)
+        if not url or not token:
+            given, missing = ("url", "token") if url else ("token", "url")
+            raise ConfigError(
+                f"neuro_sync.get() was given {given}= but no {missing}=: pass both. A token is "
+                "never taken from another source than its URL"
+            )
+        return Client(url, token, **kwargs)
+    if path is None:
+        env_url, env_token = os.environ.get(ENV_URL), os.environ.get(ENV_TOKEN)
+        if env_url or env_token:
+            if not env_url or not env_token:
+                given, missing = (ENV_URL, ENV_TOKEN) if env_url else (ENV_TOKEN, ENV_URL)
+                raise ConfigError(
+                    f"${given} is set but ${missing} is not: set both, or unset ${given} to "
+                    f"use the config file {config_file_path()}"
+                )
+            return Client(env_url, env_token, **kwargs)
+    file = config_file_path(path)
+    if not file.exists():
+        raise ConfigError(
+            "No url and token: pass neuro_sync.get(url=..., token=...), set "
+            f"${ENV_URL} and ${ENV_TOKEN}, or create the config file {file} "
+            "(neuro_sync.Factory().login_with_token(token, url=...))"
+        )
+    return Factory(file).get(**kwargs)
 
 
 class Factory:

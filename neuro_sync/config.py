@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping
@@ -127,8 +128,16 @@ class ClusterConfig:
                 monitoring_url=URL(str(data["monitoring_url"])),
                 resource_presets=presets,
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ConfigError(f"Malformed cluster_config in the config file: {err!r}") from None
+        except KeyError as err:
+            # The key is one of ours; a value is never quoted (it might be the token).
+            raise ConfigError(
+                f"Malformed cluster_config in the config file: no {err.args[0]!r}"
+            ) from None
+        except (TypeError, ValueError, AttributeError) as err:
+            raise ConfigError(
+                "Malformed cluster_config in the config file: a value of the wrong type "
+                f"({type(err).__name__})"
+            ) from None
 
 
 def username_from_token(token: str) -> str:
@@ -175,10 +184,16 @@ def load_config_file(path: Path) -> FileConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"Cannot read the config file {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"The config file {path} is not UTF-8 text (a bad byte at offset {err.start})"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"The config file {path} is not valid YAML: {err}") from None
+        raise ConfigError(
+            f"The config file {path} is not valid YAML: {_yaml_problem(err)}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"The config file {path} is not a YAML mapping")
     url = data.get("url")
@@ -191,6 +206,24 @@ def load_config_file(path: Path) -> FileConfig:
     cluster_data = data.get("cluster_config")
     cluster = ClusterConfig.from_yaml_dict(cluster_data) if isinstance(cluster_data, dict) else None
     return FileConfig(url=url, token=token, cluster=cluster)
+
+
+# Quoted parts of a YAML error: the text it found, which may be the token.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """What is wrong and where, without the file's text.
+
+    str() of a YAML error quotes the offending line (and the scanned value), which in a
+    config file is likely the token's line.
+    """
+    problem = getattr(err, "problem", None)
+    text = _QUOTED.sub("...", problem) if isinstance(problem, str) else "unreadable YAML"
+    mark = getattr(err, "problem_mark", None)
+    if mark is not None:
+        text += f" (line {mark.line + 1}, column {mark.column + 1})"
+    return text
 
 
 def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfig) -> None:

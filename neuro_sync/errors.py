@@ -48,6 +48,7 @@ __all__ = [
     "JobSubmissionUncertain",
     "MethodNotAllowed",
     "MissingPermission",
+    "ReplyTooLarge",
     "ResourceNotFound",
     "ResponseValidationError",
     "SSHNotAvailable",
@@ -161,6 +162,18 @@ class JobSubmissionUncertain(APIConnectionError):
 
 class ResponseValidationError(ClientError):
     """The server's reply does not have the documented shape."""
+
+
+class ReplyTooLarge(ResponseValidationError):
+    """A reply is larger than the client's `max_reply_bytes`; it was not read to the end.
+
+    Attributes:
+        limit: the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class StreamInterrupted(ClientError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Literal, overload
+from typing import Literal, TextIO, overload
 
 from . import _mapping, _validation
-from ._display import JobList, Progress
+from ._display import JobList, Progress, status_text
 from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
@@ -167,7 +167,7 @@ class Jobs:
                 timeout = (t[0] if isinstance(t, tuple) else t, None)
             return LogLines(self._ops.log(job_id, timeout=timeout))
         job = self.status(job_id, timeout=timeout)
-        finished = job.status.is_finished or job.history.finished_at is not None
+        finished = _has_finished(job)
         stream = self._ops.log(job_id, timeout=timeout)
         return LogLines(stream, idle=None if finished else _SNAPSHOT_IDLE)
 
@@ -186,7 +186,7 @@ class Jobs:
         image: RemoteImage,
         *,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
-        progress: bool = False,
+        progress: bool | TextIO = False,
     ) -> None:
         """Save the job's container as an image in the platform registry.
 
@@ -196,8 +196,9 @@ class Jobs:
             id: the job id.
             image: the platform image to create.
             timeout: per-call HTTP timeout.
-            progress: show the commit and push steps (a tqdm bar when tqdm is installed,
-                else lines on stderr).
+            progress: show the commit and push steps with the elapsed time: True for a
+                tqdm bar when tqdm is installed, else text on stderr; or a stream to write
+                the text to (one line rewritten in place on a terminal, else a line a step).
 
         Raises:
             ValidationError: the image is not a platform image (needs owner and registry).
@@ -205,7 +206,7 @@ class Jobs:
         """
         job_id = _validation.validate_job_id(id)
         body = _mapping.save_request(image)
-        bar = Progress(f"save {job_id}", enabled=progress)
+        bar = Progress(f"save {job_id}", to=progress)
         try:
             self._ops.save(job_id, body, timeout=timeout, on_status=bar.update)
         finally:
@@ -218,9 +219,14 @@ class Jobs:
         timeout: float | None = None,
         statuses: Iterable[JobStatus | str] | None = None,
         poll_interval: float = 1.0,
-        progress: bool = False,
+        progress: bool | TextIO = False,
     ) -> JobDescription:
         """Block until the job reaches one of `statuses` (default: finished) and return it.
+
+        A job that has finished is returned whatever `statuses` says, since it will reach no
+        other status: `wait(id, statuses=["running"])` returns a job that ended before it was
+        seen running (check `.status`), and a finished job with a status newer than 2019
+        (`JobStatus.UNKNOWN`, e.g. `cancelled`) is returned too.
 
         Args:
             id: the job id.
@@ -229,8 +235,10 @@ class Jobs:
                 does: each status request gets no more than the time left.
             statuses: the awaited statuses; SUCCEEDED and FAILED by default.
             poll_interval: seconds between polls (grows to 5x while nothing changes).
-            progress: show the status changes and the elapsed time (a tqdm bar when tqdm
-                is installed, else one line on stderr per change).
+            progress: show the status (with its reason and exit code) and the elapsed time:
+                True for a tqdm bar when tqdm is installed, else text on stderr; or a stream
+                to write the text to (one line rewritten in place on a terminal, else a line
+                a change).
 
         Raises:
             WaitTimeout: the timeout passed first (`.job` is the last state seen, or None).
@@ -249,19 +257,12 @@ class Jobs:
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = poll_interval
         last: JobDescription | None = None
-        bar = Progress(job_id, enabled=progress)
+        bar = Progress(job_id, to=progress)
         try:
             while True:
                 job = self._poll(job_id, deadline, last, timeout)
-                bar.update(job.status.value)
-                if job.status in wanted:
-                    return job
-                if (
-                    statuses is None
-                    and job.status is JobStatus.UNKNOWN
-                    and job.history.finished_at is not None
-                ):
-                    # A status newer than 2019 (e.g. `cancelled`) that has finished.
+                bar.update(status_text(job))
+                if job.status in wanted or _has_finished(job):
                     return job
                 if last is None or job.status is not last.status:
                     interval = poll_interval
@@ -423,6 +424,11 @@ class Jobs:
         return f"<Jobs user={self._ops.username!r}>"
 
 
+def _has_finished(job: JobDescription) -> bool:
+    """Finished for good: a finished status, or a finish time (a status newer than 2019)."""
+    return job.status.is_finished or job.history.finished_at is not None
+
+
 def _wait_timeout(job_id: str, job: JobDescription | None, timeout: float | None) -> WaitTimeout:
     state = "in an unknown state" if job is None else f"still {job.status.value}"
-    return WaitTimeout(f"Job {job_id} is {state} after {timeout} s", job)
+    return WaitTimeout(f"Job {job_id} is {state} after {timeout:g} s", job)

@@ -1,4 +1,4 @@
-"""Image-name and volume-string parsing with the 2019 SDK's rules (wire-2019 §4.2, §4.3)."""
+"""Image-name and volume-string parsing with the 2019 SDK's rules (docs/protocol.md §4.2, §4.3)."""
 
 from __future__ import annotations
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
 import neuro_sync
-from neuro_sync import Container, HTTPPort, JobDescription, JobStatus, Resources
+from neuro_sync import Container, HTTPPort, JobDescription, JobStatus, Preset, Resources
 
 from .app import (
     EXIT_API,
@@ -27,7 +26,6 @@ from .app import (
     pass_state,
 )
 from .output import (
-    Progress,
     describe_job,
     dump_json,
     job_to_json,
@@ -37,7 +35,7 @@ from .output import (
 )
 from .params import Duration, MemorySize, PortPair, command_line, parse_env, strip_dashes
 
-__all__ = ["wait_for"]
+__all__: list[str] = []
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,21 +62,26 @@ def _echo_json(data: object) -> None:
 # ---------------------------------------------------------------------------- helpers
 
 
+def _preset(
+    client: neuro_sync.Client, name: str | None, *, cpu: float | None, memory_mb: int | None
+) -> Preset | None:
+    """The preset a job is based on: the named one, else the cluster's default unless both
+    --cpu and --memory are given (then none)."""
+    if name is None and cpu is not None and memory_mb is not None:
+        return None
+    return client.config.preset(name)[1]
+
+
 def _job_resources(
-    client: neuro_sync.Client,
+    base: Preset | None,
     *,
-    preset: str | None,
     cpu: float | None,
     memory_mb: int | None,
     gpu: int | None,
     gpu_model: str | None,
     extshm: bool,
 ) -> Resources:
-    """The preset (when named, or when --cpu or --memory is missing: the cluster's default)
-    overridden by the flags."""
-    base = None
-    if preset is not None or cpu is None or memory_mb is None:
-        base = client.config.preset_resources(preset)
+    """The preset's resources overridden by the flags."""
     if gpu is None and base is not None:
         gpu = base.gpu
     if gpu_model is None and gpu and base is not None:
@@ -92,53 +95,15 @@ def _job_resources(
     )
 
 
-def _settled(job: JobDescription, *, started: bool) -> bool:
-    if job.status.is_finished or (
-        job.status is JobStatus.UNKNOWN and job.history.finished_at is not None
-    ):
-        return True
-    return started and job.status is JobStatus.RUNNING
+def _progress() -> TextIO | bool:
+    """The library's status display on stderr, only when stdout and stderr are terminals: a
+    script reading the output gets nothing extra."""
+    return sys.stderr if sys.stdout.isatty() and sys.stderr.isatty() else False
 
 
 def _label(job: JobDescription) -> str:
     reason = f" ({job.history.reason})" if job.history.reason else ""
     return f"{job.id}: {job.status.value}{reason}"
-
-
-def wait_for(
-    client: neuro_sync.Client,
-    job_id: str,
-    *,
-    started: bool,
-    timeout: float | None,
-    progress: Progress,
-) -> JobDescription:
-    """Wait until the job runs (`started`) or finishes, showing each status on a terminal.
-
-    `jobs.wait` is called in short slices so that the status line can move between them.
-    """
-    statuses = _STARTED if started else None
-    step = 1.0 if progress.enabled else 5.0
-    deadline = None if timeout is None else time.monotonic() + timeout
-    try:
-        while True:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            slice_ = step if remaining is None else min(step, remaining)
-            try:
-                return client.jobs.wait(job_id, statuses=statuses, timeout=slice_)
-            except neuro_sync.WaitTimeout as err:
-                job = err.job
-                if not isinstance(job, JobDescription):
-                    raise
-                if _settled(job, started=started):
-                    return job
-                if remaining is not None and remaining <= slice_:
-                    raise neuro_sync.WaitTimeout(
-                        f"Job {job_id} is still {job.status.value} after {timeout:g} s", job
-                    ) from None
-                progress.show(_label(job))
-    finally:
-        progress.done()
 
 
 def _exit_code(job: JobDescription) -> int:
@@ -172,17 +137,13 @@ def _copy_log(client: neuro_sync.Client, job_id: str) -> None:
 
 
 def _attach(client: neuro_sync.Client, job: JobDescription) -> int:
-    progress = Progress()
     try:
-        job = wait_for(client, job.id, started=True, timeout=None, progress=progress)
+        job = client.jobs.wait(job.id, statuses=_STARTED, progress=_progress())
         if job.status is JobStatus.FAILED and job.history.exit_code is None:
             return _exit_code(job)
         _copy_log(client, job.id)
-        job = wait_for(
-            client, job.id, started=False, timeout=None, progress=Progress(enabled=False)
-        )
+        job = client.jobs.wait(job.id)
     except KeyboardInterrupt:
-        progress.done()
         click.echo(
             f"\nDetached: job {job.id} keeps running.\n"
             f"Follow it again: neuro-sync logs {job.id}\n"
@@ -263,7 +224,11 @@ the job has started); --no-wait-start implies --detach.
     help="Mount platform storage (repeatable; read-write by default).",
 )
 @click.option("--entrypoint", help="Override the image's ENTRYPOINT.")
-@click.option("--preemptible", is_flag=True, help="The job may be preempted.")
+@click.option(
+    "--preemptible/--no-preemptible",
+    default=None,
+    help="Whether the job may be preempted (default: the preset's setting; no without one).",
+)
 @click.option(
     "--schedule-timeout",
     type=Duration(),
@@ -294,7 +259,7 @@ def run_cmd(
     env_file: Path | None,
     volume: tuple[str, ...],
     entrypoint: str | None,
-    preemptible: bool,
+    preemptible: bool | None,
     schedule_timeout: float | None,
     detach: bool,
     wait_start: bool | None,
@@ -306,11 +271,13 @@ def run_cmd(
         wait_start = not detach
     environment = parse_env(env, env_file)
     client = state.client
+    base = _preset(client, preset, cpu=cpu, memory_mb=memory)
+    if preemptible is None:
+        preemptible = base is not None and base.is_preemptible
     container = Container(
         image=client.parse.remote_image(image),
         resources=_job_resources(
-            client,
-            preset=preset,
+            base,
             cpu=cpu,
             memory_mb=memory,
             gpu=gpu,
@@ -334,7 +301,7 @@ def run_cmd(
         click.echo(f"Job ID: {job.id}", err=True)
         ctx.exit(_attach(client, job))
     if wait_start:
-        job = wait_for(client, job.id, started=True, timeout=None, progress=Progress())
+        job = client.jobs.wait(job.id, statuses=_STARTED, progress=_progress())
     if fmt == "json":
         _echo_json(job_to_json(job))
     else:
@@ -477,7 +444,7 @@ def kill_cmd(ctx: click.Context, state: State, job_ids: tuple[str, ...]) -> None
 @pass_state
 def wait_cmd(state: State, job_id: str, timeout: float | None, fmt: str) -> None:
     """Wait until a job finishes and print its final status (exit 0 whatever the job's)."""
-    job = wait_for(state.client, job_id, started=False, timeout=timeout, progress=Progress())
+    job = state.client.jobs.wait(job_id, timeout=timeout, progress=_progress())
     if fmt == "json":
         _echo_json(job_to_json(job))
     else:
@@ -561,26 +528,5 @@ def save_cmd(state: State, job_id: str, image: str) -> None:
     """Save a running job's container as a platform IMAGE (image:NAME:TAG) and print it."""
     client = state.client
     target = client.parse.remote_image(image)
-    progress = Progress()
-    if not progress.enabled:
-        client.jobs.save(job_id, target)
-    else:
-        failure: list[BaseException] = []
-
-        def save() -> None:
-            try:
-                client.jobs.save(job_id, target)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
-                failure.append(err)
-
-        worker = threading.Thread(target=save, name="neuro-sync-save", daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                progress.show(f"Saving {job_id} as {target}")
-                worker.join(0.5)
-        finally:
-            progress.done()
-        if failure:
-            raise failure[0]
+    client.jobs.save(job_id, target, progress=_progress())
     click.echo(str(target))

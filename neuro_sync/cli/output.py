@@ -1,4 +1,4 @@
-"""What the CLI prints: job JSON, tables, the status page, and terminal progress."""
+"""What the CLI prints: job JSON, tables and the status page (progress is the library's)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import datetime
 import json
 import shutil
 import sys
-import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from neuro_sync import JobDescription, JobTelemetry, Resources
 
 __all__ = [
-    "Progress",
     "describe_job",
     "dump_json",
     "job_to_json",
@@ -199,35 +197,3 @@ def terminal_width() -> int:
     if sys.stdout.isatty():
         return shutil.get_terminal_size((80, 24)).columns
     return 80
-
-
-class Progress:
-    """One status line on stderr, rewritten in place, shown only when stdout and stderr are
-    terminals (a script reading stdout gets nothing extra)."""
-
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
-        self._stream = stream or sys.stderr
-        if enabled is None:
-            enabled = sys.stdout.isatty() and self._stream.isatty()
-        self.enabled = enabled
-        self._start = time.monotonic()
-        self._label: str | None = None
-        self._open = False
-
-    def show(self, label: str) -> None:
-        """Show `label` with the elapsed time; a new label keeps the old line on screen."""
-        if not self.enabled:
-            return
-        if self._open and label != self._label:
-            self._stream.write("\n")
-        self._label = label
-        elapsed = int(time.monotonic() - self._start)
-        self._stream.write(f"\r\x1b[K{label}  {elapsed // 60}:{elapsed % 60:02d}")
-        self._stream.flush()
-        self._open = True
-
-    def done(self) -> None:
-        if self.enabled and self._open:
-            self._stream.write("\n")
-            self._stream.flush()
-        self._open = False

@@ -1,7 +1,7 @@
 """The local platform: a wire-compatible 2019 jobs server that runs jobs as local processes.
 
 It imports nothing from the client facade: it is an independent implementation of the wire
-protocol (wire-2019.md), so that the client and the server check each other.
+protocol (docs/protocol.md), so that the client and the server check each other.
 
     with LocalPlatform("/tmp/data") as platform:
         print(platform.url, platform.token, platform.config_path)

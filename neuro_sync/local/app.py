@@ -1,6 +1,6 @@
 """The aiohttp application: platform-api jobs endpoints and monitoring (log, top, save).
 
-Error shapes follow wire-2019 §2.7 and §3.4: 400/500 `{"error": ...}`, 401 text, 403 JSON
+Error shapes follow docs/protocol.md §2.7 and §3.4: 400/500 `{"error": ...}`, 401 text, 403 JSON
 `{"resources": [...]}` from the jobs endpoints and text from monitoring, and monitoring's
 unknown-job 400 carries the platform-api error body as a nested JSON string.
 """

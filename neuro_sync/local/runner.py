@@ -1,4 +1,4 @@
-"""Job supervision: the queue, scheduling, statuses (wire-2019 §2.8). Runtime-independent:
+"""Job supervision: the queue, scheduling, statuses (docs/protocol.md §2.8). Runtime-independent:
 what runs a job is a `Runtime` (runtime.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The SSH gateway of the local platform: `exec` and `port_forward` (wire-2019 §5).
+"""The SSH gateway of the local platform: `exec` and `port_forward` (docs/protocol.md §5).
 
 An asyncssh server on the platform's event loop. The SSH layer authenticates nobody (any
 user name, no password or key): the credential is the platform token inside the one JSON

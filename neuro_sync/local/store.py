@@ -51,7 +51,7 @@ class JobRecord:
             self.started_at = now
         if status in FINISHED and self.finished_at is None:
             self.finished_at = now
-            # A job never seen running still reports a start time (wire-2019 §2.6).
+            # A job never seen running still reports a start time (docs/protocol.md §2.6).
             if self.started_at is None:
                 self.started_at = now
 

@@ -33,6 +33,7 @@ TOKEN = f"{_b64({'alg': 'HS256'})}.{_b64({'identity': USER})}.c2lnbmF0dXJl"
 PRESETS = [
     {"name": "cpu-small", "cpu": 1, "memory_mb": 1024},
     {"name": "gpu-small", "cpu": 7, "memory_mb": 30720, "gpu": 1, "gpu_model": "nvidia-k80"},
+    {"name": "cpu-spot", "cpu": 1, "memory_mb": 1024, "is_preemptible": True},
 ]
 
 

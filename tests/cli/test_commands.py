@@ -148,6 +148,26 @@ def test_run_defaults_to_cpu_small_and_cpu_memory_skip_presets(
     assert second["container"]["resources"] == {"cpu": 0.5, "memory_mb": 512}
 
 
+@pytest.mark.parametrize(
+    ("args", "preemptible"),
+    [
+        (["-s", "cpu-spot"], True),  # the preset's setting
+        (["-s", "cpu-spot", "--no-preemptible"], False),
+        (["-s", "cpu-small"], False),
+        (["-s", "cpu-small", "--preemptible"], True),
+        (["-c", "1", "-m", "1G"], False),  # no preset
+        (["-c", "1", "-m", "1G", "--preemptible"], True),
+    ],
+)
+def test_run_preemptible_defaults_to_the_presets(
+    api: responses.RequestsMock, args: list[str], preemptible: bool
+) -> None:
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    assert invoke("run", "--detach", *args, "ubuntu").exit_code == 0
+    (body,) = submitted(api)
+    assert body["is_preemptible"] is preemptible
+
+
 def test_run_unknown_preset_lists_the_known_ones(api: responses.RequestsMock) -> None:
     result = invoke("run", "-s", "huge", "ubuntu")
     assert result.exit_code == 2
@@ -198,6 +218,30 @@ def test_run_that_never_started_exits_125_and_says_why(
     assert result.exit_code == 125
     assert "ClusterScaleUpFailed: no nodes for this preset" in result.stderr
     assert result.stdout == ""
+
+
+CANCELLED = {"finished_at": "2019-08-16T10:12:00+00:00", "reason": "Cancelled"}
+
+
+def test_wait_start_returns_a_job_that_finished_with_a_newer_status(
+    api: responses.RequestsMock,
+) -> None:
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    api.get(JOB_URL, json=wire_job("cancelled", history=CANCELLED))
+    result = invoke("run", "--detach", "--wait-start", "--format", "json", "ubuntu", "true")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "unknown"
+
+
+def test_attached_run_of_a_job_that_ended_with_a_newer_status(
+    api: responses.RequestsMock,
+) -> None:
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    api.get(JOB_URL, json=wire_job("cancelled", history=CANCELLED))
+    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"")
+    result = invoke("run", "ubuntu", "true")
+    assert result.exit_code == 1
+    assert f"Job {JOB_ID} ended as unknown: Cancelled" in result.stderr
 
 
 # ---------------------------------------------------------------------------- ps, status
@@ -334,7 +378,8 @@ def test_token_from_a_flag_is_hidden_too(api: responses.RequestsMock, tmp_path: 
     api.get(f"{BASE}/jobs", json={"error": f"token {other}"}, status=500)
     token_file = tmp_path / "token"
     token_file.write_text(other + "\n")
-    result = invoke("-v", "--token", f"@{token_file}", "ps")
+    # --url too: a token given alone is never sent to a URL from another source.
+    result = invoke("-v", "--url", BASE, "--token", f"@{token_file}", "ps")
     assert result.exit_code == 1
     assert other not in result.stderr
     assert api.calls[0].request.headers["Authorization"] == f"Bearer {other}"

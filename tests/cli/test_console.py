@@ -5,9 +5,12 @@ Every run goes through `console()`, which checks that the token is in none of it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -108,6 +111,91 @@ def test_detach_logs_kill(
     assert console(platform, env, "logs", job_id).stdout == "ready\n"  # follows to the end
 
 
+def _on_terminal(env: dict[str, str], args: list[str], *, stdout_too: bool) -> tuple[str, str]:
+    """Runs the CLI with stderr (and stdout when `stdout_too`) on a pseudo-terminal; returns
+    what the terminal showed and what went to the stdout pipe otherwise."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [SCRIPT, *args],
+        env=env,
+        stdout=slave if stdout_too else subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    os.close(slave)
+    shown = b""
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1.0)[0]:
+                continue
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not data:
+                break
+            shown += data
+        piped = "" if proc.stdout is None else proc.stdout.read()
+        assert proc.wait(timeout=RUN_TIMEOUT) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return shown.decode(), piped
+
+
+def test_wait_shows_a_status_line_only_on_a_terminal(
+    platform: LocalPlatform, env: dict[str, str]
+) -> None:
+    job_id = console(platform, env, "run", "--detach", "ubuntu", "sleep 2").stdout.strip()
+    shown, _ = _on_terminal(env, ["wait", job_id], stdout_too=True)
+    check_no_token(platform, shown)
+    # One line rewritten in place per status, then the result (the terminal adds \r to \n).
+    assert re.search(rf"\r\x1b\[K{job_id}: (pending|running)[^\n]*  0:\d\d\r?\n", shown), shown
+    assert shown.endswith(f"{job_id}: succeeded, exit code 0\r\n"), shown
+    # A script reading stdout gets the result and nothing on the terminal.
+    shown, piped = _on_terminal(env, ["wait", job_id], stdout_too=False)
+    assert (shown, piped) == ("", f"{job_id}: succeeded, exit code 0\n")
+
+
+def test_ctrl_c_ends_wait_and_its_status_line(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    job_id = console(platform, env, "run", "--detach", "ubuntu", "sleep 600").stdout.strip()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [SCRIPT, "wait", job_id], env=env, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL
+    )
+    os.close(slave)
+    shown = b""
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while shown.count(b"running") < 2:  # the line has been redrawn once
+            assert time.monotonic() < deadline, shown
+            if select.select([master], [], [], 1.0)[0]:
+                shown += os.read(master, 4096)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=RUN_TIMEOUT) == 130
+        with contextlib.suppress(OSError):  # EIO once everything has been read
+            while select.select([master], [], [], 1.0)[0] and (data := os.read(master, 4096)):
+                shown += data
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        client.jobs.kill(job_id)
+    text = shown.decode()
+    check_no_token(platform, text)
+    assert text.endswith("\r\n\r\nInterrupted.\r\n"), text  # the status line was ended
+    assert "Traceback" not in text
+
+
 def test_ps_quiet_and_json_are_parseable(
     platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
 ) -> None:
@@ -159,16 +247,19 @@ def test_sigint_detaches_and_the_job_keeps_running(
 
 
 def test_bad_tokens_are_one_line_exit_1(platform: LocalPlatform, env: dict[str, str]) -> None:
-    # Signed with another secret: the server answers 401.
+    # Signed with another secret: the server answers 401. The URL from the environment too:
+    # a token is never sent to a URL from another source (the config file).
     header, payload, _ = platform.token.split(".")
     forged = f"{header}.{payload}.AAAA"
+    env = env | {"NEURO_SYNC_URL": str(platform.url)}
     for token in (forged, "not-a-jwt"):
         proc = console(platform, env | {"NEURO_SYNC_TOKEN": token}, "ps")
         assert proc.returncode == 1
         assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1
         assert "Traceback" not in proc.stderr and token not in proc.stderr
     verbose = console(platform, env | {"NEURO_SYNC_TOKEN": forged}, "--verbose", "ps")
-    assert verbose.returncode == 1 and "401" in verbose.stderr
+    # /config comes first (the URL is not the file's); it swallows the 401 (docs/protocol.md §1.4).
+    assert verbose.returncode == 1 and "AuthenticationError" in verbose.stderr
     assert forged not in verbose.stderr
 
 

@@ -1,5 +1,6 @@
-"""Reliability-test fixtures: a canary token, wire-2019 job objects, the socket fault server, and
-clients pointed at it with short timeouts and a recorded (not slept) backoff.
+"""Reliability-test fixtures: a canary token, job objects as the 2019 server sends them, the
+socket fault server, and clients pointed at it with short timeouts and a recorded (not slept)
+backoff.
 
 Independent of `tests/unit/conftest.py` on purpose: these tests talk to real sockets and must not
 inherit anything that mocks HTTP.
@@ -7,40 +8,31 @@ inherit anything that mocks HTTP.
 
 from __future__ import annotations
 
-import base64
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from yarl import URL
 
 import neuro_sync
-from neuro_sync import ClusterConfig, Preset
+from neuro_sync import ClusterConfig
+from tests.support import wire
+from tests.support.wire import USER
 
 from .faultserver import FaultServer
 
-USER = "alice"
 # The signature is the secret part of a JWT; tests look for it as well as for the whole token,
 # so that a leak of a token cut short is caught too.
 CANARY_SIGNATURE = "Q0FOQVJZLWNhbmFyeS1zZWNyZXQtN2YzYzE5ZTItc2lnbmF0dXJl"
-REGISTRY_URL = "https://registry-dev.neu.ro"
-CREATED_AT = "2019-08-16T10:11:12.345678+00:00"
-SSH_SERVER = "ssh://nobody@ssh-auth-dev.neu.ro:22"
 
 # Short timeouts: every fault must surface well within these, and the suite stays fast.
 CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 0.5
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def make_token(user: str = USER) -> str:
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = _b64(json.dumps({"identity": user}).encode())
-    return f"{header}.{claims}.{CANARY_SIGNATURE}"
+    return wire.make_jwt({"identity": user}, signature=CANARY_SIGNATURE)
 
 
 TOKEN = make_token()
@@ -48,32 +40,13 @@ TOKEN = make_token()
 
 def cluster_config(api_url: str) -> ClusterConfig:
     """The cluster part of /config for an API at `api_url` (monitoring under the same host)."""
-    return ClusterConfig(
-        registry_url=URL(REGISTRY_URL),
-        storage_url=URL(f"{api_url}/storage"),
-        users_url=URL(f"{api_url}/users"),
-        monitoring_url=URL(f"{api_url}/jobs"),
-        resource_presets={"cpu-small": Preset(cpu=2.0, memory_mb=2048)},
-    )
+    return wire.cluster_config(api_url)
 
 
 def config_payload(api_url: str) -> dict[str, Any]:
-    """`GET /config` as the 2019 server sends it for an accepted token (wire §1.4)."""
-    return {
-        "auth_url": "https://dev-neuromation.auth0.com/authorize",
-        "token_url": "https://dev-neuromation.auth0.com/oauth/token",
-        "client_id": "CLIENT-ID",
-        "audience": "https://platform.dev.neuromation.io",
-        "callback_urls": ["http://127.0.0.1:54540"],
-        "headless_callback_url": "https://dev.neu.ro/oauth/show-code",
-        "registry_url": REGISTRY_URL,
-        "storage_url": f"{api_url}/storage",
-        "users_url": f"{api_url}/users",
-        "monitoring_url": f"{api_url}/jobs",
-        "resource_presets": [
-            {"name": "cpu-small", "cpu": 2, "memory_mb": 2048, "is_preemptible": False}
-        ],
-    }
+    """`GET /config` as the 2019 server sends it for an accepted token (monitoring under the
+    same host)."""
+    return wire.config_payload(base=api_url, monitoring_url=f"{api_url}/jobs")
 
 
 def wire_job(
@@ -84,41 +57,24 @@ def wire_job(
     owner: str = USER,
     **container: Any,
 ) -> dict[str, Any]:
-    """A job object as the August 2019 server sends it (wire §2.6)."""
+    """A job object as the 2019 server sends it (docs/protocol.md §2.6); `container` keys replace
+    those of its container object as given (wire values, e.g. `http={...}`)."""
     finished = status in ("succeeded", "failed")
-    history: dict[str, Any] = {
-        "status": status,
-        "reason": None,
-        "description": None,
-        "created_at": CREATED_AT,
-    }
-    if status == "running" or finished:
-        history["started_at"] = "2019-08-16T10:11:20+00:00"
-    if finished:
-        history["finished_at"] = "2019-08-16T10:12:00.500000+00:00"
-        history["exit_code"] = 0
-    job: dict[str, Any] = {
-        "id": id,
-        "owner": owner,
-        "cluster_name": "default",
-        "status": status,
-        "history": history,
-        "container": {
-            "image": "ubuntu:latest",
-            "command": "sleep 1",
-            "env": {},
-            "volumes": [],
-            "resources": {"cpu": 0.1, "memory_mb": 16},
-            **container,
-        },
-        "ssh_server": SSH_SERVER,
-        "ssh_auth_server": SSH_SERVER,
-        "is_preemptible": False,
-        "internal_hostname": f"{id}.default",
-    }
-    if name is not None:
-        job["name"] = name
+    job = wire.make_job(
+        id=id, status=status, name=name, owner=owner, exit_code=0 if finished else None
+    )
+    job["container"].update(container)
     return job
+
+
+def timed(fn: Callable[[], object]) -> tuple[BaseException | None, float]:
+    """What `fn` raised (or None) and how long it took, in seconds."""
+    start = time.monotonic()
+    try:
+        fn()
+    except BaseException as err:  # noqa: BLE001 - the test inspects it
+        return err, time.monotonic() - start
+    return None, time.monotonic() - start
 
 
 def small_container() -> neuro_sync.Container:

@@ -47,6 +47,8 @@ __all__ = [
     "reset_before_status",
     "rst",
     "stall",
+    "stream_body",
+    "trickle",
     "unreachable_port",
     "websocket",
     "ws_frames",
@@ -136,6 +138,43 @@ def stall(seconds: float, then: Action | None = None, *, head: bytes = b"") -> A
             return
         if then is not None:
             then(sock, req, stop)
+
+    return act
+
+
+def trickle(data: bytes, *, every: float = 0.1, prefix: bytes = b"") -> Action:
+    """Send `prefix` at once, then `data` one byte every `every` seconds (until the client goes).
+
+    Each byte restarts a per-read timeout, so only a deadline on the whole reply ends it early.
+    """
+
+    def act(sock: socket.socket, req: Request, stop: threading.Event) -> None:
+        if prefix:
+            sock.sendall(prefix)
+        for i in range(len(data)):
+            if stop.wait(every):
+                return
+            sock.sendall(data[i : i + 1])
+
+    return act
+
+
+def stream_body(
+    head: bytes, chunk: bytes, *, total: int | None = None, pause: float = 0.0
+) -> Action:
+    """Send `head` (status line and headers, as given) then `chunk` over and over: `total` bytes
+    of body, or without end until the client goes. No framing of its own: `head` says what the
+    body is (a Content-Length, or none and the body ends when the connection closes)."""
+
+    def act(sock: socket.socket, req: Request, stop: threading.Event) -> None:
+        sock.sendall(head)
+        sent = 0
+        while total is None or sent < total:
+            if stop.is_set() or (pause and stop.wait(pause)):
+                return
+            piece = chunk if total is None else chunk[: total - sent]
+            sock.sendall(piece)
+            sent += len(piece)
 
     return act
 

@@ -44,6 +44,7 @@ from .conftest import (
     cluster_config,
     json_body,
     small_container,
+    timed,
     wire_job,
 )
 from .faultserver import (
@@ -60,10 +61,13 @@ from .faultserver import (
     reset_after_status_line,
     reset_before_status,
     stall,
+    trickle,
     unreachable_port,
     websocket,
     ws_frames,
 )
+
+pytestmark = pytest.mark.sockets
 
 # Generous bound for "within the configured time" of one attempt (0.5 s read, 1 s connect).
 WITHIN = 5.0
@@ -92,15 +96,6 @@ BROKEN_REPLIES: list[tuple[str, Action, type[Exception]]] = [
     ),
 ]
 BROKEN_IDS = [name for name, _, _ in BROKEN_REPLIES]
-
-
-def timed(fn: Callable[[], object]) -> tuple[BaseException | None, float]:
-    start = time.monotonic()
-    try:
-        fn()
-    except BaseException as err:  # noqa: BLE001 - the test inspects it
-        return err, time.monotonic() - start
-    return None, time.monotonic() - start
 
 
 # ---------------------------------------------------------------------- GET: typed errors in time
@@ -618,3 +613,16 @@ def test_tls_with_the_servers_ca_bundle(
     with _tls_client(tls_server, verify=str(self_signed[0])) as client:
         assert client.jobs.status("job-1").id == "job-1"
     assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
+
+
+def test_tls_reply_trickling_ends_at_the_deadline(
+    tls_server: FaultServer, self_signed: tuple[Path, Path]
+) -> None:
+    # The attempt deadline (1 s + 0.5 s) must cut a TLS socket as it cuts a plain one.
+    body = json_body(wire_job())
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+    tls_server.script(trickle(body, prefix=head))
+    with _tls_client(tls_server, verify=str(self_signed[0])) as client:
+        err, elapsed = timed(lambda: client.jobs.status("job-1"))
+    assert isinstance(err, APITimeoutError), repr(err)
+    assert elapsed < 1.5 + WITHIN

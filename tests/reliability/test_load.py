@@ -19,6 +19,8 @@ import pytest
 import neuro_sync
 from neuro_sync import Container, JobStatus, RemoteImage, Resources
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 THREADS = 8
 JOBS_PER_THREAD = 40
 FINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}
@@ -117,7 +119,7 @@ def test_concurrent_submit_and_kill_lose_and_duplicate_nothing(
     assert unexpected == set(), f"never submitted: {sorted(unexpected)[:5]}"
     assert unfinished == [], f"{len(unfinished)} jobs not finished: {unfinished[:2]}"
     # Each name was used once; the jobs left alone really ran (`true`: exit code 0), and the
-    # killed ones ended SUCCEEDED (wire-2019 §7.15).
+    # killed ones ended SUCCEEDED (docs/protocol.md §7.15).
     assert sorted(j.name or "" for j in jobs) == sorted(
         f"load-{t}-{i}" for t in range(THREADS) for i in range(JOBS_PER_THREAD)
     )

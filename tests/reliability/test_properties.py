@@ -1,26 +1,25 @@
 """Property-based tests (hypothesis).
 
-* Replies: valid wire-2019 job objects with random mutations (keys dropped, values of the wrong
-  type, random JSON in their place, extra keys), random JSON and random bytes, served as the
-  reply of `status`, `list` and `run`, give a `JobDescription` or `ResponseValidationError`;
-  never a KeyError, TypeError, a requests exception or anything else. Error replies with random
-  bodies give the `APIStatusError` of their status.
+* Replies: valid job objects (docs/protocol.md §2.6) with random mutations (keys dropped,
+  values of the wrong type, random JSON in their place, extra keys), random JSON and random
+  bytes, served as the reply of `status`, `list` and `run`, give a `JobDescription` or
+  `ResponseValidationError`; never a KeyError, TypeError, a requests exception or anything
+  else. Error replies with random bodies give the `APIStatusError` of their status.
 * Input: a valid `Container` with one invalid part (and invalid `run` arguments) is rejected
   with `ValidationError` before any request is made.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import responses
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import neuro_sync
@@ -32,54 +31,18 @@ from neuro_sync import (
     JobStatus,
     RemoteImage,
     Resources,
-    ResponseValidationError,
     ValidationError,
     Volume,
 )
+from tests.support.strategies import JSON, fuzz_settings, mutated, outcome
 
 from .conftest import TOKEN, cluster_config, wire_job
 
 BASE = "http://api.test/api/v1"
 
-SETTINGS = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = fuzz_settings(150)
 
 # ---------------------------------------------------------------------- reply payloads
-
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63)
-    | st.floats(allow_nan=False)  # json.dumps would write NaN, which is not JSON
-    | st.text(max_size=20)
-    | st.sampled_from(
-        [
-            "",
-            "pending",
-            "running",
-            "cancelled",
-            "2019-08-16T10:11:12+00:00",
-            "2019-13-45T99:00:00",
-            "ubuntu:",
-            "image://alice/x",
-            "registry-dev.neu.ro/alice/img:1",
-            "storage://alice/data",
-            "http://",
-            "ssh://",
-            "::",
-        ]
-    )
-)
-JSON = st.recursive(
-    SCALARS,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=10,
-)
 
 
 def _full_job() -> dict[str, Any]:
@@ -107,48 +70,8 @@ def _full_job() -> dict[str, Any]:
 BASE_JOBS = [wire_job(), wire_job(status="running"), _full_job()]
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, (*prefix, i))
-
-
-def _mutate(doc: Any, path: tuple[Any, ...], kind: str, new: Any) -> Any:
-    if not path:
-        return new if kind != "delete" else {}
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    last = path[-1]
-    if kind == "delete":
-        del parent[last]
-    elif kind == "replace":
-        parent[last] = new
-    elif kind == "retype":  # the same value in another JSON type
-        old = parent[last]
-        parent[last] = [old] if not isinstance(old, list) else {"x": old}
-    elif kind == "stringify":
-        parent[last] = json.dumps(parent[last])
-    elif kind == "extra" and isinstance(parent[last], dict):
-        parent[last]["unexpected-" + str(len(parent[last]))] = new
-    return doc
-
-
-@st.composite
-def mutated_jobs(draw: st.DrawFn) -> Any:
-    doc = copy.deepcopy(draw(st.sampled_from(BASE_JOBS)))
-    for _ in range(draw(st.integers(1, 4))):
-        paths = list(_paths(doc))
-        path = draw(st.sampled_from(paths))
-        kind = draw(st.sampled_from(["delete", "replace", "retype", "stringify", "extra"]))
-        doc = _mutate(doc, path, kind, draw(JSON))
-        if not isinstance(doc, dict | list):
-            break
-    return doc
+def mutated_jobs() -> st.SearchStrategy[Any]:
+    return mutated(BASE_JOBS)
 
 
 BODIES = (
@@ -174,19 +97,12 @@ def _check_job(job: JobDescription) -> None:
     repr(job)  # every part of it is printable
 
 
-def _outcome(call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except ResponseValidationError:
-        return None
-
-
 @SETTINGS
 @given(body=BODIES)
 def test_any_job_reply_gives_a_job_or_our_error(client: neuro_sync.Client, body: bytes) -> None:
     with responses.RequestsMock() as mocked:
         mocked.get(f"{BASE}/jobs/job-1", body=body, content_type="application/json")
-        job = _outcome(lambda: client.jobs.status("job-1"))
+        job = outcome(lambda: client.jobs.status("job-1"))
     if job is not None:
         _check_job(job)
 
@@ -197,7 +113,7 @@ def test_any_run_reply_gives_a_job_or_our_error(client: neuro_sync.Client, body:
     container = Container(RemoteImage("ubuntu"), Resources(16, 0.1))
     with responses.RequestsMock() as mocked:
         mocked.post(f"{BASE}/jobs", body=body, status=202, content_type="application/json")
-        job = _outcome(lambda: client.jobs.run(container))
+        job = outcome(lambda: client.jobs.run(container))
     if job is not None:
         _check_job(job)
 
@@ -210,7 +126,7 @@ def test_any_list_reply_gives_jobs_or_our_error(
     payload: Any = {"jobs": jobs} if wrap else jobs
     with responses.RequestsMock() as mocked:
         mocked.get(f"{BASE}/jobs", json=payload)
-        got = _outcome(lambda: client.jobs.list())
+        got = outcome(lambda: client.jobs.list())
     if got is not None:
         assert wrap and len(got) == len(jobs)
         for job in got:

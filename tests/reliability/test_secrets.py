@@ -51,6 +51,8 @@ from .faultserver import (
     websocket,
 )
 
+pytestmark = pytest.mark.sockets
+
 SECRETS = (TOKEN, CANARY_SIGNATURE)
 SAMPLE = {"cpu": 0.5, "memory": 12.0, "timestamp": 1565950272.0}
 OUR_MODULES = ("neuro_sync", "neuro_sync_api", "requests", "urllib3", "websocket", "http")

@@ -1,4 +1,4 @@
-"""platform-api contract: ping, /config, POST/GET/DELETE /jobs, errors and routing (wire-2019
+"""platform-api contract: ping, /config, POST/GET/DELETE /jobs, errors and routing (docs/protocol.md
 §1.4, §2). Exact status codes, content types and bodies."""
 
 from __future__ import annotations
@@ -445,7 +445,7 @@ VALIDATION: list[ValidationCase] = [
     ("volume-src-int", _set("container.volumes.0.src_storage_uri", 7), "src_storage_uri"),
 ]
 
-# Volume errors have exact texts (wire-2019 §2.2 post-schema step 3).
+# Volume errors have exact texts (docs/protocol.md §2.2, the checks after the schema).
 VOLUME_ERRORS: list[tuple[str, dict[str, Any], str]] = [
     (
         "scheme-file",
@@ -499,7 +499,7 @@ def test_create_rejects_duplicate_volume_destination(api: Api) -> None:
 
 
 def test_create_accepts_unknown_key_nowhere(api: Api) -> None:
-    """The strict schemas also hold for keys a newer client would send (wire-2019 §7.3)."""
+    """The strict schemas also hold for keys a newer client would send (docs/protocol.md §7.3)."""
     for key, value in (("tags", ["a"]), ("preset_name", "cpu-small"), ("max_run_time_minutes", 5)):
         message = assert_error(api.post("/jobs", json=_set(key, value)))
         assert f"{key} is not allowed key" in message

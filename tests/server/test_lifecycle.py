@@ -1,4 +1,4 @@
-"""Job lifecycle on the local platform (wire-2019 §2.5, §2.6 history, §2.8 statuses/reasons).
+"""Job lifecycle on the local platform (docs/protocol.md §2.5, §2.6 history, §2.8 statuses/reasons).
 
 Jobs that must be observed while running block on a gate file (`GATE`) that the test creates in
 their working directory, so no outcome depends on timing.
@@ -204,7 +204,7 @@ def test_kill_pending_job(fresh: Api) -> None:
     assert killed["history"]["reason"] is None
     assert killed["history"]["description"] is None
     assert "exit_code" not in killed["history"]
-    # Never seen running: started_at falls back to the finish time (wire-2019 §2.6).
+    # Never seen running: started_at falls back to the finish time (docs/protocol.md §2.6).
     assert killed["history"]["started_at"] == killed["history"]["finished_at"]
     fresh.kill(job["id"])
     assert fresh.job(job["id"]) == killed

@@ -1,4 +1,4 @@
-"""Monitoring contract: log streaming, the top WebSocket and save (wire-2019 §3)."""
+"""Monitoring contract: log streaming, the top WebSocket and save (docs/protocol.md §3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A platform restarted on the same data dir keeps its jobs and its tokens; a job whose process
-was lost in the restart becomes failed/NotFound (wire-2019 §2.8)."""
+was lost in the restart becomes failed/NotFound (docs/protocol.md §2.8)."""
 
 from __future__ import annotations
 

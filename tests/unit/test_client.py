@@ -222,7 +222,8 @@ def test_config_registry_host_keeps_an_explicit_port(mocked: responses.RequestsM
 def test_config_without_the_cluster_part_means_a_rejected_token(
     mocked: responses.RequestsMock,
 ) -> None:
-    # The server swallows the 401 on /config and answers only the OAuth part (wire §1.4, §7.16).
+    # The server swallows the 401 on /config and answers only the OAuth part
+    # (docs/protocol.md §1.4, §7.16).
     mocked.get(f"{BASE}/config", json=config_payload(authorized=False))
     with neuro_sync.Client(BASE, TOKEN) as c:
         with pytest.raises(AuthenticationError) as info:

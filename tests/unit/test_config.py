@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ FILE_CLUSTER = {
 
 
 def write_nmrc(path: Path, token: str, *, url: str = FILE_URL, cluster: bool = True) -> Path:
-    """A config file as the 2019 CLI writes it (wire §1.4)."""
+    """A config file as the 2019 CLI writes it (docs/protocol.md §1.4)."""
     data: dict[str, Any] = {
         "url": url,
         "auth_config": {"auth_url": "https://dev-neuromation.auth0.com/authorize"},
@@ -92,13 +93,34 @@ def test_environment(monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder) -> None:
         assert (str(c.url), c.username) == (ENV_URL, "env-user")
 
 
-def test_argument_beats_environment_per_value(
-    monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+@pytest.mark.parametrize("given", ["url", "token"])
+def test_half_the_arguments_is_an_error_whatever_else_is_set(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder, given: str
+) -> None:
+    # The other half is available from the environment and the file; neither may be used.
+    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", jwt({"identity": "env-user"}))
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    missing = "token" if given == "url" else "url"
+    with pytest.raises(ConfigError, match=rf"was given {given}= but no {missing}=: pass both"):
+        neuro_sync.get(**{given: ARG_URL if given == "url" else TOKEN})
+    assert len(mocked.calls) == 0
+
+
+def test_arguments_and_a_path_are_an_error(tmp_path: Path) -> None:
+    path = write_nmrc(tmp_path / "nmrc", TOKEN)
+    with pytest.raises(ConfigError, match="not both"):
+        neuro_sync.get(path, url=ARG_URL, token=TOKEN)
+
+
+def test_path_argument_beats_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jwt: JWTBuilder
 ) -> None:
     monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
     monkeypatch.setenv("NEURO_SYNC_TOKEN", jwt({"identity": "env-user"}))
-    with neuro_sync.get(url=ARG_URL) as c:
-        assert (str(c.url), c.username) == (ARG_URL, "env-user")
+    path = write_nmrc(tmp_path / "nmrc", jwt({"identity": "file-user"}))
+    with neuro_sync.get(path) as c:
+        assert (str(c.url), c.username) == (FILE_URL, "file-user")
 
 
 def test_home_nmrc_with_its_cluster_config(mocked: responses.RequestsMock, jwt: JWTBuilder) -> None:
@@ -147,17 +169,37 @@ def test_path_argument_beats_neuromation_config(
         assert c.username == "explicit-user"
 
 
-def test_environment_url_with_file_token(
-    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+@pytest.mark.parametrize(
+    ("variable", "missing"),
+    [("NEURO_SYNC_URL", "NEURO_SYNC_TOKEN"), ("NEURO_SYNC_TOKEN", "NEURO_SYNC_URL")],
+)
+def test_half_the_environment_never_borrows_from_the_file(
+    mocked: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+    jwt: JWTBuilder,
+    variable: str,
+    missing: str,
 ) -> None:
-    # The URL is not the file's, so the file's cluster config must not be used.
+    # The file's token belongs to the file's URL: it must not go to $NEURO_SYNC_URL.
     write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
-    monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
-    mocked.get(f"{ENV_URL}/config", json=config_payload(base=ENV_URL))
+    monkeypatch.setenv(variable, ENV_URL if variable == "NEURO_SYNC_URL" else TOKEN)
+    with pytest.raises(ConfigError) as info:
+        neuro_sync.get()
+    assert str(info.value) == (
+        f"${variable} is set but ${missing} is not: set both, or unset ${variable} to use "
+        f"the config file {_home() / '.nmrc'}"
+    )
+    assert len(mocked.calls) == 0
+
+
+def test_an_empty_variable_counts_as_unset(
+    monkeypatch: pytest.MonkeyPatch, jwt: JWTBuilder
+) -> None:
+    write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
+    monkeypatch.setenv("NEURO_SYNC_URL", "")
+    monkeypatch.setenv("NEURO_SYNC_TOKEN", "")
     with neuro_sync.get() as c:
-        assert (str(c.url), c.username) == (ENV_URL, "file-user")
-        assert c.config.monitoring_url == URL(MONITORING)
-    assert [call.request.url for call in mocked.calls] == [f"{ENV_URL}/config"]
+        assert (str(c.url), c.username) == (FILE_URL, "file-user")
 
 
 def test_kwargs_reach_the_client(mocked: responses.RequestsMock) -> None:
@@ -172,8 +214,8 @@ def test_nothing_configured() -> None:
         neuro_sync.get()
     nmrc = _home() / ".nmrc"
     assert str(info.value) == (
-        "No url and token: pass them to neuro_sync.get(url=..., token=...), set "
-        "$NEURO_SYNC_URL / $NEURO_SYNC_TOKEN, or create the config file "
+        "No url and token: pass neuro_sync.get(url=..., token=...), set "
+        "$NEURO_SYNC_URL and $NEURO_SYNC_TOKEN, or create the config file "
         f"{nmrc} (neuro_sync.Factory().login_with_token(token, url=...))"
     )
     assert not nmrc.exists()
@@ -181,7 +223,9 @@ def test_nothing_configured() -> None:
 
 def test_only_the_url_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEURO_SYNC_URL", ENV_URL)
-    with pytest.raises(ConfigError, match=r"^No token: pass them"):
+    with pytest.raises(
+        ConfigError, match=r"^\$NEURO_SYNC_URL is set but \$NEURO_SYNC_TOKEN is not"
+    ):
         neuro_sync.get()
 
 
@@ -224,7 +268,7 @@ def test_env_only_creates_no_file(
         (
             "url: http://x.test/api/v1\nauth_token:\n  token: a.b.c\n"
             "cluster_config:\n  registry_url: https://r.test\n",
-            "Malformed cluster_config in the config file: KeyError('storage_url')",
+            "Malformed cluster_config in the config file: no 'storage_url'",
         ),
     ],
 )
@@ -234,6 +278,68 @@ def test_malformed_config_file(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         neuro_sync.get(path)
     assert message in str(info.value)
+
+
+# A token whose every part is also a valid YAML alias or tag name, so that it can land inside
+# the quoted "found ..." part of an error as well as in the quoted line.
+SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJpZGVudGl0eSI6ImFsaWNlIn0.S3cr3tS1gnatureCANARY"
+SECRET_PART = "S3cr3tS1gnatureCANARY"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"url: http://x.test\nauth_token:\n\ttoken: {SECRET_TOKEN}\n",  # a tab indent
+        f'url: http://x.test\nauth_token:\n  token: "{SECRET_TOKEN}\n',  # an open quote
+        f"url: http://x.test\nauth_token:\n  token: {SECRET_TOKEN}: x\n",  # a stray colon
+        f"url: http://x.test\nauth_token:\n    token: {SECRET_TOKEN}\n  refresh: 1\n",  # indent
+        f"url: http://x.test\nauth_token:\n  token: *{SECRET_PART}\n",  # an unknown alias
+        f"url: http://x.test\nauth_token: !{SECRET_PART} {{token: {SECRET_TOKEN}}}\n",  # a tag
+        f"url: http://x.test\nauth_token:\n  token: {SECRET_TOKEN}\n  {SECRET_PART}: [\n",
+        f"url: http://x.test\nauth_token:\n  token: {SECRET_TOKEN}\x07\n",  # a control char
+        f"auth_token:\n  token: a.b.c\ncluster_config:\n  registry_url: r\n  storage_url: s\n"
+        f"  users_url: u\n  monitoring_url: m\n  resource_presets:\n"
+        f"    p: {{cpu: {SECRET_TOKEN}, memory_mb: 1}}\nurl: http://x.test\n",  # a bad value
+    ],
+    ids=[
+        "tab",
+        "open-quote",
+        "stray-colon",
+        "indent",
+        "alias",
+        "tag",
+        "open-flow",
+        "control-char",
+        "bad-value",
+    ],
+)
+def test_a_broken_config_file_never_shows_its_token(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "nmrc"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        neuro_sync.get(path)
+    err = info.value
+    shown = "".join(traceback.format_exception(err)) + repr(err)
+    assert "config file" in str(err)
+    # No part of it: YAML's quoted line is cut to 75 characters, often mid-token.
+    assert not [part for part in SECRET_TOKEN.split(".") if part in shown]
+
+
+def test_a_yaml_error_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "nmrc"
+    path.write_text(f"url: http://x.test\nauth_token:\n\ttoken: {SECRET_TOKEN}\n")
+    with pytest.raises(ConfigError, match=r"is not valid YAML: .*\(line 3, column 1\)$"):
+        neuro_sync.get(path)
+
+
+def test_a_config_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "nmrc"
+    path.write_bytes(
+        b"url: http://x.test\nauth_token:\n  token: " + SECRET_TOKEN.encode() + b"\xff\n"
+    )
+    with pytest.raises(ConfigError, match="is not UTF-8 text") as info:
+        neuro_sync.get(path)
+    assert SECRET_PART not in str(info.value)
 
 
 def test_unreadable_config_file(tmp_path: Path) -> None:

@@ -4,16 +4,19 @@ progress of `wait` and `save`."""
 from __future__ import annotations
 
 import copy
+import io
 import pickle
+import re
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
 import responses
 
 import neuro_sync
-from neuro_sync import JobDescription, JobList, RemoteImage, WaitTimeout
+from neuro_sync import JobDescription, JobList, RemoteImage, WaitTimeout, _display
 
 from .conftest import BASE, JOB_ID, MONITORING, REGISTRY, make_job, sent_timeout
 
@@ -195,6 +198,86 @@ def test_save_progress_shows_commit_and_push(
         f"save {JOB_ID}: CommitFinished",
         f"save {JOB_ID}: The push refers to repository [x]",
     ]
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+IN_PLACE = "\r\x1b[K"
+
+
+def _screen_lines(text: str) -> list[str]:
+    """What stays on a terminal: each line's last redraw, without its elapsed time."""
+    assert text.endswith("\n")
+    lines = text[:-1].split("\n")
+    assert all(line.startswith(IN_PLACE) for line in lines), text
+    return [line.rsplit(IN_PLACE, 1)[1].rsplit("  ", 1)[0] for line in lines]
+
+
+def test_wait_progress_to_a_terminal_rewrites_one_line_per_status(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"{BASE}/jobs/{JOB_ID}"
+    mocked.get(url, json=make_job(status="pending", reason="ContainerCreating"))
+    for status in ("running", "running", "succeeded"):
+        mocked.get(url, json=make_job(status=status))
+    terminal = _Terminal()
+    client.jobs.wait(JOB_ID, poll_interval=0.001, progress=terminal)
+    out = terminal.getvalue()
+    assert _screen_lines(out) == [
+        f"{JOB_ID}: pending (ContainerCreating)",
+        f"{JOB_ID}: running",
+        f"{JOB_ID}: succeeded",
+    ]
+    assert re.search(r"succeeded  \d+:\d\d\n$", out)
+    assert capsys.readouterr() == ("", "")  # only the stream given
+
+
+def test_wait_progress_to_a_file_writes_a_line_per_change(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    url = f"{BASE}/jobs/{JOB_ID}"
+    for status in ("pending", "pending", "succeeded"):
+        mocked.get(url, json=make_job(status=status))
+    log = io.StringIO()
+    client.jobs.wait(JOB_ID, poll_interval=0.001, progress=log)
+    lines = log.getvalue().splitlines()
+    assert [line.split(" (")[0] for line in lines] == [f"{JOB_ID}: pending", f"{JOB_ID}: succeeded"]
+    assert "\r" not in log.getvalue()
+
+
+def test_in_place_progress_moves_its_clock_between_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_display, "_TICK", 0.01)
+    terminal = _Terminal()
+    bar = _display.Progress("save", to=terminal)
+    bar.update("pushing")
+    deadline = time.monotonic() + 10  # bounds a broken ticker, not a speed check
+    while terminal.getvalue().count(IN_PLACE) < 3:
+        assert time.monotonic() < deadline, terminal.getvalue()
+        time.sleep(0.01)
+    bar.close()
+    after_close = terminal.getvalue()
+    assert _screen_lines(after_close) == ["save: pushing"]
+    bar.close()  # twice is fine, and nothing is drawn any more
+    assert terminal.getvalue() == after_close
+
+
+@pytest.mark.parametrize("bad", [1, "stderr", None, object()])
+def test_bad_progress_is_rejected_before_any_request(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, bad: Any
+) -> None:
+    with pytest.raises(neuro_sync.ValidationError) as info:
+        client.jobs.wait(JOB_ID, progress=bad)
+    assert info.value.field == "progress"
+    with pytest.raises(neuro_sync.ValidationError):
+        client.jobs.save(JOB_ID, RemoteImage("img", "v1", "alice", REGISTRY), progress=bad)
+    assert len(mocked.calls) == 0
 
 
 # ---------------------------------------------------------------------------- wait's deadline

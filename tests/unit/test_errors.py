@@ -80,7 +80,7 @@ STATUS_CASES: list[tuple[str, int, dict[str, Any], type[Exception], str, dict[st
         {"job_id": JOB},
     ),
     (
-        # monitoring nests platform-api's error body as a JSON string (wire §3.1, §7.14)
+        # monitoring nests platform-api's error body as a JSON string (docs/protocol.md §3.1, §7.14)
         "400-nested-no-such-job",
         400,
         {"json": {"error": '{"error": "no such job job-x"}'}},

@@ -414,3 +414,19 @@ def test_wait_returns_a_finished_job_with_a_newer_status(
     done = client.jobs.wait(job["id"], timeout=5, poll_interval=0.01)
     assert done.status is neuro_sync.JobStatus.UNKNOWN
     assert done.history.finished_at is not None
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "cancelled"])
+def test_wait_for_running_returns_a_job_that_finished_first(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, status: str
+) -> None:
+    # A finished job reaches no other status: waiting on would never end.
+    url = f"{BASE}/jobs/{JOB_ID}"
+    mocked.get(url, json=make_job(status="pending"))
+    job = make_job(status="succeeded")
+    job["status"] = job["history"]["status"] = status
+    mocked.get(url, json=job)
+    done = client.jobs.wait(JOB_ID, statuses=["running"], poll_interval=0.001)
+    assert done.status.value == (status if status != "cancelled" else "unknown")
+    assert done.history.finished_at is not None
+    assert len(mocked.calls) == 2

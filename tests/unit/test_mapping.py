@@ -1,4 +1,4 @@
-"""Reply mapping: wire-2019 job objects (§2.6) to the public dataclasses, with every quirk of
+"""Reply mapping: job objects (docs/protocol.md §2.6) to the public dataclasses, with every quirk of
 §4 and §7, and malformed replies becoming `ResponseValidationError`."""
 
 from __future__ import annotations
@@ -276,7 +276,7 @@ def test_exit_code_zero_is_kept(client: neuro_sync.Client, mocked: responses.Req
 
 
 def test_exit_code_null_is_none(client: neuro_sync.Client, mocked: responses.RequestsMock) -> None:
-    # wire §4.1: the SDK reads a present-but-null exit_code as None.
+    # docs/protocol.md §4.1: the SDK reads a present-but-null exit_code as None.
     job = _get(client, mocked, _with("history.exit_code", None))
     assert job.history.exit_code is None
 
@@ -291,7 +291,7 @@ def test_created_at_missing_is_none(
 def test_null_timestamp_reads_as_none(
     client: neuro_sync.Client, mocked: responses.RequestsMock
 ) -> None:
-    # wire §4.1: the 2019 SDK reads a null time as None.
+    # docs/protocol.md §4.1: the 2019 SDK reads a null time as None.
     job = _get(client, mocked, _with("history.started_at", None))
     assert job.history.started_at is None
 
@@ -299,7 +299,7 @@ def test_null_timestamp_reads_as_none(
 def test_http_without_port_reads_as_minus_one(
     client: neuro_sync.Client, mocked: responses.RequestsMock
 ) -> None:
-    # wire §4.1: HTTPPort from JSON defaults port to -1 and requires_auth to false.
+    # docs/protocol.md §4.1: HTTPPort from JSON defaults port to -1 and requires_auth to false.
     job = _get(client, mocked, _with("container.http", {"requires_auth": True}))
     assert job.container.http == HTTPPort(-1, True)
     job = _get(client, mocked, _with("container.http", {}))
@@ -309,7 +309,7 @@ def test_http_without_port_reads_as_minus_one(
 def test_killed_job_is_succeeded_without_reason(
     client: neuro_sync.Client, mocked: responses.RequestsMock
 ) -> None:
-    # wire §2.5/§7.15: a kill appends succeeded, reason null, no exit code.
+    # docs/protocol.md §2.5, §7.15: a kill appends succeeded, reason null, no exit code.
     job = _get(client, mocked, make_job(status="succeeded"))
     assert job.status is JobStatus.SUCCEEDED
     assert (job.history.reason, job.history.exit_code) == ("", None)

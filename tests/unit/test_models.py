@@ -192,7 +192,7 @@ def test_dataclasses_are_frozen(obj: object, attr: str) -> None:
             "image://bob/team/img",
             "registry-dev.neu.ro/bob/team/img",
         ),
-        # A non-platform image drops its registry on the wire (wire §4.2, §7.12).
+        # A non-platform image drops its registry on the wire (docs/protocol.md §4.2, §7.12).
         (RemoteImage("ubuntu", "latest", None, "localhost:5000"), "ubuntu:latest", "ubuntu:latest"),
         # An owner without a registry is not a platform image either.
         (RemoteImage("img", "v1", "bob", None), "img:v1", "img:v1"),

@@ -1,4 +1,4 @@
-"""`neuro_sync.parsing`: image names (wire §4.2) and volume strings (wire §4.3)."""
+"""`neuro_sync.parsing`: image names and volume strings (docs/protocol.md §4.2, §4.3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`jobs.run`: the exact request the facade sends (wire-2019 §2.2 and the issue's mapping rules)
-and the mapping of the 202 reply."""
+"""`jobs.run`: the exact request the facade sends (docs/protocol.md §2.2 and the issue's mapping
+rules) and the mapping of the 202 reply."""
 
 from __future__ import annotations
 
@@ -280,7 +280,8 @@ def test_run_maps_the_202_reply(client: neuro_sync.Client, mocked: responses.Req
             created_at=datetime.datetime(2019, 8, 16, 10, 11, 12, 345678, tzinfo=datetime.UTC),
         ),
         container=Container(
-            # The request said "ubuntu"; the parsed reply says ubuntu:latest (wire §4.2).
+            # The request said "ubuntu"; the parsed reply says ubuntu:latest (docs/protocol.md
+            # §4.2).
             image=RemoteImage("ubuntu", "latest"),
             resources=Resources(16, 0.1),
             command="sleep 1",

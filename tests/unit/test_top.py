@@ -1,4 +1,4 @@
-"""`jobs.top` against a tiny aiohttp WebSocket server on 127.0.0.1 (wire §3.2).
+"""`jobs.top` against a tiny aiohttp WebSocket server on 127.0.0.1 (docs/protocol.md §3.2).
 
 Each job id selects a server behaviour: frames then close, handshake errors, an immediate close
 (no frames: the job is not running), malformed frames, a dropped connection.
@@ -34,6 +34,9 @@ from neuro_sync import (
 
 from .conftest import BASE, REGISTRY_URL, TOKEN
 
+# A WebSocket server on 127.0.0.1 (aiohttp, in a thread).
+pytestmark = pytest.mark.sockets
+
 FRAMES = [
     {"cpu": 0.25, "memory": 120.5, "timestamp": 1565950272.5},
     {"cpu": 1.0, "memory": 256.0, "timestamp": 1565950273.5},
@@ -63,7 +66,7 @@ async def _top(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Authorization") != f"Bearer {TOKEN}":
         return web.Response(status=401, text="401: Unauthorized")
     if job_id == "job-missing":
-        # monitoring nests platform-api's error body (wire §3.1)
+        # monitoring nests platform-api's error body (docs/protocol.md §3.1)
         return web.json_response(
             {"error": json.dumps({"error": "no such job job-missing"})}, status=400
         )

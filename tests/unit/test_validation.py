@@ -51,7 +51,7 @@ def vol(storage: str = "storage://alice/data", path: str = "/data", ro: Any = Tr
 
 
 RUN_CASES: list[tuple[str, dict[str, Any], str, str]] = [
-    # name: pattern and length (wire §2.2)
+    # name: pattern and length (docs/protocol.md §2.2)
     ("name-short", {"name": "ab"}, "name", NAME_LENGTH),
     ("name-long", {"name": "a" * 41}, "name", NAME_LENGTH),
     ("name-upper", {"name": "Job-1"}, "name", NAME_PATTERN),

@@ -1,0 +1,1 @@
+"""neuro-sync tests: a package, so that every directory can import the shared `tests.support`."""
