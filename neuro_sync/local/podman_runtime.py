@@ -44,7 +44,7 @@ from .store import JobRecord
 if TYPE_CHECKING:
     from .app import Settings
 
-__all__ = ["PodmanRuntime", "podman_unusable"]
+__all__ = ["PodmanRuntime", "oom_killed_container", "podman_unusable"]
 
 CREATING = "ContainerCreating"
 PULL_FAILED = "Collected"  # the 2019 platform's reason for a job whose image cannot be pulled
@@ -76,12 +76,20 @@ def _ensure_builtin_image(podman: Podman) -> None:
         build_busybox_image(podman, BUILTIN_IMAGE)
 
 
+_OOM_MEMCG = re.compile(rb"oom_memcg=\S*?libpod-([0-9a-f]{64})")
+
+
+def oom_killed_container(record: bytes) -> str | None:
+    """The podman container whose memory limit a kernel log record says the OOM killer
+    enforced (`oom-kill:...,oom_memcg=/<parent>/libpod-<id>,...`), or None."""
+    m = _OOM_MEMCG.search(record)
+    return m.group(1).decode() if m else None
+
+
 class KernelOomLog:
     """The kernel's OOM-kill records (/dev/kmsg), read from the platform's start on: on cgroup
     v1 podman cannot tell that the kernel killed a container for its memory limit, the kernel
     log can (`oom_memcg=.../libpod-<container id>`)."""
-
-    _MEMCG = re.compile(rb"oom_memcg=\S*?libpod-(?:conmon-)?([0-9a-f]{64})")
 
     def __init__(self) -> None:
         self.killed: set[str] = set()
@@ -111,9 +119,9 @@ class KernelOomLog:
                 return
             if not record:
                 return
-            m = self._MEMCG.search(record)
-            if m:
-                self.killed.add(m.group(1).decode())
+            killed = oom_killed_container(record)
+            if killed:
+                self.killed.add(killed)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -23,6 +23,7 @@ from neuro_sync.local.podman_cli import (
     resolve_image,
     run_argv,
 )
+from neuro_sync.local.podman_runtime import oom_killed_container
 from neuro_sync.local.store import JobRecord
 
 JOB_ID = "job-0b6c4a7e-7d0f-4a7a-9a52-2f5a3c1e9d11"
@@ -182,3 +183,21 @@ def test_parse_stats() -> None:
     assert parse_stats([]) is None
     assert parse_stats({"x": 1}) is None
     assert parse_stats([{"cpu_time": "??"}]) is None
+
+
+def test_oom_kill_records_name_the_container() -> None:
+    cid = "dffb112d29d8701c28855ff8c6454fcc8af9d744f144de708a1a254d50ad3a71"
+    record = (
+        b"6,1234,465438391,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),"
+        b"cpuset=libpod-"
+        + cid.encode()
+        + b",mems_allowed=0,oom_memcg=/libpod_parent/libpod-"
+        + cid.encode()
+        + b",task_memcg=/libpod_parent/libpod-"
+        + cid.encode()
+        + b",task=sh\n"
+    )
+    assert oom_killed_container(record) == cid
+    # Another cgroup's OOM kill (the host's, or a limit above the container) is not ours.
+    assert oom_killed_container(b"6,1,2,-;oom-kill:constraint=CONSTRAINT_NONE,oom_memcg=/") is None
+    assert oom_killed_container(b"6,1,2,-;Memory cgroup out of memory: Killed process 1") is None
