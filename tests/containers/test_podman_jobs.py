@@ -17,7 +17,6 @@ import requests
 import neuro_sync
 from neuro_sync import (
     Container,
-    HTTPPort,
     JobDescription,
     JobStatus,
     RemoteImage,
@@ -221,7 +220,7 @@ def test_exec_runs_inside_the_container(
 
 def test_port_forward_to_httpd(client: neuro_sync.Client) -> None:
     serve = "mkdir /www; echo hi-httpd > /www/index.html; httpd -f -p 127.0.0.1:8000 -h /www"
-    job = running(client, run(client, f"sh -c '{serve}'", http=HTTPPort(8000)))
+    job = running(client, run(client, f"sh -c '{serve}'"))
     try:
         with client.jobs.port_forward(job.id, 0, 8000, no_key_check=True) as fwd:
             url = f"http://127.0.0.1:{fwd.local_port}/"
