@@ -394,9 +394,10 @@ class PodmanRuntime:
 
     def stop(self, grace: float) -> None:
         """Stop every job container (SIGTERM, SIGKILL after `grace`) and remove them all."""
-        for run in self._jobs.values():
-            if run.phase == "run":
-                run.signalled = True
+        for job_id, run in list(self._jobs.items()):
+            run.signalled = True
+            if run.phase != "run" or self._container_pid(job_id) is None:
+                self._forget(job_id)  # still starting: no container may appear after the listing
         ids = self._own_containers()
         if ids:
             self.podman.run("stop", "--time", str(int(grace)), *ids, timeout=grace + 60)
