@@ -26,10 +26,13 @@ import socket
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from .runtime import storage_path
 from .store import JobRecord
@@ -207,11 +210,25 @@ class Podman:
         """Once no container runs: unmount what podman leaves mounted (the overlay driver
         bind-mounts its own directory), so the data dir can be deleted, and drop the volatile
         state."""
+        # conmon runs `podman container cleanup` after a container exits, even one already
+        # removed: it would mount the storage again behind our back.
+        deadline = time.monotonic() + RELEASE_WAIT
+        while self._helpers_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
         libc = ctypes.CDLL(None, use_errno=True)
         for path in (self.state_dir / "root" / "overlay", self.run_dir / "run" / "overlay"):
             if os.path.ismount(path):
                 libc.umount2(str(path).encode(), _MNT_DETACH)
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _helpers_running(self) -> bool:
+        """Whether a conmon or podman process of this platform's state still runs."""
+        marker = str(self.run_dir)
+        for proc in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if any(marker in arg for arg in proc.info["cmdline"] or ()):
+                    return True
+        return False
 
     def image_exists(self, image: str) -> bool:
         return self.run("image", "exists", image, timeout=30).code == 0
@@ -432,6 +449,7 @@ def parse_stats(data: Any) -> tuple[float, float, float] | None:
 
 _CLONE_NEWNET = 0x40000000
 _MNT_DETACH = 2
+RELEASE_WAIT = 10.0  # seconds to wait for podman's own clean-up processes at release
 
 
 def connect_in_netns(pid: int, port: int, timeout: float) -> socket.socket:
