@@ -15,8 +15,6 @@ from sphinx.pycode import ModuleAnalyzer
 
 import neuro_sync
 
-HERE = Path(__file__).resolve().parent
-
 project = "neuro-sync"
 author = "neuro-sync developers"
 copyright = "2026, neuro-sync developers"
@@ -65,18 +63,6 @@ html_theme = "alabaster"
 html_title = f"neuro-sync {release}"
 html_static_path: list[str] = []
 
-# Pages written alongside the code that may not exist yet in every checkout: linked from the
-# index when present, so a missing one is neither a broken toctree entry nor a warning.
-OPTIONAL_PAGES = ["local-platform", "protocol"]
-OPTIONAL_MARKER = "<!-- optional pages -->"
-
-
-def _add_optional_pages(app: Sphinx, docname: str, source: list[str]) -> None:
-    if docname == "index":
-        present = [p for p in OPTIONAL_PAGES if (HERE / f"{p}.md").is_file()]
-        source[0] = source[0].replace(OPTIONAL_MARKER, "\n".join(present))
-
-
 def _data_doc_from_its_module(
     app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
 ) -> None:
@@ -96,6 +82,5 @@ def _data_doc_from_its_module(
 
 
 def setup(app: Sphinx) -> None:
-    app.connect("source-read", _add_optional_pages)
     # Before napoleon (priority 500), so the replaced docstring is still parsed as Google style.
     app.connect("autodoc-process-docstring", _data_doc_from_its_module, priority=400)

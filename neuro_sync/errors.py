@@ -5,26 +5,27 @@ The 2019 SDK names and bases keep working (`ClientError`, `IllegalArgumentError(
 richer classes sit inside that tree so that new code can catch precisely.
 
     ClientError
-    ├── APIStatusError                    any reply with status >= 400
-    │   ├── IllegalArgumentError(ValueError)      400 and other 4xx/5xx the 2019 SDK lumped in
-    │   │   ├── JobNotFound(+ResourceNotFound)    400 "no such job X"
-    │   │   └── ServerError                       5xx
+    ├── APIStatusError                   any reply with status >= 400 (.status, .message)
+    │   ├── IllegalArgumentError         400, and statuses the 2019 SDK lumped in with it
+    │   │   ├── JobNotFound              400 "no such job" (also a ResourceNotFound)
+    │   │   └── ServerError              5xx
     │   ├── AuthError
-    │   │   ├── AuthenticationError               401
-    │   │   └── AuthorizationError                403 (.missing lists the resources)
-    │   ├── ResourceNotFound(ValueError)          404
-    │   └── MethodNotAllowed                      405
-    ├── APIConnectionError                 no reply at all
-    │   ├── APITimeoutError
-    │   └── JobSubmissionUncertain         a `run` whose outcome is unknown
-    ├── ResponseValidationError            a reply we cannot understand
-    ├── StreamInterrupted                  a log/telemetry stream cut in the middle
-    ├── ConfigError                        no URL/token, unreadable config file
-    ├── JobSaveError                       save failed in its progress stream
-    ├── WaitTimeout(TimeoutError)          jobs.wait gave up
-    ├── JobNotRunning(ValueError)          top/exec/port_forward on a job not running
-    ├── SSHNotAvailable                    exec/port_forward without an `ssh` program
-    └── ValidationError(ValueError)        bad input, raised before any request
+    │   │   ├── AuthenticationError      401: missing, invalid or expired token
+    │   │   └── AuthorizationError       403 (.missing lists the permissions)
+    │   ├── ResourceNotFound             404
+    │   └── MethodNotAllowed             405
+    ├── APIConnectionError               no reply at all (.request_sent)
+    │   ├── APITimeoutError              the connect timeout or the deadline passed
+    │   └── JobSubmissionUncertain       a run whose outcome is unknown
+    ├── ResponseValidationError          a reply that does not have the documented shape
+    │   └── ReplyTooLarge                a reply over max_reply_bytes
+    ├── StreamInterrupted                a log or telemetry stream cut before its end
+    ├── ConfigError                      no URL or token, an unreadable config file
+    ├── JobSaveError                     save failed inside its progress stream
+    ├── WaitTimeout                      wait's timeout passed (also a TimeoutError; .job)
+    ├── JobNotRunning                    top, exec, port_forward on a job that is not running
+    ├── SSHNotAvailable                  exec, port_forward without an ssh program
+    └── ValidationError                  bad input, raised before any request (.field)
 """
 
 from __future__ import annotations

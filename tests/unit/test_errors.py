@@ -6,6 +6,7 @@ Messages are the server's `error` text (not raw JSON); no `requests` exception e
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -416,3 +417,22 @@ def test_save_stream_cut_in_the_middle_is_an_error(
     with pytest.raises(StreamInterrupted) as info:
         client.jobs.save(JOB, IMAGE)
     assert str(info.value) == f"The save stream of job {JOB} was cut: ChunkedEncodingError"
+
+
+def test_the_documented_error_tree_names_every_error_class() -> None:
+    # The tree in errors.py's docstring is also the docs' (literalinclude): it must stay whole.
+    import neuro_sync.errors as module
+
+    def subclasses(cls: type[BaseException]) -> set[type[BaseException]]:
+        found = set(cls.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    doc = module.__doc__ or ""
+    tree = doc[doc.index("    ClientError") :]
+    names = {c.__name__ for c in subclasses(module.ClientError) if c.__module__ == module.__name__}
+    assert names, "no error classes found"
+    listed = set(re.findall(r"── (\w+)", tree))
+    missing = sorted(names - listed)
+    assert not missing, f"errors.py's tree lacks {missing}"
