@@ -8,7 +8,8 @@ Two halves:
 * `python -m benchmarks.peer_sdk serve|log …` runs *inside* the peer venv (standard library,
   `benchmarks._measure` and the SDK only). `serve` keeps one SDK client and answers timing
   commands (JSON lines on stdin/stdout) so that the runner can alternate it with the other
-  clients; `log` streams one job log in a fresh process and reports time and peak RSS.
+  clients; `log` streams one job log in a fresh process and reports time and peak RSS;
+  `memory` reports what one `jobs.list()` retains.
 
 The SDK client is made the way its users made it: `Factory(path).login_with_token(token,
 url=…)` (one `GET /config`) into a throw-away config file, then `await Factory(path).get()`.
@@ -214,15 +215,39 @@ def _log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _memory(args: argparse.Namespace) -> int:
+    """The memory `await client.jobs.list()` retains (`benchmarks.extra.retained`)."""
+    from benchmarks.extra import retained
+
+    loop = asyncio.new_event_loop()
+    with tempfile.TemporaryDirectory(prefix="peer-sdk-") as workdir:
+        client = loop.run_until_complete(_connect(args.url, args.token, Path(workdir)))
+        try:
+
+            def make() -> list[Any]:
+                jobs: list[Any] = loop.run_until_complete(client.jobs.list())
+                return jobs
+
+            # warm-up as for the other clients: /config and the connection, no list yet
+            loop.run_until_complete(client.jobs.status(args.job))
+            result = retained(make)
+        finally:
+            loop.run_until_complete(client.close())
+            loop.close()
+    print(json.dumps(result), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="2019 SDK benchmark driver (peer venv only)")
-    parser.add_argument("mode", choices=("serve", "log"))
+    parser.add_argument("mode", choices=("serve", "log", "memory"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--job", help="job id (log mode)")
     args = parser.parse_args(argv)
     os.environ.pop("NEUROMATION_CONFIG", None)
-    return _serve(args) if args.mode == "serve" else _log(args)
+    modes = {"serve": _serve, "log": _log, "memory": _memory}
+    return modes[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ JOBS_DOMAIN = "jobs.localhost"
 SSH_SERVER = "ssh://nobody@ssh-auth.localhost:22"
 SERVER_HEADER = "Python/3.7 aiohttp/3.5.4"
 MIB = 1024 * 1024
+NDJSON_TYPE = "application/x-ndjson"
+STREAM_CHUNK = 64 * 1024  # HTTP chunk size of streamed job lists
 
 _REASONS = {
     200: "OK",
@@ -335,6 +337,15 @@ class Payloads:
     date: str
     config: bytes = b""
     config_anonymous: bytes = b""
+    # Streamed job lists (`--list-repeat` > 1 or NDJSON): the jobs, repeated, chunked.
+    list_repeat: int = 1
+    ndjson: bool = False
+    ndjson_head: bytes = b""
+    ndjson_block: bytes = b""
+    array_head: bytes = b""
+    array_first: bytes = b""
+    array_block: bytes = b""
+    stream_tail: bytes = b""
 
     def set_base_url(self, base_url: str) -> None:
         with_token, without_token = make_config(base_url)
@@ -349,10 +360,15 @@ def build_payloads(
     log_chunk: int,
     user: str = DEFAULT_USER,
     seed: int = DEFAULT_SEED,
+    list_repeat: int = 1,
+    ndjson: bool = False,
 ) -> Payloads:
     date = formatdate(usegmt=True)
     job_objects = make_jobs(jobs, user, seed)
     body = json.dumps({"jobs": job_objects}).encode()
+    encoded = [json.dumps(job).encode() for job in job_objects]
+    chunked_head = "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\n"
+    chunked_head += f"Date: {date}\r\nServer: {SERVER_HEADER}\r\n\r\n"
     replies = {
         f"{API}/jobs/{job['id']}".encode(): _json_response(200, job, date) for job in job_objects
     }
@@ -378,6 +394,15 @@ def build_payloads(
         not_allowed=_text_response(405, date),
         ping=_response(200, b"", "application/octet-stream", date),
         date=date,
+        list_repeat=list_repeat,
+        ndjson=ndjson,
+        ndjson_head=chunked_head.format(NDJSON_TYPE).encode("ascii"),
+        ndjson_block=_frame(b"".join(line + b"\n" for line in encoded), STREAM_CHUNK),
+        array_head=chunked_head.format("application/json; charset=utf-8").encode("ascii")
+        + _frame(b'{"jobs": [', STREAM_CHUNK),
+        array_first=_frame(b", ".join(encoded), STREAM_CHUNK),
+        array_block=_frame(b", " + b", ".join(encoded), STREAM_CHUNK),
+        stream_tail=_frame(b"]}", STREAM_CHUNK) + b"0\r\n\r\n",
     )
 
 
@@ -409,8 +434,10 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._paused = False
         self._streaming = False
-        self._blocks_left = 0
         self._close_after_stream = False
+        self._wants_ndjson = False
+        self._stream_first = self._stream_block = self._stream_tail = b""
+        self._stream_blocks = self._stream_sent = 0
 
     # asyncio callbacks
 
@@ -456,10 +483,13 @@ class _Connection(asyncio.Protocol):
             keep_alive = version == b"HTTP/1.1"
             authorized = False
             length = 0
+            self._wants_ndjson = False
             for line in lines[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
-                if name == b"authorization":
+                if name == b"accept":
+                    self._wants_ndjson = NDJSON_TYPE.encode() in value
+                elif name == b"authorization":
                     authorized = len(value.strip()) > 7 and value.strip()[:7] == b"Bearer "
                 elif name == b"connection":
                     value = value.strip().lower()
@@ -506,7 +536,16 @@ class _Connection(asyncio.Protocol):
         elif reply is not None:
             self._send(reply, keep_alive)
         elif path == _JOBS:
-            self._send(p.jobs_list, keep_alive)
+            if p.ndjson and self._wants_ndjson:
+                self._start_stream(p.ndjson_head, p.ndjson_block, p.ndjson_block, b"0\r\n\r\n")
+            elif p.list_repeat > 1:
+                self._start_stream(p.array_head, p.array_first, p.array_block, p.stream_tail)
+            else:
+                self._send(p.jobs_list, keep_alive)
+                return
+            self._close_after_stream = not keep_alive
+            self._stream_blocks = p.list_repeat
+            self._pump()
         elif is_log:
             self._start_log(keep_alive)
         else:
@@ -529,23 +568,30 @@ class _Connection(asyncio.Protocol):
             self._transport = None
 
     def _start_log(self, keep_alive: bool) -> None:
-        assert self._transport is not None
         self._stats.log_streams += 1
-        self._streaming = True
+        self._start_stream(self._p.log_head, self._p.log_block, self._p.log_block, self._p.log_tail)
         self._close_after_stream = not keep_alive
-        self._blocks_left = self._p.log_blocks
-        self._transport.write(self._p.log_head)
+        self._stream_blocks = self._p.log_blocks
         self._pump()
+
+    def _start_stream(self, head: bytes, first: bytes, block: bytes, tail: bytes) -> None:
+        """Stream `head`, then `first` and `block`s (`_stream_blocks` in all), then `tail`."""
+        assert self._transport is not None
+        self._streaming = True
+        self._stream_first, self._stream_block, self._stream_tail = first, block, tail
+        self._stream_sent = 0
+        self._transport.write(head)
 
     def _pump(self) -> None:
         transport = self._transport
-        block = self._p.log_block
-        while transport is not None and not self._paused and self._blocks_left:
-            transport.write(block)
-            self._blocks_left -= 1
-        if transport is None or self._blocks_left:
+        while (
+            transport is not None and not self._paused and self._stream_sent < self._stream_blocks
+        ):
+            transport.write(self._stream_block if self._stream_sent else self._stream_first)
+            self._stream_sent += 1
+        if transport is None or self._stream_sent < self._stream_blocks:
             return
-        transport.write(self._p.log_tail)
+        transport.write(self._stream_tail)
         self._streaming = False
         if self._close_after_stream:
             transport.close()
@@ -579,6 +625,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--user", default=DEFAULT_USER, help="owner of most jobs")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
+        "--list-repeat", type=int, default=1, help="GET /jobs streams the jobs this many times"
+    )
+    parser.add_argument(
+        "--ndjson", action="store_true", help="answer Accept: application/x-ndjson (2020 on)"
+    )
+    parser.add_argument(
         "--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (parent gone)"
     )
     return parser.parse_args(argv)
@@ -592,6 +644,8 @@ def main(argv: list[str] | None = None) -> None:
         log_chunk=args.log_chunk,
         user=args.user,
         seed=args.seed,
+        list_repeat=args.list_repeat,
+        ndjson=args.ndjson,
     )
     loop = asyncio.new_event_loop()
     server, base_url = loop.run_until_complete(serve(payloads, args.host, args.port))
@@ -640,9 +694,14 @@ class StubServerProcess:
         log_chunk: int = 1024,
         user: str = DEFAULT_USER,
         seed: int = DEFAULT_SEED,
+        list_repeat: int = 1,
+        ndjson: bool = False,
         python: str = sys.executable,
     ) -> None:
         self.args = [
+            "--list-repeat",
+            str(list_repeat),
+            *(["--ndjson"] if ndjson else []),
             "--jobs",
             str(jobs),
             "--log-mib",

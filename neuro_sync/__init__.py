@@ -17,6 +17,7 @@ with neuro_sync.get() as client:
 from . import _default
 from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
 from ._display import JobList
+from ._joblist import JobStream
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
@@ -88,6 +89,7 @@ __all__ = [
     "JobStatusHistory",
     "JobSubmissionUncertain",
     "JobTelemetry",
+    "JobStream",
     "Jobs",
     "LogLines",
     "LogStream",

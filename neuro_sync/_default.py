@@ -30,6 +30,7 @@ from .models import Container, HTTPPort, JobDescription, RemoteImage, Volume
 __all__ = [
     "default_client",
     "exec",
+    "iter",
     "kill",
     "list",
     "logs",
@@ -106,6 +107,7 @@ save = _on_default(Jobs.save)
 exec = _on_default(Jobs.exec)  # shadows the builtin here on purpose: `neuro_sync.exec`
 port_forward = _on_default(Jobs.port_forward)
 list = _on_default(Jobs.list)  # likewise `neuro_sync.list`; no builtin list() below
+iter = _on_default(Jobs.iter)  # likewise `neuro_sync.iter`; no builtin iter() below
 
 
 def run(

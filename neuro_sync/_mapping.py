@@ -7,26 +7,21 @@ Nothing else in the facade imports `neuro_sync_api.models`. Every way a reply ca
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from neuro_sync_api.models import (
     ContainerRequest,
     ContainerRequestEnv,
-    ContainerResponse,
     ErrorBody,
     ForbiddenBody,
     HTTPRequest,
-    HTTPResponse,
-    Job,
-    JobHistory,
-    JobList,
     JobRequest,
     ResourcesRequest,
-    ResourcesResponse,
     SaveContainer,
     SaveProgress,
     SaveRequest,
@@ -55,7 +50,8 @@ from .parsing import INVALID_IMAGE_NAME, parse_remote_image
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _EMPTY_URL = URL()
-_MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+_STR_ONLY = frozenset({str})
 
 
 # --------------------------------------------------------------------------- errors
@@ -93,7 +89,7 @@ def error_details(content: bytes) -> tuple[str, list[MissingPermission]]:
                 f"Permission denied (missing: {listed})" if listed else "Permission denied",
                 missing,
             )
-    except _MALFORMED:
+    except MALFORMED:
         pass
     return text, []
 
@@ -128,7 +124,7 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
             monitoring_url=URL(str(config.monitoring_url)),
             resource_presets=presets,
         )
-    except _MALFORMED as err:
+    except MALFORMED as err:
         raise ResponseValidationError(f"Malformed cluster configuration: {err}") from None
 
 
@@ -137,7 +133,7 @@ def parse_server_config(data: Any) -> ServerConfig:
         raise ResponseValidationError("Malformed /config reply: not a JSON object")
     try:
         return ServerConfig.from_dict(data)
-    except _MALFORMED as err:
+    except MALFORMED as err:
         raise ResponseValidationError(f"Malformed /config reply: {err!r}") from None
 
 
@@ -303,26 +299,42 @@ def save_request(image: RemoteImage) -> SaveRequest:
 
 # --------------------------------------------------------------------------- replies
 
+# The most distinct values each reply cache keeps; when full it starts over. A notebook that
+# polls for hours sees ever new URLs and images, and a list of 100,000 jobs must not pin them.
+CACHE_SIZE = 512
 
-@dataclass
+
+class _Cache(dict[Any, Any]):
+    """A dict that empties itself when it reaches `CACHE_SIZE` entries.
+
+    Cheaper than an LRU on the hot path (a plain `dict.get`), and safe to share between
+    threads: each operation is one atomic dict call, and a lost entry is only a cache miss.
+    """
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self) >= CACHE_SIZE:
+            self.clear()
+        self[key] = value
+
+
 class ReplyContext:
     """What parsing a job needs besides the job: the registry host and the user (for images).
 
-    It also memoises the image and URL strings that repeat across a job list.
+    It also memoises the image, URL and resources values that repeat across jobs, in bounded
+    caches (`CACHE_SIZE` entries each); the values are immutable, so sharing them is safe.
     """
 
-    registry_host: str
-    username: str
-
-    def __post_init__(self) -> None:
-        self._images: dict[str, RemoteImage] = {}
-        self._urls: dict[str, URL] = {}
-        self.resources: dict[tuple[object, ...], Resources] = {}
+    def __init__(self, registry_host: str, username: str) -> None:
+        self.registry_host = registry_host
+        self.username = username
+        self.images = _Cache()
+        self.urls = _Cache()
+        self.resources = _Cache()
 
     def image(self, value: object) -> RemoteImage:
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise TypeError("container.image is not a string")
-        image = self._images.get(value)
+        image: RemoteImage | None = self.images.get(value)
         if image is None:
             try:
                 image = parse_remote_image(
@@ -330,30 +342,37 @@ class ReplyContext:
                 )
             except ValueError:
                 image = RemoteImage(name=INVALID_IMAGE_NAME)
-            self._images[value] = image
+            self.images.put(value, image)
         return image
 
     def url(self, value: object) -> URL:
-        if value is UNSET or not value:
+        if value is None or not value:
             return _EMPTY_URL
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise TypeError("URL field is not a string")
-        url = self._urls.get(value)
+        url: URL | None = self.urls.get(value)
         if url is None:
-            url = self._urls[value] = URL(value)
+            url = URL(value)
+            self.urls.put(value, url)
         return url
 
 
-def _time(value: datetime.datetime | None | Unset, field: str) -> datetime.datetime | None:
-    if value is None or value is UNSET:
+_FROM_ISO = datetime.datetime.fromisoformat
+
+
+def _time(value: object, field: str) -> datetime.datetime | None:
+    if type(value) is str:
+        try:
+            moment = _FROM_ISO(value)
+        except ValueError:
+            raise ValueError(f"{field} is not an ISO-8601 time: {value!r}") from None
+        if moment.tzinfo is None:
+            # The server sends UTC; a bare time is read as UTC so every value is aware.
+            return moment.replace(tzinfo=datetime.UTC)
+        return moment
+    if value is None:
         return None
-    if not isinstance(value, datetime.datetime):
-        # The generated union parser hands an unparsable string through unchanged.
-        raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
-    if value.tzinfo is None:
-        # The server sends UTC; a bare time is read as UTC so every value is aware.
-        return value.replace(tzinfo=datetime.UTC)
-    return value
+    raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
 
 
 def _int(value: object, field: str) -> int:
@@ -380,168 +399,236 @@ def _bool(value: object, field: str) -> bool:
 
 
 def _opt_str(value: object, field: str) -> str | None:
-    if isinstance(value, Unset) or value is None:
+    if value is None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{field} is not a string")
     return value
 
 
-# The mapping below runs once per job of a list (10,000 per call is normal), so the common
-# case is tested with `type(x) is T` inline and the careful helpers above run only on the rest.
+def _object(value: object, field: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise TypeError(f"{field} is not a JSON object")
+    return value
 
 
-def _str_or_none(value: object, field: str) -> str | None:
-    return value if type(value) is str else _opt_str(value, field)
+# The functions below map the JSON data of a reply straight to the public dataclasses: they
+# run once per job of a list (10,000 and more per call is normal), and building the generated
+# models first cost more than everything else together. The wire names are those of the
+# `Job` schema in openapi/jobs.yaml; tests/unit/test_mapping.py checks the required ones
+# against the generated models, so that a schema change cannot slip past.
+# The common case is tested with `type(x) is T` inline; the careful helpers run on the rest.
+
+T = TypeVar("T")
 
 
-# Constructors below take positional arguments in field order (named in the comments): a
-# keyword call costs noticeably more, and these run for each of 10,000 jobs.
+def fast_constructor(cls: type[T]) -> Callable[..., T]:
+    """A keyword-only constructor for a frozen, slotted dataclass that fills its slots directly.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`, which made
+    it the largest cost of mapping a job. The returned function takes every field by name
+    (no defaults: a field added to the dataclass makes each call fail loudly, a reordered one
+    changes nothing) and builds an object equal to `cls(**fields)`. It refuses, at import, a
+    class that is not slotted or has a `__post_init__` (which it would skip).
+    """
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or "__slots__" not in cls.__dict__:
+        raise RuntimeError(f"{cls.__name__} needs slots and no __post_init__ to be mapped fast")
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    for name in names:
+        namespace[f"set_{name}"] = cls.__dict__[name].__set__
+    lines = [f"def build(*, {', '.join(names)}):", "    obj = new(cls)"]
+    lines += [f"    set_{name}(obj, {name})" for name in names]
+    lines.append("    return obj")
+    exec("\n".join(lines), namespace)  # noqa: S102 - our own field names only, as dataclasses does
+    build: Callable[..., T] = namespace["build"]
+    build.__qualname__ = f"fast_constructor({cls.__name__})"
+    return build
 
 
-def _history(history: JobHistory) -> JobStatusHistory:
-    status = history.status
-    exit_code: object = history.exit_code
-    if exit_code is UNSET or exit_code is None:
-        exit_code = None  # missing or null: no exit code (as the 2019 SDK reads it)
-    elif type(exit_code) is not int:
+_new_job = fast_constructor(JobDescription)
+_new_history = fast_constructor(JobStatusHistory)
+_new_container = fast_constructor(Container)
+_new_volume = fast_constructor(Volume)
+
+
+def _history(h: object) -> JobStatusHistory:
+    if type(h) is not dict:
+        raise TypeError("history is not a JSON object")
+    get = h.get
+    status, reason, description, exit_code = (
+        get("status"),
+        get("reason"),
+        get("description"),
+        get("exit_code"),
+    )
+    if exit_code is not None and type(exit_code) is not int:
         raise TypeError("history.exit_code is not an int")
-    reason = history.reason
-    description = history.description
-    return JobStatusHistory(
-        # status
-        JobStatus.UNKNOWN
-        if isinstance(status, Unset)
-        else _STATUSES.get(status, JobStatus.UNKNOWN),
-        # reason, description: str, "" when null or missing
-        reason if type(reason) is str else _opt_str(reason, "history.reason") or "",
-        description
+    return _new_history(
+        # missing, null and values newer than 2019 are UNKNOWN
+        status=_STATUSES.get(status, JobStatus.UNKNOWN)
+        if type(status) is str
+        else JobStatus.UNKNOWN,
+        # "" when null or missing
+        reason=reason if type(reason) is str else _opt_str(reason, "history.reason") or "",
+        description=description
         if type(description) is str
         else _opt_str(description, "history.description") or "",
-        # created_at, started_at, finished_at, exit_code
-        _time(history.created_at, "history.created_at"),
-        _time(history.started_at, "history.started_at"),
-        _time(history.finished_at, "history.finished_at"),
-        exit_code,
+        created_at=_time(get("created_at"), "history.created_at"),
+        started_at=_time(get("started_at"), "history.started_at"),
+        finished_at=_time(get("finished_at"), "history.finished_at"),
+        exit_code=exit_code,  # missing or null: no exit code (as the 2019 SDK reads it)
     )
 
 
-def _resources(r: ResourcesResponse, ctx: ReplyContext) -> Resources:
-    memory_mb, cpu, gpu, gpu_model, shm = r.memory_mb, r.cpu, r.gpu, r.gpu_model, r.shm
+def _resources(r: object, ctx: ReplyContext) -> Resources:
+    r = _object(r, "resources")
+    cpu, memory_mb = r["cpu"], r["memory_mb"]
+    get = r.get
+    gpu, gpu_model, shm = get("gpu"), get("gpu_model"), get("shm")
     # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
     key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu), type(shm))
     try:
         # Jobs mostly share a few presets; equal values give one shared (immutable) object.
-        return ctx.resources[key]
-    except KeyError:
-        pass
+        cached: Resources | None = ctx.resources.get(key)
     except TypeError:
         raise TypeError("resources has values of the wrong type") from None
+    if cached is not None:
+        return cached
+    if isinstance(cpu, bool) or not isinstance(cpu, int | float | str):
+        raise TypeError("resources.cpu is not a number")
     resources = Resources(
-        _int(memory_mb, "resources.memory_mb"),
-        float(cpu),
-        None if gpu is UNSET or gpu is None else _int(gpu, "resources.gpu"),
-        _opt_str(gpu_model, "resources.gpu_model"),
-        None if shm is UNSET or shm is None else _bool(shm, "resources.shm"),
+        memory_mb=_int(memory_mb, "resources.memory_mb"),
+        cpu=float(cpu),
+        gpu=None if gpu is None else _int(gpu, "resources.gpu"),
+        gpu_model=_opt_str(gpu_model, "resources.gpu_model"),
+        shm=None if shm is None else _bool(shm, "resources.shm"),
     )
-    ctx.resources[key] = resources
+    ctx.resources.put(key, resources)
     return resources
 
 
-def _container(c: ContainerResponse, ctx: ReplyContext) -> Container:
-    http = None
-    h = c.http
-    if h is not UNSET:
-        assert isinstance(h, HTTPResponse)
-        http = HTTPPort(
-            # port: a missing one reads as -1, as in the 2019 SDK
-            -1 if h.port is UNSET else _int(h.port, "http.port"),
-            # requires_auth
-            False if h.requires_auth is UNSET else _bool(h.requires_auth, "http.requires_auth"),
-        )
-    env: dict[str, str] = {} if isinstance(c.env, Unset) else c.env.additional_properties
-    if env and not all(type(v) is str for v in env.values()):
+def _http(h: object) -> HTTPPort:
+    h = _object(h, "container.http")
+    port, requires_auth = h.get("port"), h.get("requires_auth")
+    return HTTPPort(
+        # a missing port reads as -1, as in the 2019 SDK
+        port=-1 if port is None else _int(port, "http.port"),
+        requires_auth=False
+        if requires_auth is None
+        else _bool(requires_auth, "http.requires_auth"),
+    )
+
+
+def _volume(v: object) -> Volume:
+    v = _object(v, "volumes item")
+    read_only = v.get("read_only")
+    return _new_volume(
+        storage_path=str(v["src_storage_uri"]),
+        container_path=str(v["dst_path"]),
+        read_only=True if read_only is None else _bool(read_only, "volumes.read_only"),
+    )
+
+
+def _container(c: object, ctx: ReplyContext) -> Container:
+    if type(c) is not dict:
+        raise TypeError("container is not a JSON object")
+    image, resources = c["image"], c["resources"]
+    get = c.get
+    h = get("http")
+    env = get("env")
+    if env is None:
+        env = {}
+    elif type(env) is not dict:
+        raise TypeError("container.env is not a JSON object")
+    elif env and not _STR_ONLY.issuperset(map(type, env.values())):
         raise TypeError("container.env values must be strings")
-    volumes: list[Volume] = []
-    if not isinstance(c.volumes, Unset) and c.volumes:
-        volumes = [
-            Volume(
-                str(v.src_storage_uri),  # storage_path
-                str(v.dst_path),  # container_path
-                True  # read_only
-                if isinstance(v.read_only, Unset)
-                else _bool(v.read_only, "volumes.read_only"),
-            )
-            for v in c.volumes
-        ]
-    entrypoint, command = c.entrypoint, c.command
-    return Container(
-        ctx.image(c.image),  # image
-        _resources(c.resources, ctx),  # resources
-        None if entrypoint is UNSET else _str_or_none(entrypoint, "container.entrypoint"),
-        None if command is UNSET else _str_or_none(command, "container.command"),
-        http,
-        env,
-        volumes,
+    volumes = get("volumes")
+    if volumes is None:
+        volumes = []
+    elif type(volumes) is not list:
+        raise TypeError("container.volumes is not a list")
+    elif volumes:
+        # The parsed JSON list (ours alone) becomes the list of Volumes: one object less
+        # per job for the garbage collector to scan.
+        for i, v in enumerate(volumes):
+            volumes[i] = _volume(v)
+    entrypoint, command = get("entrypoint"), get("command")
+    return _new_container(
+        # the cache hit inline: most jobs share a few images
+        image=(type(image) is str and ctx.images.get(image)) or ctx.image(image),
+        resources=_resources(resources, ctx),
+        entrypoint=entrypoint
+        if type(entrypoint) is str
+        else _opt_str(entrypoint, "container.entrypoint"),
+        command=command if type(command) is str else _opt_str(command, "container.command"),
+        http=None if h is None else _http(h),
+        env=env,  # the parsed JSON dict, ours alone
+        volumes=volumes,
     )
 
 
-def _job(job: Job, ctx: ReplyContext) -> JobDescription:
-    if type(job.id) is not str or type(job.owner) is not str:
+def map_job(d: Any, ctx: ReplyContext) -> JobDescription:
+    """One job object of a reply (parsed JSON, which it consumes) to a `JobDescription`."""
+    job_id, owner, status = d["id"], d["owner"], d["status"]
+    history, container, is_preemptible = d["history"], d["container"], d["is_preemptible"]
+    if type(job_id) is not str or type(owner) is not str:
         raise TypeError("id and owner must be strings")
-    if type(job.status) is not str or type(job.is_preemptible) is not bool:
+    if type(status) is not str or type(is_preemptible) is not bool:
         raise TypeError("status must be a string and is_preemptible a bool")
-    named = job.http_url_named
-    name, description, hostname = job.name, job.description, job.internal_hostname
-    return JobDescription(
-        job.id,
-        job.owner,
-        _STATUSES.get(job.status, JobStatus.UNKNOWN),  # status
-        _history(job.history),
-        _container(job.container, ctx),
-        job.is_preemptible,
-        None if name is UNSET else _str_or_none(name, "name"),
-        None if description is UNSET else _str_or_none(description, "description"),
-        # http_url: the named URL wins, as in the 2019 SDK
-        ctx.url(named) if named else ctx.url(job.http_url),
-        ctx.url(job.ssh_server),  # ssh_server
-        None if hostname is UNSET else _str_or_none(hostname, "internal_hostname"),
+    get = d.get
+    named = get("http_url_named")
+    name, description, hostname = get("name"), get("description"), get("internal_hostname")
+    ssh = get("ssh_server")
+    return _new_job(
+        id=job_id,
+        owner=owner,
+        status=_STATUSES.get(status, JobStatus.UNKNOWN),
+        history=_history(history),
+        container=_container(container, ctx),
+        is_preemptible=is_preemptible,
+        name=name if type(name) is str else _opt_str(name, "name"),
+        description=description
+        if type(description) is str
+        else _opt_str(description, "description"),
+        # the named URL wins, as in the 2019 SDK
+        http_url=ctx.url(named) if named else ctx.url(get("http_url")),
+        # the same for every job: the cache hit inline
+        ssh_server=ctx.urls.get(ssh) or ctx.url(ssh) if type(ssh) is str else ctx.url(ssh),
+        internal_hostname=hostname
+        if type(hostname) is str
+        else _opt_str(hostname, "internal_hostname"),
     )
 
 
-def job_from_wire(job: Job, ctx: ReplyContext) -> JobDescription:
-    """One generated `Job` (create/get reply) to a `JobDescription`."""
-    try:
-        return _job(job, ctx)
-    except _MALFORMED as err:
-        raise ResponseValidationError(
-            f"Malformed job {job.id!r} in the server reply: {_describe(err)}"
-        ) from None
+def _job_error(data: object, err: Exception) -> ResponseValidationError:
+    """The error for a malformed single-job reply: named by its id when it has one.
+
+    A missing required field is reported as a malformed reply (there may be no id to name).
+    """
+    if isinstance(err, KeyError) or not isinstance(data, dict) or "id" not in data:
+        return ResponseValidationError(f"Malformed job reply: {describe(err)}")
+    return ResponseValidationError(
+        f"Malformed job {data['id']!r} in the server reply: {describe(err)}"
+    )
 
 
 def job_from_json(data: Any, ctx: ReplyContext) -> JobDescription:
-    """One job object as plain JSON data to a `JobDescription`."""
-    with reply_guard("job"):
-        if not isinstance(data, dict):
-            raise TypeError("not a JSON object")
-        wire = Job.from_dict(data)
-    return job_from_wire(wire, ctx)
-
-
-def jobs_from_wire(wire: JobList, ctx: ReplyContext) -> list[JobDescription]:
-    """A generated `JobList` to `JobDescription`s, in server order."""
-    out: list[JobDescription] = []
-    append = out.append
-    job = None
+    """One job object (create/get reply, one NDJSON line) as JSON data to a `JobDescription`."""
     try:
-        for job in wire.jobs:
-            append(_job(job, ctx))
-    except _MALFORMED as err:
-        where = f"#{len(out)} ({getattr(job, 'id', None)!r})"
-        raise ResponseValidationError(
-            f"Malformed job {where} in the list reply: {_describe(err)}"
-        ) from None
-    return out
+        return map_job(data, ctx)
+    except MALFORMED as err:
+        raise _job_error(data, err) from None
+
+
+def list_error(data: object, index: int, err: Exception) -> ResponseValidationError:
+    """The error for job number `index` of a list reply; named by its id when it has one."""
+    if isinstance(err, KeyError):
+        return ResponseValidationError(f"Malformed job list reply: {describe(err)}")
+    named = f" ({data['id']!r})" if isinstance(data, dict) and "id" in data else ""
+    return ResponseValidationError(
+        f"Malformed job #{index}{named} in the list reply: {describe(err)}"
+    )
 
 
 @contextlib.contextmanager
@@ -551,8 +638,8 @@ def reply_guard(what: str) -> Iterator[None]:
         yield
     except ClientError:
         raise
-    except _MALFORMED as err:
-        raise ResponseValidationError(f"Malformed {what} reply: {_describe(err)}") from None
+    except MALFORMED as err:
+        raise ResponseValidationError(f"Malformed {what} reply: {describe(err)}") from None
 
 
 def telemetry_from_json(data: Any) -> JobTelemetry:
@@ -568,8 +655,8 @@ def telemetry_from_json(data: Any) -> JobTelemetry:
             gpu_duty_cycle=None if isinstance(t.gpu_duty_cycle, Unset) else int(t.gpu_duty_cycle),
             gpu_memory=None if isinstance(t.gpu_memory, Unset) else float(t.gpu_memory),
         )
-    except _MALFORMED as err:
-        raise ResponseValidationError(f"Malformed telemetry frame: {_describe(err)}") from None
+    except MALFORMED as err:
+        raise ResponseValidationError(f"Malformed telemetry frame: {describe(err)}") from None
 
 
 def save_progress(line: bytes) -> tuple[str | None, str | None]:
@@ -579,14 +666,14 @@ def save_progress(line: bytes) -> tuple[str | None, str | None]:
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
         progress = SaveProgress.from_dict(data)
-    except _MALFORMED as err:
-        raise ResponseValidationError(f"Malformed save progress line: {_describe(err)}") from None
+    except MALFORMED as err:
+        raise ResponseValidationError(f"Malformed save progress line: {describe(err)}") from None
     status = None if isinstance(progress.status, Unset) else str(progress.status)
     error = None if isinstance(progress.error, Unset) else str(progress.error)
     return status, error
 
 
-def _describe(err: BaseException) -> str:
+def describe(err: BaseException) -> str:
     if isinstance(err, KeyError):
         return f"missing field {err.args[0]!r}"
     return str(err) or type(err).__name__

@@ -30,7 +30,7 @@ from .errors import (
 )
 from .models import JobTelemetry
 
-__all__ = ["LogLines", "LogStream", "TelemetryStream", "iter_lines"]
+__all__ = ["LogLines", "LogStream", "TelemetryStream", "iter_lines", "read_chunks"]
 
 _CHUNK = 64 * 1024
 # A "line" without a newline is cut into pieces of this many characters, so that a log
@@ -63,42 +63,12 @@ class LogStream(Closing):
     def __iter__(self) -> Iterator[bytes]:
         if self._closed:
             raise ValueError("I/O operation on a closed log stream")
-        try:
-            chunks = self._response.iter_content(_CHUNK)
-            while True:
-                failure: BaseException | None = None
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    return
-                except (
-                    requests.exceptions.RequestException,
-                    urllib3.exceptions.HTTPError,
-                    OSError,
-                ) as err:
-                    failure = err
-                if failure is not None:
-                    # Raised out of the except block; chained only when the library's text
-                    # (which may quote the server, e.g. a bad chunk-size line) is clean.
-                    error = self._stream_error(failure)
-                    if chain_is_clean(failure, self._redact):
-                        raise error from failure
-                    raise error
-                if chunk:
-                    yield chunk
-        finally:
-            self.close()
-
-    def _stream_error(self, err: BaseException) -> ClientError:
-        # requests reports a read timeout in the middle of a body as a ConnectionError.
-        if isinstance(err, requests.exceptions.ConnectionError) and isinstance(
-            err.args[0] if err.args else None, urllib3.exceptions.ReadTimeoutError
-        ):
-            return APITimeoutError(f"No log data for job {self._job_id} within the read timeout")
-        if isinstance(err, requests.exceptions.Timeout | TimeoutError):
-            return APITimeoutError(f"No log data for job {self._job_id} within the read timeout")
-        return StreamInterrupted(
-            self._redact(f"The log stream of job {self._job_id} was cut: {type(err).__name__}")
+        return read_chunks(
+            self._response,
+            self._redact,
+            timeout_text=f"No log data for job {self._job_id} within the read timeout",
+            cut_text=f"The log stream of job {self._job_id} was cut",
+            on_end=self.close,
         )
 
     def read(self) -> bytes:
@@ -336,6 +306,58 @@ class TelemetryStream(Closing):
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"
+
+
+def read_chunks(
+    response: requests.Response,
+    redact: Callable[[str], str],
+    *,
+    timeout_text: str,
+    cut_text: str,
+    on_end: Callable[[], None] | None = None,
+) -> Iterator[bytes]:
+    """The non-empty chunks of a streamed body as they arrive; a broken body raises
+    `APITimeoutError(timeout_text)` or `StreamInterrupted(cut_text: <error type>)`.
+
+    `on_end` runs when the iteration ends, however it ends (one generator, no wrapper: the
+    log may come in 1 KiB chunks, 100,000 for 100 MiB).
+    """
+    chunks = response.iter_content(_CHUNK)
+    try:
+        while True:
+            failure: BaseException | None = None
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except (
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+            ) as err:
+                failure = err
+            if failure is not None:
+                # Raised out of the except block; chained only when the library's text
+                # (which may quote the server, e.g. a bad chunk-size line) is clean.
+                error = _stream_error(failure, timeout_text, redact(f"{cut_text}: "))
+                if chain_is_clean(failure, redact):
+                    raise error from failure
+                raise error
+            if chunk:
+                yield chunk
+    finally:
+        if on_end is not None:
+            on_end()
+
+
+def _stream_error(err: BaseException, timeout_text: str, cut_prefix: str) -> ClientError:
+    # requests reports a read timeout in the middle of a body as a ConnectionError.
+    reason = err.args[0] if err.args else None
+    if isinstance(err, requests.exceptions.Timeout | TimeoutError) or isinstance(
+        reason, urllib3.exceptions.ReadTimeoutError
+    ):
+        return APITimeoutError(timeout_text)
+    return StreamInterrupted(cut_prefix + type(err).__name__)
 
 
 def iter_lines(response: requests.Response, job_id: str) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ from typing import Literal, TextIO, overload
 
 from . import _mapping, _validation
 from ._display import JobList, Progress, status_text
+from ._joblist import JobStream
 from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
@@ -100,9 +101,41 @@ class Jobs:
         Returns:
             A list of `JobDescription` in server order (oldest first): a `JobList`, which is a
             plain `list` that Jupyter shows as a table.
+
+        For long histories, `iter` (same filters) yields the jobs as they arrive instead.
         """
         query = _mapping.list_query(statuses, name, owners)
         return JobList(self._ops.query(query, timeout=timeout))
+
+    def iter(
+        self,
+        *,
+        statuses: Iterable[JobStatus | str] | None = None,
+        name: str | None = None,
+        owners: Iterable[str] | None = None,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    ) -> JobStream:
+        """Stream the user's jobs, oldest first: the jobs of `list`, one at a time.
+
+        Each job is mapped as its bytes arrive, so memory stays flat however long the history
+        and the first job is there before the whole reply. It asks for NDJSON (servers since
+        2020) and reads a 2019 server's JSON array incrementally. Filters as in `list`::
+
+            with client.jobs.iter(statuses={JobStatus.FAILED}) as jobs:
+                for job in jobs:
+                    print(job.id, job.history.reason)
+
+        Returns:
+            A `JobStream`: an iterator of `JobDescription` and a context manager that
+            releases the connection (iterating to the end releases it too).
+
+        Raises:
+            ValidationError: bad filters, before anything is sent.
+            ResponseValidationError: (while iterating) a malformed reply or job.
+            StreamInterrupted: (while iterating) the connection broke before the end.
+        """
+        query = _mapping.list_query(statuses, name, owners)
+        return self._ops.stream_query(query, timeout=timeout)
 
     def status(
         self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT

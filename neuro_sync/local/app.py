@@ -28,6 +28,7 @@ from .store import JobRecord, Store, now_iso
 log = logging.getLogger("neuro_sync.local")
 
 JSON_TYPE = "application/json"
+NDJSON_TYPE = "application/x-ndjson"
 MAX_BODY = 1024 * 1024
 GPU_MODELS = ("nvidia-tesla-k80", "nvidia-tesla-p4", "nvidia-tesla-v100")
 PRESETS = [
@@ -248,14 +249,32 @@ def _visible(state: State, user: str, filters: dict[str, Any]) -> list[JobRecord
     return out
 
 
-async def list_jobs(request: web.Request) -> web.Response:
+async def list_jobs(request: web.Request) -> web.StreamResponse:
     user = _user(request)
     if user is None:
         return _unauthorized()
     state = _state(request)
     filters = validation.list_filters(request.query)
-    jobs = [j.to_wire(state.settings) for j in _visible(state, user, filters)]
-    return _json({"jobs": jobs})
+    visible = _visible(state, user, filters)
+    if NDJSON_TYPE in request.headers.get("Accept", ""):
+        return await _ndjson_jobs(request, visible, state.settings)
+    return _json({"jobs": [j.to_wire(state.settings) for j in visible]})
+
+
+async def _ndjson_jobs(
+    request: web.Request, jobs: list[JobRecord], settings: Settings
+) -> web.StreamResponse:
+    """The platform's format since 2020: one job per line, streamed, written in batches."""
+    response = web.StreamResponse(headers={"Content-Type": f"{NDJSON_TYPE}; charset=utf-8"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, len(jobs), 100):
+        batch = jobs[start : start + 100]
+        await response.write(
+            b"".join(json.dumps(j.to_wire(settings)).encode() + b"\n" for j in batch)
+        )
+    await response.write_eof()
+    return response
 
 
 def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:

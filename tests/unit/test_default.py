@@ -17,7 +17,18 @@ from neuro_sync import _default as default_module
 
 from .conftest import BASE, JOB_ID, MONITORING, REGISTRY, TOKEN, make_job, request_json
 
-GENERATED = ("status", "kill", "logs", "wait", "top", "save", "exec", "port_forward", "list")
+GENERATED = (
+    "status",
+    "kill",
+    "logs",
+    "wait",
+    "top",
+    "save",
+    "exec",
+    "port_forward",
+    "list",
+    "iter",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -625,12 +625,12 @@ def test_malformed_run_reply(
     [
         ({}, "Malformed job list reply: missing field 'jobs'"),
         ({"items": []}, "Malformed job list reply: missing field 'jobs'"),
-        ({"jobs": None}, "Malformed job list reply: 'NoneType' object is not iterable"),
+        ({"jobs": None}, "Malformed job list reply: 'jobs' is not a list"),
         (
             {"jobs": [make_job(), {"id": "job-x"}]},
             "Malformed job list reply: missing field 'owner'",
         ),
-        ("<html>", "Malformed job list reply: Expecting value: line 1 column 1 (char 0)"),
+        ("<html>", "Malformed job list reply: expected '{' at the start of the reply, found '<'"),
     ],
 )
 def test_malformed_list_reply(

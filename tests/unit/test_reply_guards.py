@@ -1,0 +1,232 @@
+"""Guards of the fast reply mapping: constructors, wire field names, bounded caches."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import attrs
+import pytest
+import responses
+from neuro_sync_api.models import (
+    ContainerResponse,
+    HTTPResponse,
+    Job,
+    JobHistory,
+    ResourcesResponse,
+    VolumeResponse,
+)
+from yarl import URL
+
+import neuro_sync
+from neuro_sync import (
+    Container,
+    HTTPPort,
+    JobDescription,
+    JobStatus,
+    JobStatusHistory,
+    RemoteImage,
+    Resources,
+    ResponseValidationError,
+    Volume,
+    _mapping,
+)
+from neuro_sync._mapping import CACHE_SIZE, ReplyContext, fast_constructor
+from neuro_sync.parsing import parse_remote_image
+
+from .conftest import BASE, USER, make_job
+
+# --------------------------------------------------------------------------- fast constructors
+
+SAMPLES: dict[type, dict[str, Any]] = {
+    JobDescription: {
+        "id": "job-1",
+        "owner": "alice",
+        "status": JobStatus.RUNNING,
+        "history": None,
+        "container": None,
+        "is_preemptible": True,
+        "name": "n",
+        "description": "d",
+        "http_url": URL("http://a"),
+        "ssh_server": URL("ssh://b"),
+        "internal_hostname": "h",
+    },
+    JobStatusHistory: {
+        "status": JobStatus.FAILED,
+        "reason": "r",
+        "description": "d",
+        "created_at": None,
+        "started_at": None,
+        "finished_at": None,
+        "exit_code": 3,
+    },
+    Container: {
+        "image": RemoteImage("ubuntu"),
+        "resources": Resources(16, 0.1),
+        "entrypoint": "e",
+        "command": "c",
+        "http": HTTPPort(80),
+        "env": {"A": "1"},
+        "volumes": [],
+    },
+    Volume: {"storage_path": "storage://a", "container_path": "/a", "read_only": False},
+}
+
+
+@pytest.mark.parametrize("cls", list(SAMPLES), ids=lambda c: c.__name__)
+def test_fast_constructor_builds_what_the_dataclass_builds(cls: type) -> None:
+    fields = SAMPLES[cls]
+    assert {f.name for f in dataclasses.fields(cls)} == set(fields)  # every field sampled
+    fast: Any = fast_constructor(cls)(**fields)
+    slow = cls(**fields)
+    assert type(fast) is cls
+    assert fast == slow and repr(fast) == repr(slow)
+    if cls is not Container:  # its env dict makes it unhashable either way
+        assert hash(fast) == hash(slow)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(fast, dataclasses.fields(cls)[0].name, "x")  # still frozen
+
+
+def test_fast_constructor_follows_names_not_positions() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Reordered:
+        b: int
+        a: int
+
+    built = fast_constructor(Reordered)(a=1, b=2)
+    assert (built.a, built.b) == (1, 2)
+
+
+def test_a_field_added_to_a_dataclass_fails_every_call() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Grown:
+        a: int
+        new: int = 0  # a default does not help: the mapping must decide the value
+
+    with pytest.raises(TypeError, match="new"):
+        fast_constructor(Grown)(a=1)
+
+
+def test_fast_constructor_refuses_what_it_would_break() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    for cls in (NoSlots, Checked):
+        with pytest.raises(RuntimeError, match=cls.__name__):
+            fast_constructor(cls)
+
+
+# --------------------------------------------------------------------------- wire names
+
+# Where each generated reply model sits in a job object, to check `_mapping`'s field names
+# against the schema: a field the schema requires must be required, an optional one not.
+MODEL_PATHS: list[tuple[type, str]] = [
+    (Job, ""),
+    (JobHistory, "history"),
+    (ContainerResponse, "container"),
+    (ResourcesResponse, "container.resources"),
+    (HTTPResponse, "container.http"),
+    (VolumeResponse, "container.volumes.0"),
+]
+
+
+def _full_job() -> dict[str, Any]:
+    """A job with every optional field the 2019 server sends."""
+    return make_job(
+        status="failed",
+        exit_code=1,
+        reason="Error",
+        status_description="d",
+        http_port=80,
+        name="web",
+        description="d",
+        env={"A": "1"},
+        volumes=[{"src_storage_uri": "storage://alice/a", "dst_path": "/a", "read_only": True}],
+        gpu=1,
+        gpu_model="m",
+        shm=True,
+        entrypoint="sh",
+        schedule_timeout=5.0,
+    )
+
+
+def _node(job: dict[str, Any], path: str) -> Any:
+    node: Any = job
+    for key in filter(None, path.split(".")):
+        node = node[int(key)] if key.isdigit() else node[key]
+    return node
+
+
+CASES = [
+    (model, path, f.name, f.default is attrs.NOTHING)
+    for model, path in MODEL_PATHS
+    for f in attrs.fields(model)
+    if f.name != "additional_properties"
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "field", "required"),
+    CASES,
+    ids=[f"{m.__name__}.{f}" for m, _, f, _ in CASES],
+)
+def test_required_fields_follow_the_schema(
+    model: type, path: str, field: str, required: bool
+) -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _full_job()
+    _node(job, path).pop(field, None)
+    if required:
+        with pytest.raises(ResponseValidationError, match=f"missing field '{field}'"):
+            _mapping.job_from_json(job, ctx)
+    else:
+        assert _mapping.job_from_json(job, ctx).id == job["id"]
+
+
+# --------------------------------------------------------------------------- bounded caches
+
+
+def test_caches_stay_bounded_and_correct() -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    for i in range(3 * CACHE_SIZE):
+        image = f"registry-dev.neu.ro/{USER}/img-{i}:v{i}"
+        expected = parse_remote_image(image, registry_host="registry-dev.neu.ro", username=USER)
+        assert ctx.image(image) == expected
+        assert ctx.url(f"http://job-{i}.jobs") == URL(f"http://job-{i}.jobs")
+        assert len(ctx.images) <= CACHE_SIZE and len(ctx.urls) <= CACHE_SIZE
+    assert ctx.image(f"registry-dev.neu.ro/{USER}/img-0:v0").tag == "v0"  # evicted, re-parsed
+
+
+def test_a_long_polling_client_keeps_its_caches_bounded(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    count = 2 * CACHE_SIZE + 5
+    wire = [
+        make_job(id=f"job-{i}", image=f"img-{i}", memory_mb=16 + i, http_port=80)
+        for i in range(count)
+    ]
+    mocked.get(f"{BASE}/jobs", json={"jobs": wire})
+    jobs = client.jobs.list()
+    assert [j.container.image.name for j in jobs] == [f"img-{i}" for i in range(count)]
+    assert [j.container.resources.memory_mb for j in jobs] == [16 + i for i in range(count)]
+    assert [j.http_url.host for j in jobs] == [f"job-{i}.jobs-dev.neu.ro" for i in range(count)]
+    ctx = client.jobs._ops._context()
+    assert max(len(ctx.images), len(ctx.urls), len(ctx.resources)) <= CACHE_SIZE
+
+
+def test_resources_cache_keeps_types_apart() -> None:
+    ctx = ReplyContext("r", USER)
+    ok = make_job(gpu=1, shm=True)
+    _mapping.job_from_json(ok, ctx)
+    bad = make_job(gpu=1, shm=1)  # type: ignore[arg-type]  # 1 == True, but not a boolean
+    with pytest.raises(ResponseValidationError, match="resources.shm is not a boolean"):
+        _mapping.job_from_json(bad, ctx)
