@@ -157,6 +157,7 @@ class Podman:
         try:
             done = subprocess.run(
                 self.argv(*args),
+                cwd=self.state_dir,  # where conmon may leave files
                 input=stdin,
                 stdin=None if stdin is not None else subprocess.DEVNULL,
                 capture_output=True,
@@ -181,6 +182,7 @@ class Podman:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.argv(*args),
+                cwd=self.state_dir,  # where conmon may leave files
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -225,16 +225,21 @@ class PodmanRuntime:
             storage_path(self.data_dir, job.owner, v).mkdir(parents=True, exist_ok=True)
         argv = run_argv(job, image=run.image, data_dir=self.data_dir, env_file=env_file)
         argv[1:1] = ["--cidfile", str(job_dir / "cid"), "--pidfile", str(job_dir / "pid")]
-        for name in ("cid", "pid"):
+        for name in ("cid", "pid", "oom"):
             with contextlib.suppress(FileNotFoundError):
                 (job_dir / name).unlink()
         run.phase = "run"
-        run.proc = self._spawn(argv, log=run.log)
+        # conmon inherits the directory and writes an `oom` file there when the kernel
+        # OOM-kills the container: in the job's directory it says which job.
+        run.proc = self._spawn(argv, log=run.log, cwd=job_dir)
 
-    def _spawn(self, args: list[str], log: IO[bytes] | None) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, args: list[str], log: IO[bytes] | None, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         out: IO[bytes] | int = log if log is not None else subprocess.DEVNULL
         return subprocess.Popen(
             self.podman.argv(*args),
+            cwd=cwd or self.podman.state_dir,
             env=self.podman.env(),
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -264,6 +269,8 @@ class PodmanRuntime:
         if code in (126, 127) and b"OCI runtime" in _tail(run.log_path):
             return "ContainerCannotRun"  # podman's own error: the command could not start
         if code in (137, -signal.SIGKILL) and not run.signalled:
+            if (run.log_path.parent / "oom").exists():
+                return "OOMKilled"
             cid = self._container_id(job_id)
             if self._oom.available:
                 if cid is not None and self._oom.oom_killed(cid):
