@@ -21,7 +21,7 @@ def main() -> int:
         # 1. Run a short job, wait for it, read its log.
         job = client.jobs.run(
             Container(
-                image=RemoteImage("python", "3.11"),
+                image=RemoteImage("busybox"),
                 resources=resources,
                 command="sh -c 'echo hello from $GREETING; i=1; while [ $i -le 3 ]; do "
                 "echo step $i; i=$((i+1)); sleep 0.2; done'",

@@ -10,6 +10,8 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
 * `sockets`: talks to a server in this process on 127.0.0.1 (the socket fault server of
   tests/reliability, the WebSocket server of tests/unit/test_top.py).
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.
+* `podman`: runs jobs in podman containers (tests/containers; also `integration`); skipped
+  where podman cannot run them.
 * `packaging`: builds the wheel and sdist and installs the wheel into a fresh venv.
 * `docs`: runs the code blocks of README.md and docs/ against the local platform.
 * `notebook`: executes a notebook in a real Jupyter kernel.

@@ -81,7 +81,7 @@ class LocalPlatform:
     """Runs the server on its own event loop in a background thread (for tests and the demo).
 
     Attributes (after start): `url` (API base), `token` and `user` (the default user),
-    `config_path` (the client config file).
+    `config_path` (the client config file), `runtime` (what runs the jobs).
     """
 
     def __init__(
@@ -91,13 +91,17 @@ class LocalPlatform:
         host: str = "127.0.0.1",
         port: int = 0,
         user: str = DEFAULT_USER,
+        runtime: str = "process",
         **settings: Any,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
         self.user = user
-        self.settings = Settings(data_dir=self.data_dir, **settings)
+        # `runtime`: "process" (job commands run on this machine), "podman" (each job is a
+        # container) or "auto" (podman if a trial container runs, else processes).
+        self.settings = Settings(data_dir=self.data_dir, runtime=runtime, **settings)
+        self.runtime = runtime  # after start: the runtime that was chosen
         self.url = ""
         self.token = ""
         self.config_path = self.data_dir / "client.nmrc"
@@ -149,6 +153,7 @@ class LocalPlatform:
 
     async def _serve(self) -> None:
         app = make_app(self.settings)
+        self.runtime = app[STATE].runtime.name
         # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
         # a log or top stream follows a running job until it ends, so the default 60 s
         # would hold stop() (and leave the jobs running) for a minute.
@@ -192,4 +197,7 @@ class LocalPlatform:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<LocalPlatform url={self.url!r} data_dir={str(self.data_dir)!r}>"
+        return (
+            f"<LocalPlatform url={self.url!r} data_dir={str(self.data_dir)!r}"
+            f" runtime={self.runtime!r}>"
+        )

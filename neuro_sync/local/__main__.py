@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     for p in (parser, serve):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+        p.add_argument(
+            "--runtime",
+            choices=("auto", "podman", "process"),
+            default="auto",
+            help="what runs jobs: podman containers, local processes, or auto (podman if a "
+            "trial container runs here, else processes)",
+        )
         p.add_argument("--cpus", type=_positive(float), help="CPUs the jobs share (default: all)")
         p.add_argument(
             "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
@@ -64,9 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         cpus=args.cpus,
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
+        runtime=args.runtime,
     )
-    platform.start()
-    print(f"neuro-sync local platform: {platform.url}", flush=True)
+    try:
+        platform.start()
+    except RuntimeError as err:
+        print(f"neuro-sync-local: {err}", file=sys.stderr)
+        return 1
+    print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
     stop = threading.Event()

@@ -424,7 +424,7 @@ async def save_job(request: web.Request) -> web.StreamResponse:
     target = state.settings.data_dir / "images" / owner_and_name / f"{tag}.tar.gz"
     try:
         digest, size = await asyncio.get_running_loop().run_in_executor(
-            None, state.runtime.save, job, target
+            None, state.runtime.save, job, target, image
         )
     except OSError as err:
         message = f"Failed to save job '{job.id}': {err}"

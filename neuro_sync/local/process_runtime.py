@@ -23,6 +23,7 @@ import logging
 import os
 import pwd
 import signal
+import socket
 import stat
 import subprocess
 import tempfile
@@ -157,6 +158,8 @@ class ProcessRuntime:
         return None
 
     def start(self, job: JobRecord, spec: JobSpec) -> None:
+        if not spec.argv:
+            raise StartError("No command: the local platform has no image to take a default from")
         work = self.work_dir(job.id)
         uid = self.uid(job.owner)
         with contextlib.suppress(FileExistsError):
@@ -194,6 +197,9 @@ class ProcessRuntime:
     def poll(self, job_id: str) -> int | None:
         run = self._jobs.get(job_id)
         return None if run is None else run.proc.poll()
+
+    def failure_reason(self, job_id: str, code: int) -> str:
+        return "Error"
 
     def signal(self, job_id: str, sig: int) -> None:
         run = self._jobs.get(job_id)
@@ -244,7 +250,7 @@ class ProcessRuntime:
         env = _for_uid({**job_env(job, str(work)), JOB_MARKER: job.id}, uid)
         return ExecSpec(argv=argv, env=env, cwd=work, user=uid, group=uid)
 
-    def save(self, job: JobRecord, target: Path) -> tuple[str, int]:
+    def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
         # tar runs as the job's user: a symlink the job planted reads nothing it could not.
         uid = self.uid(job.owner)
         private_dir(target.parent)
@@ -270,6 +276,11 @@ class ProcessRuntime:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
         return digest.hexdigest(), target.stat().st_size
+
+    def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock.settimeout(None)
+        return sock
 
     def recover(self, jobs: list[JobRecord]) -> None:
         # Whatever still carries the id of one of our jobs was left by a previous server

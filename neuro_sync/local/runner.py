@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 
 from .files import private_dir
-from .runtime import JobSpec, Runtime, StartError, job_argv, job_env
+from .runtime import JobSpec, NotReady, Runtime, StartError, job_argv, job_env
 from .store import JobRecord, Store
 
 log = logging.getLogger("neuro_sync.local")
@@ -140,9 +140,14 @@ class Runner:
         try:
             spec = self.spec(job)
             self.runtime.start(job, spec)
+        except NotReady as wait:
+            if (job.reason, job.status_description) != (wait.reason, wait.description):
+                job.set_status("pending", wait.reason, wait.description)
+                self.store.save(job)
+            return True  # being started: its resources are taken
         except StartError as err:
             job.pid = -1
-            job.set_status("failed", "ContainerCannotRun", str(err))
+            job.set_status("failed", err.reason, str(err))
             self.store.save(job)
             return False
         if job.pid is None:  # a runtime without pids: still marks the job as started here
@@ -169,6 +174,7 @@ class Runner:
 
     def _finish(self, job_id: str, code: int) -> None:
         self.running.discard(job_id)
+        reason = self.runtime.failure_reason(job_id, code) if code else None
         # Like a container, nothing of the job outlives its main process.
         self.runtime.sweep(job_id)
         job = self.store.get(job_id)
@@ -179,7 +185,7 @@ class Runner:
             job.set_status("succeeded")
         else:
             job.exit_code = code if code > 0 else 128 - code
-            job.set_status("failed", "Error", self.log_tail(job_id))
+            job.set_status("failed", reason, self.log_tail(job_id))
         self.store.save(job)
 
     def log_tail(self, job_id: str) -> str:
@@ -204,6 +210,8 @@ class Runner:
             asyncio.get_running_loop().call_later(
                 KILL_GRACE, self.runtime.signal, job.id, signal.SIGKILL
             )
+        else:  # pending: a runtime may be starting it (NotReady); nothing of it may start
+            self.runtime.sweep(job.id)
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         if job_id not in self.running:

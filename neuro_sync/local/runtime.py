@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,7 +28,21 @@ JOB_MARKER = "NEURO_LOCAL_JOB"
 
 
 class StartError(Exception):
-    """The job cannot run (reason `ContainerCannotRun`); the message is its description."""
+    """The job cannot run: it fails with `reason`; the message is its description."""
+
+    def __init__(self, message: str, reason: str = "ContainerCannotRun") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotReady(Exception):  # noqa: N818 - a state, not an error
+    """`start` cannot start the job yet (e.g. its image is being pulled): the job stays
+    pending with `reason` and `start` is called again on a later tick."""
+
+    def __init__(self, reason: str, description: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -72,17 +87,15 @@ def job_env(job: JobRecord, home: str | None = None) -> dict[str, str]:
 
 def job_argv(job: JobRecord) -> list[str]:
     """The job's command line: entrypoint then command, split like a shell (no shell runs).
+    Empty when the job names neither (a container runtime then runs the image's default).
 
-    Raises StartError when there is nothing to run or the text cannot be split.
+    Raises StartError when the text cannot be split.
     """
     c = job.container
     try:
-        argv = shlex.split(c.get("entrypoint", "")) + shlex.split(c.get("command", ""))
+        return shlex.split(c.get("entrypoint", "")) + shlex.split(c.get("command", ""))
     except ValueError as err:
         raise StartError(f"Cannot parse the command: {err}") from None
-    if not argv:
-        raise StartError("No command: the local platform has no image to take a default from")
-    return argv
 
 
 class VolumeForbidden(Exception):
@@ -130,11 +143,16 @@ class Runtime(Protocol):
         ...
 
     def start(self, job: JobRecord, spec: JobSpec) -> None:
-        """Start the job; raise StartError if it cannot run."""
+        """Start the job; raise StartError if it cannot run, NotReady to be asked again."""
         ...
 
     def poll(self, job_id: str) -> int | None:
         """The exit status once the job's main process has exited (-n: signal n), else None."""
+        ...
+
+    def failure_reason(self, job_id: str, code: int) -> str:
+        """The reason of a non-zero exit (before `sweep`): `Error`, or what the runtime knows
+        better (`OOMKilled`, `ContainerCannotRun`)."""
         ...
 
     def signal(self, job_id: str, sig: int) -> None:
@@ -153,8 +171,16 @@ class Runtime(Protocol):
         """How to run `argv` inside the running job (SSH gateway `job_exec`)."""
         ...
 
-    def save(self, job: JobRecord, target: Path) -> tuple[str, int]:
-        """Write the job's filesystem to `target` (a .tar.gz); return (sha256 hex, size).
+    def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
+        """Save the job's filesystem as `image` (`<registry>/<owner>/<name>:<tag>`): a runtime
+        without an image store writes it to `target` (a .tar.gz). Return (sha256 hex, size).
+
+        Blocking: called in an executor. Raises OSError on failure.
+        """
+        ...
+
+    def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
+        """A TCP connection to the job's `port` (SSH gateway `job_port_forward`).
 
         Blocking: called in an executor. Raises OSError on failure.
         """
@@ -171,8 +197,17 @@ class Runtime(Protocol):
 
 def create_runtime(settings: Settings) -> Runtime:
     """The runtime named by `settings.runtime`."""
-    if settings.runtime == "process":
-        from .process_runtime import ProcessRuntime
+    from .process_runtime import ProcessRuntime
 
+    if settings.runtime in ("podman", "auto"):
+        from .podman_runtime import PodmanRuntime, podman_unusable
+
+        why = podman_unusable(settings)
+        if why is None:
+            return PodmanRuntime(settings)
+        if settings.runtime == "podman":
+            raise RuntimeError(f"the podman runtime cannot run here: {why}")
+        return ProcessRuntime(settings)
+    if settings.runtime == "process":
         return ProcessRuntime(settings)
     raise ValueError(f"unknown runtime {settings.runtime!r}")

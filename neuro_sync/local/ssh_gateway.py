@@ -54,6 +54,7 @@ REFUSED = 255  # the exit status of a refused request
 BUFSIZE = 64 * 1024
 KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL for a command whose client left
 JOB_POLL = 0.2  # seconds between checks that the job of a running command still runs
+CONNECT_TIMEOUT = 10.0  # seconds to connect to a job's port
 OUTPUT_GRACE = 2.0  # seconds to wait for output after the command exited (background children)
 
 Process = asyncssh.SSHServerProcess[bytes]
@@ -380,7 +381,10 @@ class SSHGateway:
 
     async def _job_port_forward(self, process: Process, job: JobRecord, port: int) -> int | None:
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            sock = await asyncio.get_running_loop().run_in_executor(
+                None, self._runner.runtime.connect, job, port, CONNECT_TIMEOUT
+            )
+            reader, writer = await asyncio.open_connection(sock=sock)
         except OSError as err:
             raise GatewayError(
                 f"cannot connect to port {port} of job {job.id}: {err.strerror or err}"

@@ -151,7 +151,16 @@ with neuro_sync.get() as client:
 def local_server(installed: Installed, tmp_path: Path) -> Iterator[Path]:
     """`neuro-sync-local` from the venv's console script; yields its client config path."""
     server = subprocess.Popen(
-        [installed.bin / "neuro-sync-local", "--data-dir", tmp_path / "data", "--port", "0"],
+        # Host processes: the job's image ("ubuntu") cannot be pulled on an offline machine.
+        [
+            installed.bin / "neuro-sync-local",
+            "--data-dir",
+            tmp_path / "data",
+            "--port",
+            "0",
+            "--runtime",
+            "process",
+        ],
         cwd=installed.work,
         env=clean_env(),
         stdout=subprocess.PIPE,

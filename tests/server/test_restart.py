@@ -3,6 +3,7 @@ was lost in the restart becomes failed/NotFound (docs/protocol.md §2.8)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,22 @@ from .helpers import (
     wait_for,
     work_dir,
 )
+
+
+def server_argv(data_dir: Path) -> list[str]:
+    """`python -m neuro_sync.local` on a free port, running jobs as host processes (these
+    tests are about processes outliving the server)."""
+    return [
+        sys.executable,
+        "-m",
+        "neuro_sync.local",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data_dir),
+        "--runtime",
+        "process",
+    ]
 
 
 def without_ssh(job: dict[str, Any]) -> dict[str, Any]:
@@ -82,13 +99,12 @@ def test_restart_keeps_jobs_and_fails_lost_ones(tmp_path: Path) -> None:
 def test_restart_after_a_crash_ends_orphaned_job_processes(tmp_path: Path) -> None:
     """kill -9 of the server leaves its job running; the next start must end it."""
     import subprocess
-    import sys
 
     import yaml
 
     data_dir = tmp_path / "data"
     server = subprocess.Popen(
-        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        server_argv(data_dir),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -142,13 +158,12 @@ def test_restart_ends_what_is_left_of_a_job_that_ended_while_down(tmp_path: Path
     """The server crashes; the job's main process exits while it is down; its child, which
     left the job's session, must not survive the next start."""
     import subprocess
-    import sys
 
     import yaml
 
     data_dir = tmp_path / "data"
     server = subprocess.Popen(
-        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir", str(data_dir)],
+        server_argv(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
