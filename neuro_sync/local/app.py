@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import auth, validation
+from .ingress import Ingress
 from .runner import Runner
 from .runtime import VolumeForbidden, create_runtime, storage_path
 from .ssh_gateway import SSHGateway
@@ -73,6 +74,7 @@ class State:
             cpus=settings.cpus,
             memory_mb=settings.memory_mb,
         )
+        self.ingress = Ingress(secret=self.secret, store=self.store, runtime=self.runtime)
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -226,6 +228,8 @@ async def create_job(request: web.Request) -> web.Response:
             return _forbidden_json(err.uri, err.action)
         except ValueError as err:
             return _error(str(err))
+    if "http" in job.container:
+        await state.ingress.open(job)
     state.store.add(job)
     return _json(job.to_wire(state.settings), 202)
 
@@ -466,12 +470,14 @@ def make_app(settings: Settings) -> web.Application:
 
     async def on_startup(app: web.Application) -> None:
         state.runner.recover()
+        await state.ingress.start(state.store.ordered())
         state.runner.start_loop()
         # Before any job reply: `ssh_server` names the port the gateway really got.
         settings.ssh_port = await state.gateway.start()
 
     async def on_cleanup(app: web.Application) -> None:
         await state.gateway.stop()
+        await state.ingress.stop()
         await state.runner.stop()
         state.store.close()
 

@@ -86,9 +86,12 @@ class JobRecord:
         if self.description:
             job["description"] = self.description
         if "http" in self.container:
-            job["http_url"] = f"http://{self.id}.{settings.jobs_domain}"
+            served = self.extra.get("http_url")  # the job's ingress (ingress.py)
+            job["http_url"] = served or f"http://{self.id}.{settings.jobs_domain}"
             if self.name:
-                job["http_url_named"] = f"http://{self.name}--{self.owner}.{settings.jobs_domain}"
+                # No routing by name here: the named URL is the job's own address.
+                named = f"http://{self.name}--{self.owner}.{settings.jobs_domain}"
+                job["http_url_named"] = served or named
         if self.schedule_timeout is not None:
             job["schedule_timeout"] = self.schedule_timeout
         return job

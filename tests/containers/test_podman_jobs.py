@@ -17,6 +17,7 @@ import requests
 import neuro_sync
 from neuro_sync import (
     Container,
+    HTTPPort,
     JobDescription,
     JobStatus,
     RemoteImage,
@@ -234,6 +235,37 @@ def test_port_forward_to_httpd(client: neuro_sync.Client) -> None:
             wait_until(served, "httpd through the tunnel")
     finally:
         client.jobs.kill(job.id)
+
+
+def test_http_url_reaches_the_containers_port(
+    platform: LocalPlatform, client: neuro_sync.Client
+) -> None:
+    serve = "httpd -f -p 127.0.0.1:8002 -h /etc"
+    job = running(client, run(client, serve, http=HTTPPort(8002, requires_auth=True)))
+    url = f"{job.http_url}/marker"
+    owner = {"Authorization": f"Bearer {platform.token}"}
+    other = {"Authorization": f"Bearer {platform.issue_token('someone-else')}"}
+    try:
+
+        def served() -> bool:  # 502 until httpd listens
+            return requests.get(url, headers=owner, timeout=5).status_code != 502
+
+        wait_until(served, "httpd behind the job's http_url")
+        reply = requests.get(url, headers=owner, timeout=5)
+        assert (reply.status_code, reply.content) == (200, MARKER)
+        assert requests.get(url, timeout=5).status_code == 401
+        assert requests.get(url, headers=other, timeout=5).status_code == 403
+    finally:
+        client.jobs.kill(job.id)
+
+    def refused() -> bool:
+        try:
+            requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            return True
+        return False
+
+    wait_until(refused, "the job's address to refuse connections")
 
 
 def test_no_network_but_loopback(client: neuro_sync.Client) -> None:

@@ -160,7 +160,8 @@ def test_http_port_is_echoed(client: neuro_sync.Client) -> None:
     job = client.jobs.run(sh("true", http=HTTPPort(8080, requires_auth=False)), name=unique("web"))
     assert job.container.http == HTTPPort(8080, requires_auth=False)
     assert job.name is not None
-    assert job.http_url.host == f"{job.name}--{client.username}.jobs.localhost"
+    # The local platform serves the job on a port of its own, named or not.
+    assert job.http_url.host == "127.0.0.1" and job.http_url.port
     client.jobs.wait(job.id, timeout=30, poll_interval=0.1)
 
 

@@ -1,0 +1,188 @@
+"""A job's `http_url` is served: a per-job reverse proxy on 127.0.0.1 reaching the job's HTTP
+port, open or behind the platform token, gone once the job ends or the platform stops."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from neuro_sync.local import LocalPlatform
+
+from .helpers import HUGE_MEMORY_MB, Api, job_body, sh, wait_for
+
+# Answers every GET with the request's headers as JSON, and a large body at /big.
+ECHO_PY = """
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"x" * 3_000_000 if self.path == "/big" else json.dumps(
+            {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_job(api: Api, body: dict[str, Any], port: int, requires_auth: bool) -> dict[str, Any]:
+    body["container"]["http"] = {"port": port, "requires_auth": requires_auth}
+    job = api.create(body)
+    wait_for(lambda: api.job(job["id"])["status"] == "running", "the job to run")
+    return job
+
+
+def echo_job(api: Api, requires_auth: bool) -> dict[str, Any]:
+    port = free_port()
+    body = sh(f'exec python3 -c "$ECHO" {port}')
+    body["container"]["env"] = {"ECHO": ECHO_PY}
+    return http_job(api, body, port, requires_auth)
+
+
+def answered(url: str, **kwargs: Any) -> requests.Response:
+    """The first answer that is not the proxy's 502 (the job's server is starting)."""
+    reply: list[requests.Response] = []
+
+    def up() -> bool:
+        response = requests.get(url, timeout=10, **kwargs)
+        reply[:] = [response]
+        return response.status_code != 502
+
+    wait_for(up, f"{url} to answer")
+    return reply[0]
+
+
+def refused(url: str) -> bool:
+    try:
+        requests.get(url, timeout=10)
+    except requests.ConnectionError:
+        return True
+    return False
+
+
+def test_http_url_serves_the_jobs_port(fresh: Api) -> None:
+    port = free_port()
+    job = http_job(
+        fresh,
+        sh(f"echo hello > index.txt && exec python3 -m http.server --bind 127.0.0.1 {port}"),
+        port,
+        requires_auth=False,
+    )
+    url = job["http_url"]
+    assert url.startswith("http://127.0.0.1:")
+    try:
+        reply = answered(f"{url}/index.txt")
+        assert reply.status_code == 200
+        assert reply.text == "hello\n"
+        assert requests.get(f"{url}/missing", timeout=10).status_code == 404
+    finally:
+        fresh.kill(job["id"])
+    wait_for(lambda: refused(url), "the job's address to refuse connections")
+
+
+def test_requests_and_replies_pass_through(fresh: Api) -> None:
+    job = echo_job(fresh, requires_auth=False)
+    url = job["http_url"]
+    try:
+        echoed = answered(f"{url}/a%2Fb/c?q=1&r=%20", headers={"X-Custom": "v"}).json()
+        assert echoed["path"] == "/a%2Fb/c?q=1&r=%20"
+        assert echoed["headers"]["x-custom"] == "v"
+        # Host as the client sent it; an open job's own Authorization header reaches it.
+        assert echoed["headers"]["host"] == url.split("://", 1)[1]
+        mine = requests.get(url, headers={"Authorization": "Basic abc"}, timeout=10).json()
+        assert mine["headers"]["authorization"] == "Basic abc"
+        big = requests.get(f"{url}/big", timeout=30)
+        assert big.status_code == 200 and big.content == b"x" * 3_000_000
+    finally:
+        fresh.kill(job["id"])
+
+
+def test_requires_auth_demands_the_owners_token(fresh: Api, other: Api) -> None:
+    job = echo_job(fresh, requires_auth=True)
+    url = job["http_url"]
+    try:
+        assert requests.get(url, timeout=10).status_code == 401
+        bad = requests.get(url, headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+        assert bad.status_code == 401
+        assert requests.get(url, headers=other.auth, timeout=10).status_code == 403
+        reply = answered(url, headers=fresh.auth)
+        assert reply.status_code == 200
+        # The platform token is not handed to the job's server.
+        assert "authorization" not in reply.json()["headers"]
+        assert fresh.token not in reply.text
+    finally:
+        fresh.kill(job["id"])
+    wait_for(lambda: refused(url), "the job's address to refuse connections")
+
+
+def test_a_job_not_listening_or_not_running_is_a_bad_gateway(fresh: Api) -> None:
+    idle = http_job(fresh, job_body("sleep 60"), free_port(), requires_auth=False)
+    waiting = job_body("sleep 60")
+    waiting["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
+    waiting["container"]["http"] = {"port": 80}
+    pending = fresh.create(waiting)
+    try:
+        assert requests.get(idle["http_url"], timeout=10).status_code == 502
+        assert requests.get(pending["http_url"], timeout=10).status_code == 502
+    finally:
+        fresh.kill(idle["id"])
+        fresh.kill(pending["id"])
+    wait_for(lambda: refused(idle["http_url"]), "the idle job's address to close")
+    wait_for(lambda: refused(pending["http_url"]), "the pending job's address to close")
+
+
+def test_a_job_that_exits_closes_its_address(fresh: Api) -> None:
+    body = job_body("true")
+    body["container"]["http"] = {"port": 80}
+    job = fresh.create(body)
+    wait_for(lambda: fresh.job(job["id"])["status"] == "succeeded", "the job to end")
+    wait_for(lambda: refused(job["http_url"]), "the job's address to refuse connections")
+
+
+def test_platform_stop_closes_every_address_and_a_restart_reopens(tmp_path: Path) -> None:
+    waiting = job_body("sleep 60")
+    waiting["container"]["resources"]["memory_mb"] = HUGE_MEMORY_MB
+    waiting["container"]["http"] = {"port": 80}
+    with LocalPlatform(tmp_path / "data") as platform:
+        api = Api(platform.url, platform.token, platform.user)
+        job = http_job(api, job_body("sleep 60"), free_port(), requires_auth=False)
+        pending = api.create(waiting)
+        assert not refused(job["http_url"])  # listening (502: nothing in the job answers)
+    assert refused(job["http_url"]) and refused(pending["http_url"])
+    with LocalPlatform(tmp_path / "data") as platform:
+        api = Api(platform.url, platform.token, platform.user)
+        try:
+            # Still to run: served again, at the same address (its port was free).
+            assert api.job(pending["id"])["http_url"] == pending["http_url"]
+            assert requests.get(pending["http_url"], timeout=10).status_code == 502
+            # Lost in the restart (failed): no listener.
+            assert api.job(job["id"])["status"] == "failed"
+            assert refused(job["http_url"])
+        finally:
+            api.kill(pending["id"])
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_the_named_url_is_the_jobs_address(fresh: Api, named: bool) -> None:
+    body = job_body("true", **({"name": f"web-{fresh.user}"} if named else {}))
+    body["container"]["http"] = {"port": 80}
+    job = fresh.create(body)
+    if named:
+        assert job["http_url_named"] == job["http_url"]
+    else:
+        assert "http_url_named" not in job
+    assert fresh.job(job["id"])["http_url"] == job["http_url"]
