@@ -14,7 +14,8 @@ from neuro_sync.local import LocalPlatform
 
 from .helpers import HUGE_MEMORY_MB, Api, job_body, sh, wait_for
 
-# Answers every GET with the request's headers as JSON, and a large body at /big.
+# Answers a GET with the request's headers as JSON (a large body at /big), a POST with
+# the size of the body it received.
 ECHO_PY = """
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -24,6 +25,13 @@ class H(BaseHTTPRequestHandler):
             {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
         ).encode()
         self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        size = int(self.headers["Content-Length"])
+        body = str(len(self.rfile.read(size))).encode()
+        self.send_response(201)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -107,6 +115,10 @@ def test_requests_and_replies_pass_through(fresh: Api) -> None:
         assert mine["headers"]["authorization"] == "Basic abc"
         big = requests.get(f"{url}/big", timeout=30)
         assert big.status_code == 200 and big.content == b"x" * 3_000_000
+        huge = requests.get(url, headers={"X-Huge": "h" * 10_000}, timeout=10)
+        assert huge.status_code in (400, 431)  # header fields are capped at 8 KiB
+        posted = requests.post(url, data=b"y" * 2_000_000, timeout=30)
+        assert (posted.status_code, posted.text) == (201, "2000000")
     finally:
         fresh.kill(job["id"])
 
