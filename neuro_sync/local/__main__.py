@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import LocalPlatform, auth
+from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -46,6 +47,37 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
         )
+        limits = p.add_argument_group(
+            "connection limits", "defaults: from the open-files limit (docs/local-platform.md)"
+        )
+        limits.add_argument(
+            "--max-connections", type=_positive(int), help="open connections to the API"
+        )
+        limits.add_argument(
+            "--max-proxy-connections",
+            type=_positive(int),
+            help="open connections to the jobs' http_url addresses, all jobs together",
+        )
+        limits.add_argument(
+            "--max-ssh-connections", type=_positive(int), help="open SSH gateway connections"
+        )
+        limits.add_argument(
+            "--max-connections-per-client",
+            type=_positive(int),
+            help="open connections from one client address, to each of the above",
+        )
+        limits.add_argument(
+            "--header-timeout",
+            type=_positive(float),
+            default=DEFAULT_HEADER_TIMEOUT,
+            help="seconds a new connection has to send its first request (default: %(default)s)",
+        )
+        limits.add_argument(
+            "--idle-timeout",
+            type=_positive(float),
+            default=DEFAULT_IDLE_TIMEOUT,
+            help="seconds a connection may wait between requests (default: %(default)s)",
+        )
         p.add_argument(
             "--no-isolation",
             action="store_true",
@@ -72,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        max_connections=args.max_connections,
+        max_proxy_connections=args.max_proxy_connections,
+        max_ssh_connections=args.max_ssh_connections,
+        max_connections_per_client=args.max_connections_per_client,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
     )
     try:
         platform.start()

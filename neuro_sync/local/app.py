@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import auth, validation
+from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Gate, Limits, limits
 from .ingress import Ingress
 from .runner import Runner
 from .runtime import VolumeForbidden, create_runtime, storage_path
@@ -52,6 +53,25 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    # Connection limits (connections.py); None: derived from the open-files limit.
+    max_connections: int | None = None  # the API
+    max_proxy_connections: int | None = None  # all the jobs' http_url addresses together
+    max_ssh_connections: int | None = None
+    max_connections_per_client: int | None = None  # per client address; None: half the max
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    ingress_port: int = 0  # the port of the jobs' http_url addresses; 0: a free one
+
+    def limits(self, kind: str) -> Limits:
+        """The connection limits of the API ("api"), the http proxies or the SSH gateway."""
+        maximum = {
+            "api": self.max_connections,
+            "proxy": self.max_proxy_connections,
+            "ssh": self.max_ssh_connections,
+        }[kind]
+        return limits(
+            kind, maximum, self.max_connections_per_client, self.header_timeout, self.idle_timeout
+        )
 
     @property
     def registry_host(self) -> str:
@@ -74,7 +94,15 @@ class State:
             cpus=settings.cpus,
             memory_mb=settings.memory_mb,
         )
-        self.ingress = Ingress(secret=self.secret, store=self.store, runtime=self.runtime)
+        self.api_gate = Gate("api", settings.limits("api"))
+        self.ingress = Ingress(
+            secret=self.secret,
+            store=self.store,
+            runtime=self.runtime,
+            running=lambda: self.runner.running,
+            limits=settings.limits("proxy"),
+            port=settings.ingress_port,
+        )
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -82,6 +110,7 @@ class State:
             data_dir=settings.data_dir,
             host=settings.ssh_host,
             port=settings.ssh_port,
+            limits=settings.limits("ssh"),
         )
 
 
@@ -115,6 +144,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
+async def busy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While a request is handled, its connection neither times out nor is evicted."""
+    with request.app[STATE].api_gate.busy(request.transport):
+        return await handler(request)
+
+
+@web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Unexpected exceptions become 500 `{"error": ...}` as on the real server."""
     try:
@@ -143,7 +179,12 @@ def _user(request: web.Request) -> str | None:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
+    try:
+        # A body sent too slowly would hold its (busy) connection: bounded like a head.
+        async with asyncio.timeout(_state(request).settings.header_timeout):
+            raw = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="408: the request body came too slowly") from None
     try:
         return json.loads(raw)
     except ValueError as err:
@@ -229,7 +270,7 @@ async def create_job(request: web.Request) -> web.Response:
         except ValueError as err:
             return _error(str(err))
     if "http" in job.container:
-        await state.ingress.open(job)
+        state.ingress.assign(job)
     state.store.add(job)
     return _json(job.to_wire(state.settings), 202)
 
@@ -454,7 +495,9 @@ async def save_job(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app = web.Application(
+        middlewares=[busy_middleware, errors_middleware], client_max_size=MAX_BODY
+    )
     state = State(settings)
     app[STATE] = state
     api = "/api/v1"
@@ -470,6 +513,7 @@ def make_app(settings: Settings) -> web.Application:
 
     async def on_startup(app: web.Application) -> None:
         state.runner.recover()
+        state.api_gate.start()
         await state.ingress.start(state.store.ordered())
         state.runner.start_loop()
         # Before any job reply: `ssh_server` names the port the gateway really got.
@@ -478,6 +522,7 @@ def make_app(settings: Settings) -> web.Application:
     async def on_cleanup(app: web.Application) -> None:
         await state.gateway.stop()
         await state.ingress.stop()
+        await state.api_gate.stop()
         await state.runner.stop()
         state.store.close()
 
