@@ -214,3 +214,66 @@ def test_the_named_url_is_the_jobs_address(fresh: Api, named: bool) -> None:
     else:
         assert "http_url_named" not in job
     assert fresh.job(job["id"])["http_url"] == job["http_url"]
+
+
+# Sets a cookie at /set; answers any other path with the Cookie header it received.
+COOKIE_PY = """
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (self.headers.get("Cookie") or "").encode()
+        self.send_response(200)
+        if self.path == "/set":
+            self.send_header("Set-Cookie", "session=" + sys.argv[2] + "; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def cookie_job(api: Api) -> dict[str, Any]:
+    port = free_port()
+    body = sh(f'exec python3 -c "$COOKIE" {port} {api.user}')
+    body["container"]["env"] = {"COOKIE": COOKIE_PY}
+    return http_job(api, body, port, requires_auth=False)
+
+
+def test_a_cookie_of_one_jobs_address_is_not_sent_to_anothers(fresh: Api, other: Api) -> None:
+    alice, bob = cookie_job(fresh), cookie_job(other)
+    try:
+        browser = requests.Session()  # a real cookie jar (RFC 6265 host rules)
+        assert answered(f"{alice['http_url']}/set", get=browser.get).status_code == 200
+        assert browser.cookies.get("session") == fresh.user
+        # The jar sends alice's cookie back to her job, and not to bob's.
+        assert browser.get(f"{alice['http_url']}/echo", timeout=10).text == (
+            f"session={fresh.user}"
+        )
+        assert answered(f"{bob['http_url']}/echo", get=browser.get).text == ""
+        assert URL(alice["http_url"]).host != URL(bob["http_url"]).host
+    finally:
+        fresh.kill(alice["id"])
+        other.kill(bob["id"])
+
+
+def test_a_port_another_users_job_took_is_not_served(fresh: Api, other: Api) -> None:
+    """Alice's job declares a port and does not listen; bob's job listens on that port (the
+    process runtime shares the host's network). Alice's address must not serve bob's server."""
+    port = free_port()
+    alice = http_job(fresh, job_body("sleep 60"), port, requires_auth=True)
+    body = sh(f'exec python3 -c "$ECHO" {port}')
+    body["container"]["env"] = {"ECHO": ECHO_PY}
+    bob = http_job(other, body, port, requires_auth=True)
+    try:
+        # Bob's own address serves his server: it is up.
+        assert answered(bob["http_url"], headers=other.auth).status_code == 200
+        wait_for(lambda: listening(alice["http_url"]), "alice's address to listen")
+        reply = requests.get(alice["http_url"], headers=fresh.auth, timeout=10)
+        assert reply.status_code == 502
+        assert "path" not in reply.text  # nothing of bob's server's reply
+    finally:
+        fresh.kill(alice["id"])
+        other.kill(bob["id"])
