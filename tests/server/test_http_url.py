@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from yarl import URL
 
 from neuro_sync.local import LocalPlatform
