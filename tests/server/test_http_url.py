@@ -6,6 +6,7 @@ not served."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,9 @@ def echo_job(api: Api, requires_auth: bool) -> dict[str, Any]:
     return http_job(api, body, port, requires_auth)
 
 
-def answered(url: str, get: Any = requests.get, **kwargs: Any) -> requests.Response:
+def answered(
+    url: str, get: Callable[..., requests.Response] = requests.get, **kwargs: Any
+) -> requests.Response:
     """The first answer that is not the proxy's 502 (the job's server is starting), once
     the address listens (shortly after the job runs)."""
     reply: list[requests.Response] = []
