@@ -300,6 +300,7 @@ async def list_jobs(request: web.Request) -> web.StreamResponse:
         return _unauthorized()
     state = _state(request)
     filters = validation.list_filters(request.query)
+    await state.ingress.sync()  # a job seen running can be reached at its http_url
     visible = _visible(state, user, filters)
     if NDJSON_TYPE in request.headers.get("Accept", ""):
         return await _ndjson_jobs(request, visible, state.settings)
@@ -339,6 +340,7 @@ async def get_job(request: web.Request) -> web.Response:
     found = _lookup(request, "read")
     if isinstance(found, web.Response):
         return found
+    await _state(request).ingress.sync()  # a job seen running can be reached at its http_url
     return _json(found.to_wire(_state(request).settings))
 
 

@@ -284,6 +284,8 @@ class Ingress:
         self._guard: socket.socket | None = None
         self._taken: set[str] = set()  # every address ever given to a job here
         self._proxies: dict[str, _Proxy] = {}
+        self._failed: set[str] = set()  # jobs whose address could not be listened on (logged)
+        self._lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
 
     def assign(self, job: JobRecord) -> None:
@@ -318,7 +320,16 @@ class Ingress:
 
     async def _watch_jobs(self) -> None:
         while True:
-            running = self._running()
+            await self.sync()
+            await asyncio.sleep(WATCH_INTERVAL)
+
+    async def sync(self) -> None:
+        """Listen for the jobs that run, stop for the ones that ended. Also called before a
+        job's status is answered, so that a client that sees it running can connect."""
+        running = self._running()
+        if not running and not self._proxies:
+            return
+        async with self._lock:  # one opening of an address at a time
             for job_id in list(self._proxies):
                 job = self.store.get(job_id)
                 if job_id not in running or job is None or job.finished:
@@ -327,13 +338,16 @@ class Ingress:
                 job = self.store.get(job_id)
                 if (
                     job_id not in self._proxies
+                    and job_id not in self._failed
                     and job is not None
                     and job.status == "running"
                     and "http" in job.container
                 ):
-                    with contextlib.suppress(Exception):
+                    try:
                         await self._open(job)
-            await asyncio.sleep(WATCH_INTERVAL)
+                    except Exception as err:  # noqa: BLE001 - the other jobs are still served
+                        log.warning("job %s: cannot serve its http_url: %s", job_id, err)
+                        self._failed.add(job_id)
 
     async def _open(self, job: JobRecord) -> None:
         if URL_KEY not in job.extra:
