@@ -207,11 +207,29 @@ def test_a_crowd_at_the_ssh_gateway_does_not_stop_a_new_connection(limited: Limi
         limited.api.kill(running["id"])
 
 
-def test_a_half_sent_request_is_closed_after_the_header_timeout(tmp_path: Path) -> None:
+def closed_by_server(sock: socket.socket) -> bool:
+    """Read until the server closes (EOF or a reset); the socket's timeout bounds the wait."""
+    try:
+        while sock.recv(1 << 16):  # an SSH banner first, say
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def test_half_sent_and_idle_connections_are_closed_after_their_timeout(tmp_path: Path) -> None:
     with LocalPlatform(tmp_path / "data", header_timeout=0.5, idle_timeout=0.5) as platform:
-        host, port = api_address(Api(platform.url, platform.token, platform.user))
+        api = Api(platform.url, platform.token, platform.user)
+        host, port = api_address(api)
         with socket.create_connection((host, port), timeout=10) as half:
             half.sendall(HALF_SENT)
-            # Closed by the server (EOF or a reset) well before this socket's 10 s timeout.
-            with contextlib.suppress(ConnectionResetError):
-                assert half.recv(1 << 16) == b""
+            assert closed_by_server(half)  # well before this socket's 10 s timeout
+        with socket.create_connection((host, port), timeout=10) as idle:
+            idle.sendall(b"GET /api/v1/ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert idle.recv(1 << 16).startswith(b"HTTP/1.1 200")  # kept alive, then idle
+            assert closed_by_server(idle)
+        running = http_job(api, job_body("sleep 60"), free_port(), requires_auth=False)
+        ssh = URL(running["ssh_server"])
+        with socket.create_connection((str(ssh.host), int(ssh.port or 0)), timeout=10) as quiet:
+            assert closed_by_server(quiet)  # no SSH handshake from the client
+        api.kill(running["id"])
