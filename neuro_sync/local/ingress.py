@@ -320,20 +320,21 @@ class Ingress:
 
     async def _watch_jobs(self) -> None:
         while True:
-            await self.sync()
+            await self.sync(close=True)
             await asyncio.sleep(WATCH_INTERVAL)
 
-    async def sync(self) -> None:
-        """Listen for the jobs that run, stop for the ones that ended. Also called before a
-        job's status is answered, so that a client that sees it running can connect."""
+    async def sync(self, close: bool = False) -> None:
+        """Listen for the jobs that run, and with `close` stop for the ones that ended (which
+        may wait for requests in flight). Also called before a job's status is answered, so
+        that a client that sees it running can connect."""
         running = self._running()
         if not running and not self._proxies:
             return
+        for job_id in list(self._proxies) if close else ():
+            job = self.store.get(job_id)
+            if job_id not in running or job is None or job.finished:
+                await self._close(job_id)
         async with self._lock:  # one opening of an address at a time
-            for job_id in list(self._proxies):
-                job = self.store.get(job_id)
-                if job_id not in running or job is None or job.finished:
-                    await self._close(job_id)
             for job_id in list(running):
                 job = self.store.get(job_id)
                 if (
