@@ -50,7 +50,7 @@ class Limits:
     per_address: int
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
-    per_group: int | None = None  # e.g. per job for the http proxies; None: no such limit
+    per_group: int | None = None  # e.g. per job owner for the http proxies; None: no such limit
 
     def __post_init__(self) -> None:
         if self.max_connections < 1 or self.per_address < 1:
@@ -91,7 +91,7 @@ def limits(
 ) -> Limits:
     """The limits of a kind of listener ("api", "proxy", "ssh"); None: the defaults (the
     maximum from the open-files limit, half of it per client address, and for the http
-    proxies a quarter of it per job)."""
+    proxies a quarter of it for the jobs of one user)."""
     total = maximum or default_max_connections(kind)
     return Limits(
         max_connections=total,

@@ -20,7 +20,7 @@ runtime, that the job itself listens there; inside the job's network namespace w
 spoken with h11 over that socket. `requires_auth`: the request needs the platform token of a
 user who may see the job (401 without a valid one, 403 for another user), and that token is
 not passed on to the job. Bodies are streamed both ways; header sizes are capped; the
-connections of all the jobs' addresses share one `connections.Gate` (per job too); nothing
+connections of all the jobs' addresses share one `connections.Gate` (per job owner too); nothing
 logs a header.
 """
 
@@ -128,6 +128,7 @@ class _Proxy:
     def __init__(self, ingress: Ingress, job: JobRecord, listener: socket.socket) -> None:
         self.ingress = ingress
         self.job_id = job.id
+        self.owner = job.owner
         self.job_port = int(job.container["http"]["port"])
         self.requires_auth = bool(job.container["http"].get("requires_auth"))
         server = web.Server(
@@ -147,7 +148,7 @@ class _Proxy:
         server = self.runner.server
         assert server is not None  # set up
         self.task = asyncio.get_running_loop().create_task(
-            serve(self.listener, self.ingress.gate, server, group=self.job_id)
+            serve(self.listener, self.ingress.gate, server, group=self.owner)
         )
 
     async def close(self) -> None:
