@@ -5,11 +5,14 @@ not served."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import pytest
 import requests
 from yarl import URL
@@ -276,6 +279,34 @@ def test_a_port_another_users_job_took_is_not_served(fresh: Api, other: Api) -> 
         reply = requests.get(alice["http_url"], headers=fresh.auth, timeout=10)
         assert reply.status_code == 502
         assert "path" not in reply.text  # nothing of bob's server's reply
+        # Nor does `port_forward` through the SSH gateway reach it from alice's job.
+        status, out, err = forward(fresh, alice, port)
+        assert (status, out) == (255, b"") and b"not the job's" in err
+        status, out, _ = forward(other, bob, port)
+        assert out.startswith(b"HTTP/1.0 200"), (status, out)
     finally:
         fresh.kill(alice["id"])
         other.kill(bob["id"])
+
+
+def forward(api: Api, job: dict[str, Any], port: int) -> tuple[int | None, bytes, bytes]:
+    """One `GET /` through the SSH gateway's `job_port_forward`: (exit status, out, err)."""
+    ssh = URL(job["ssh_server"])
+    command = {
+        "method": "job_port_forward",
+        "token": api.token,
+        "params": {"job": job["id"], "port": port},
+    }
+
+    async def run() -> tuple[int | None, bytes, bytes]:
+        async with asyncssh.connect(
+            str(ssh.host), ssh.port, username="nobody", known_hosts=None
+        ) as conn:
+            done = await conn.run(
+                json.dumps(command), input=b"GET / HTTP/1.0\r\n\r\n", encoding=None, timeout=30
+            )
+        out, err = done.stdout or b"", done.stderr or b""
+        assert isinstance(out, bytes) and isinstance(err, bytes)
+        return done.exit_status, out, err
+
+    return asyncio.run(run())
