@@ -29,6 +29,7 @@ import logging
 import resource
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
@@ -113,6 +114,10 @@ class _Conn:
     served: bool = False  # a request has been handled: the idle timeout applies
 
 
+def _counters(conn: _Conn) -> tuple[tuple[str, Hashable], ...]:
+    return (("all", None), ("address", conn.address), ("group", conn.group))
+
+
 class Gate:
     """Admission, eviction and timeouts for one kind of connection; see the module docstring.
 
@@ -124,7 +129,8 @@ class Gate:
     def __init__(self, name: str, limits: Limits) -> None:
         self.name = name
         self.limits = limits
-        self._conns: dict[Hashable, _Conn] = {}  # insertion order: oldest first
+        self._conns: dict[Hashable, _Conn] = {}  # in the order of `since`: oldest first
+        self._counts: Counter[tuple[str, Hashable]] = Counter()  # all, per address, group
         self._sweeper: asyncio.Task[None] | None = None
         self.refused = 0
         self.evicted = 0
@@ -155,38 +161,52 @@ class Gate:
         """Take a new connection in (True), making room if needed; False: refused, the
         caller closes it."""
         conn = _Conn(address=address, group=group, close=close, is_closing=is_closing)
-        checks: list[tuple[int, Callable[[_Conn], bool]]] = [
-            (self.limits.max_connections, lambda c: True),
-            (self.limits.per_address, lambda c: c.address == address),
+        checks: list[tuple[int, tuple[str, Hashable], Callable[[_Conn], bool]]] = [
+            (self.limits.max_connections, ("all", None), lambda c: True),
+            (self.limits.per_address, ("address", address), lambda c: c.address == address),
         ]
         if self.limits.per_group is not None and group is not None:
-            checks.append((self.limits.per_group, lambda c: c.group == group))
-        for limit, same in checks:
-            if not self._make_room(limit, same):
+            checks.append((self.limits.per_group, ("group", group), lambda c: c.group == group))
+        for limit, counter, same in checks:
+            if self._counts[counter] >= limit and not self._make_room(limit, counter, same):
                 self.refused += 1
                 return False
         self._conns[key] = conn
+        for counter in _counters(conn):
+            self._counts[counter] += 1
         return True
 
-    def _make_room(self, limit: int, same: Callable[[_Conn], bool]) -> bool:
-        members = [(k, c) for k, c in self._conns.items() if same(c)]
-        if len(members) < limit:
-            return True
-        for key, conn in members:  # forget the ones already closed
-            if conn.is_closing():
-                del self._conns[key]
-        members = [(k, c) for k, c in members if k in self._conns]
-        waiting = sorted((c.since, i, k) for i, (k, c) in enumerate(members) if not c.busy)
-        for _, _, key in waiting[: len(members) - limit + 1]:
-            self.evicted += 1
-            self._drop(key)
-        return len(members) - len(waiting) < limit
+    def _make_room(
+        self, limit: int, counter: tuple[str, Hashable], same: Callable[[_Conn], bool]
+    ) -> bool:
+        """Below `limit` for this counter by evicting the longest-waiting idle members: the
+        first in the dict's order, which is the order of `since`."""
+        for key, conn in list(self._conns.items()):
+            if self._counts[counter] < limit:
+                break
+            if not same(conn):
+                continue
+            if conn.is_closing():  # closed by its client: forget it
+                self._forget(key)
+            elif not conn.busy:
+                self.evicted += 1
+                self._drop(key)
+        return self._counts[counter] < limit
 
     def release(self, key: Hashable) -> None:
-        self._conns.pop(key, None)
+        self._forget(key)
+
+    def _forget(self, key: Hashable) -> _Conn | None:
+        conn = self._conns.pop(key, None)
+        if conn is not None:
+            for counter in _counters(conn):
+                self._counts[counter] -= 1
+                if not self._counts[counter]:
+                    del self._counts[counter]
+        return conn
 
     def _drop(self, key: Hashable) -> None:
-        conn = self._conns.pop(key, None)
+        conn = self._forget(key)
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -205,13 +225,15 @@ class Gate:
             conn.busy -= 1
             conn.served = True
             conn.since = time.monotonic()
+            if key in self._conns:  # last in the order of waiting
+                self._conns[key] = self._conns.pop(key)
 
     def sweep(self) -> None:
         """Close the connections past their timeout; forget the closed ones."""
         now = time.monotonic()
         for key, conn in list(self._conns.items()):
             if conn.is_closing():
-                del self._conns[key]
+                self._forget(key)
                 continue
             if conn.busy:
                 continue
