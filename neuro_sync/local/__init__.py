@@ -84,6 +84,11 @@ class LocalPlatform:
 
     Attributes (after start): `url` (API base), `token` and `user` (the default user),
     `config_path` (the client config file), `runtime` (what runs the jobs).
+
+    Other keyword arguments are `app.Settings` fields: `cpus`, `memory_mb`, and the connection
+    limits `max_connections`, `max_proxy_connections`, `max_ssh_connections`,
+    `max_connections_per_client`, `header_timeout`, `idle_timeout` (docs/local-platform.md).
+    Starting raises the process's soft open-files limit to the hard one.
     """
 
     def __init__(
