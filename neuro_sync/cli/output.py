@@ -126,7 +126,7 @@ def _when(value: datetime.datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def jobs_table(jobs: Sequence[JobDescription], *, wide: bool, width: int) -> list[str]:
+def jobs_table(jobs: Sequence[JobDescription], *, wide: bool, width: int | None) -> list[str]:
     headers = ["ID", "STATUS", "NAME", "IMAGE", "COMMAND"]
     rows = [
         [j.id, j.status.value, j.name or "", str(j.container.image), j.container.command or ""]
@@ -193,7 +193,9 @@ def telemetry_row(sample: JobTelemetry) -> list[str]:
     return [when, f"{sample.cpu:.2f}", f"{sample.memory:.0f}", gpu, gpu_mem]
 
 
-def terminal_width() -> int:
+def terminal_width() -> int | None:
+    """The terminal's width, or None (nothing is cut) when stdout is not a terminal: a script
+    or a pipe gets every character."""
     if sys.stdout.isatty():
         return shutil.get_terminal_size((80, 24)).columns
-    return 80
+    return None

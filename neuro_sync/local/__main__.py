@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import LocalPlatform, auth
+from . import DEFAULT_DATA_DIR, LocalPlatform, auth
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -31,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server (the default)")
     token = sub.add_parser("token", help="print a token for a user")
     for p in (parser, serve, token):
-        p.add_argument("--data-dir", type=Path, default=Path("~/.neuro-sync-local").expanduser())
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=DEFAULT_DATA_DIR,
+            help=f"the platform's state: secret, jobs, client.nmrc (default: {DEFAULT_DATA_DIR})",
+        )
     for p in (parser, serve):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
+    args.data_dir = args.data_dir.expanduser()
 
     if args.command == "token":
         try:
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
-    print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
+    print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

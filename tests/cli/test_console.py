@@ -285,3 +285,106 @@ def test_python_dash_m(platform: LocalPlatform, env: dict[str, str]) -> None:
     check_no_token(platform, proc.stdout, proc.stderr)
     assert proc.returncode == 0
     assert f"URL:          {platform.url}" in proc.stdout
+
+
+def test_attached_run_and_wait_end_with_the_outcome(
+    platform: LocalPlatform, env: dict[str, str]
+) -> None:
+    attached = console(platform, env, "run", "ubuntu", "--", "sh", "-c", "echo hi; exit 4")
+    assert attached.returncode == 4
+    job_id = attached.stderr.split()[2]
+    # One line: status, reason, description (the local platform's: the log's end), exit code.
+    assert attached.stderr.splitlines()[-1] == f"Job {job_id}: failed: Error: hi (exit 4)"
+    waited = console(platform, env, "wait", job_id)
+    assert (waited.returncode, waited.stdout) == (4, f"{job_id}: failed (Error), exit code 4\n")
+    as_json = console(platform, env, "wait", "--format", "json", job_id)
+    assert as_json.returncode == 4 and json.loads(as_json.stdout)["history"]["exit_code"] == 4
+    fine = console(platform, env, "run", "--detach", "ubuntu", "true").stdout.strip()
+    assert console(platform, env, "wait", fine).returncode == 0
+
+
+def test_ps_is_complete_when_piped_and_fits_a_terminal(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    command = "sh -c 'sleep 600; echo " + " ".join(["a long line"] * 12) + "'"
+    job_id = console(platform, env, "run", "--detach", "ubuntu", command).stdout.strip()
+    try:
+        piped = console(platform, env, "ps").stdout.splitlines()
+        assert any(line.endswith(command) for line in piped), piped
+        status = console(platform, env, "status", job_id).stdout
+        assert f"Command:       {command}" in status
+        shown, _ = _on_terminal(env | {"COLUMNS": "80"}, ["ps"], stdout_too=True)
+        lines = [ln for ln in shown.split("\r\n") if ln]
+        assert lines and all(len(line) <= 80 for line in lines), lines
+        assert any(job_id in line and line.endswith("...") for line in lines), lines
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_logs_tail(platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client) -> None:
+    script = "for i in 1 2 3 4 5; do echo line $i; done; while [ ! -e go ]; do sleep 0.1; done; echo after"
+    job_id = console(platform, env, "run", "--detach", "ubuntu", "--", "sh", "-c", script)
+    job_id = job_id.stdout.strip()
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while "line 5" not in console(platform, env, "logs", "--no-follow", job_id).stdout:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        tail = console(platform, env, "logs", "--tail", "2", "--no-follow", job_id)
+        assert tail.stdout == "line 4\nline 5\n"
+        following = subprocess.Popen(
+            [SCRIPT, "logs", "--tail", "1", job_id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert following.stdout is not None
+        assert following.stdout.readline() == "line 5\n"
+        assert client.jobs.exec(job_id, ["touch", "go"], capture_output=True).returncode == 0
+        out, err = following.communicate(timeout=RUN_TIMEOUT)
+        assert (following.returncode, out, err) == (0, "after\n", "")
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_exec_checks_the_published_host_key(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client, tmp_path: Path
+) -> None:
+    job_id = console(platform, env, "run", "--detach", "--wait-start", "ubuntu", "sleep 600")
+    job_id = job_id.stdout.strip()
+    try:
+        # No --no-key-check, no prompt: the key comes from the file client.nmrc names.
+        ran = console(platform, env, "exec", job_id, "--", "echo", "hi")
+        assert (ran.returncode, ran.stdout, ran.stderr) == (0, "hi\n", "")
+        # Another key in that file: a clear error, nothing run.
+        other = tmp_path / "known_hosts"
+        other.write_text(platform.config_path.with_name("known_hosts").read_text().replace(
+            "AAAA", "AAAB", 1
+        ))  # fmt: skip
+        config = tmp_path / "client.nmrc"
+        text = platform.config_path.read_text()
+        config.write_text(
+            text.replace(str(platform.config_path.with_name("known_hosts")), str(other))
+        )
+        refused = console(
+            platform, env | {"NEUROMATION_CONFIG": str(config)}, "exec", job_id, "--", "echo", "hi"
+        )
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert refused.stderr.startswith("Error: The SSH gateway at 127.0.0.1:")
+        assert f"not the one in {other}" in refused.stderr
+        assert refused.stderr.count("\n") == 1
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_a_token_of_another_data_dir_says_so(
+    platform: LocalPlatform, env: dict[str, str], tmp_path: Path
+) -> None:
+    # The client.nmrc another data dir's platform wrote when it ran on this address.
+    with LocalPlatform(tmp_path / "other") as other:
+        config = other.config_path.read_text().replace(other.url, platform.url)
+    (tmp_path / "client.nmrc").write_text(config)
+    proc = console(platform, env | {"NEUROMATION_CONFIG": str(tmp_path / "client.nmrc")}, "ps")
+    assert proc.returncode == 1
+    assert "issued by a platform with another data dir" in proc.stderr, proc.stderr
