@@ -142,8 +142,8 @@ Exit codes:
   0    success
   1    API, network or configuration error (one line on stderr)
   2    usage error: bad options or input
-  N    `run` (attached): the job's own exit code
-  125  `run`: the job failed without starting (the reason goes to stderr)
+  N    `run` (attached) and `wait`: the job's own exit code
+  125  `run` and `wait`: the job failed without starting (the reason goes to stderr)
   130  interrupted by Ctrl-C (an attached `run` detaches; the job keeps running)
 """
 
