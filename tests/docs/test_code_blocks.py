@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ def test_page_examples_run(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    if "exec(" in page.read_text(encoding="utf-8") and shutil.which("ssh") is None:
+        pytest.skip("exec and port_forward need the OpenSSH client (ssh)")
     for var in ("NEURO_SYNC_URL", "NEURO_SYNC_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NEUROMATION_CONFIG", str(platform.config_path))
