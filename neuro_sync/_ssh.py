@@ -60,7 +60,6 @@ class ExitCode(int):
             print(f"exit code {int(self)}")  # noqa: T201 - the cell's display
 
 
-
 def _ssh_binary() -> str:
     path = shutil.which("ssh")
     if path is None:
