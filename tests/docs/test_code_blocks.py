@@ -196,3 +196,23 @@ def test_the_api_reference_documents_every_public_name() -> None:
     api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     missing = [n for n in neuro_sync.__all__ if f"neuro_sync.{n}\n" not in api]
     assert not missing, f"docs/api.md lacks {missing}"
+
+
+@pytest.mark.docs
+def test_the_site_scrolls_wide_code_blocks_instead_of_cutting_them(tmp_path: Path) -> None:
+    """The built pages load our stylesheet, which lets a wide code block scroll sideways."""
+    sphinx = Path(sys.executable).with_name("sphinx-build")
+    if not sphinx.exists():
+        pytest.skip("sphinx is not installed (the `docs` extra)")
+    subprocess.run(
+        [str(sphinx), "-q", "-b", "html", str(ROOT / "docs"), str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=SHELL_TIMEOUT,
+    )
+    page = (tmp_path / "getting-started.html").read_text(encoding="utf-8")
+    assert re.search(r'href="_static/neuro-sync\.css(\?[^"]*)?"', page)
+    css = (tmp_path / "_static" / "neuro-sync.css").read_text(encoding="utf-8")
+    rule = re.search(r"div\.highlight pre,[^{]*\{([^}]*)\}", css)
+    assert rule and "overflow-x: auto" in rule[1] and "white-space: pre" in rule[1]
+    assert '<div class="highlight-sh notranslate">' in page  # the blocks it applies to
