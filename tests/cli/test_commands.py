@@ -90,8 +90,36 @@ def test_no_configuration_is_one_line_exit_1(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("NEURO_SYNC_TOKEN")
     result = invoke("ps")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: No url and token")
+    assert result.stderr.startswith("Error: No URL and token: pass --url and --token")
+    assert "neuro-sync login-with-token" in result.stderr
+    assert "neuro_sync." not in result.stderr  # the CLI's words, not the library's
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--url", BASE, "ps"), "--url needs --token too"),
+        (("--token", TOKEN, "ps"), "--token needs --url too"),
+        (("--url", BASE, "--token", TOKEN, "--config", "x.nmrc", "ps"), "--config, not both"),
+    ],
+)
+def test_configuration_errors_name_the_flags(
+    offline: responses.RequestsMock, args: tuple[str, ...], words: str
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert "neuro_sync." not in result.stderr and "url=" not in result.stderr
+    assert len(offline.calls) == 0
+
+
+def test_a_wrong_url_says_it_is_not_a_jobs_api(offline: responses.RequestsMock) -> None:
+    offline.get("http://api.test/config", body="<html>404: Not Found</html>", status=404)
+    result = invoke("--url", "http://api.test", "--token", TOKEN, "ps")
+    assert result.exit_code == 1
+    assert "the URL does not look like a jobs API" in result.stderr
+    assert "Check the URL (--url" in result.stderr
 
 
 # ---------------------------------------------------------------------------- run
