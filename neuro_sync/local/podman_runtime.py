@@ -202,8 +202,11 @@ class PodmanRuntime:
             run.proc = self._spawn(["pull", "--quiet", run.image], log=run.log)
             raise NotReady(CREATING)
         if run.phase == "pull" and code != 0:
+            why = (
+                pull_error(_tail(run.log_path)) if code > 0 else f"no pull after {PULL_TIMEOUT:g} s"
+            )
             self._forget(job.id)
-            raise StartError("Image can not be pulled", reason=PULL_FAILED)
+            raise StartError(f"Image can not be pulled: {why}", reason=PULL_FAILED)
         if run.phase != "run":
             try:
                 self._run(run)
@@ -420,6 +423,21 @@ class PodmanRuntime:
         self._helpers.clear()
         self._oom.close()
         self.podman.release()
+
+
+_MAX_PULL_ERROR = 300
+
+
+def pull_error(output: bytes) -> str:
+    """Why `podman pull` failed, on one short line: its last `Error:` line (the registry's or
+    podman's message), else its last line."""
+    lines = [" ".join(line.split()) for line in output.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")]
+    text = (errors or lines or ["podman pull failed without a message"])[-1]
+    if len(text) > _MAX_PULL_ERROR:
+        text = text[: _MAX_PULL_ERROR - 3] + "..."
+    return text
 
 
 def _tail(path: Path, size: int = 4096) -> bytes:

@@ -388,3 +388,27 @@ def test_a_token_of_another_data_dir_says_so(
     proc = console(platform, env | {"NEUROMATION_CONFIG": str(tmp_path / "client.nmrc")}, "ps")
     assert proc.returncode == 1
     assert "issued by a platform with another data dir" in proc.stderr, proc.stderr
+
+
+def test_an_image_that_cannot_be_pulled_says_why_everywhere(tmp_path: Path) -> None:
+    from tests.containers.conftest import podman_platform
+
+    podman = podman_platform(tmp_path / "podman-platform")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+        env |= {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(podman.config_path)}
+        # `.invalid` never resolves (RFC 2606): the pull fails fast, online or not.
+        ran = console(podman, env, "run", "registry.invalid/no-such-image:v0", "true")
+        assert ran.returncode == 125
+        job_id = ran.stderr.split()[2]
+        why = ran.stderr.splitlines()[-1]
+        assert why.startswith(f"Job {job_id}: failed: Collected: Image can not be pulled: ")
+        assert "registry.invalid" in why and why.endswith("(it never started its command)")
+        status = console(podman, env, "status", job_id).stdout
+        assert "Status:        failed (Collected)" in status
+        assert "Image can not be pulled: " in status and "registry.invalid" in status
+        listed = console(podman, env, "ps", "-a", "--wide").stdout.splitlines()
+        (row,) = [line for line in listed if job_id in line]
+        assert "failed: Collected" in row and "Image can not be pulled: " in row
+    finally:
+        podman.stop()
