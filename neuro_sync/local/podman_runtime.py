@@ -361,9 +361,12 @@ class PodmanRuntime:
         run.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
 
     def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
+        name = container_name(job.id)
         return ExecSpec(
-            argv=self.podman.argv("exec", "--interactive", container_name(job.id), *argv),
+            argv=self.podman.argv("exec", "--interactive", name, *argv),
             env=self.podman.env(),
+            # `--env TERM` (no value): the TERM the gateway gives podman, the client's.
+            tty_argv=self.podman.argv("exec", "-i", "--tty", "--env", "TERM", name, *argv),
         )
 
     def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
