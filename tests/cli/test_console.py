@@ -412,3 +412,32 @@ def test_an_image_that_cannot_be_pulled_says_why_everywhere(tmp_path: Path) -> N
         assert "failed: Collected" in row and "Image can not be pulled: " in row
     finally:
         podman.stop()
+
+
+def test_the_local_platform_shows_its_one_default_data_dir() -> None:
+    from neuro_sync.local import DEFAULT_DATA_DIR
+
+    local = str(Path(sys.executable).with_name("neuro-sync-local"))
+    for args in ([], ["serve"], ["token"]):
+        shown = subprocess.run(
+            [local, *args, "--help"], capture_output=True, text=True, timeout=RUN_TIMEOUT
+        )
+        assert shown.returncode == 0
+        assert f"(default: {DEFAULT_DATA_DIR})" in " ".join(shown.stdout.split()), shown.stdout
+    assert DEFAULT_DATA_DIR == "~/.neuro-sync-local"
+
+
+def test_token_and_serve_share_the_default_data_dir(tmp_path: Path) -> None:
+    """`neuro-sync-local token` without --data-dir signs with the secret `serve` uses."""
+    from neuro_sync.local import LocalPlatform as Platform
+
+    local = str(Path(sys.executable).with_name("neuro-sync-local"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    env["HOME"] = str(tmp_path)
+    with Platform(tmp_path / ".neuro-sync-local") as platform:
+        token = subprocess.run(
+            [local, "token", "--user", "alice"], env=env, capture_output=True, text=True,
+            timeout=RUN_TIMEOUT, check=True,
+        ).stdout.strip()  # fmt: skip
+        with neuro_sync.Client(platform.url, token) as alice:
+            assert alice.jobs.list() == []
