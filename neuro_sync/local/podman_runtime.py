@@ -202,9 +202,10 @@ class PodmanRuntime:
             run.proc = self._spawn(["pull", "--quiet", run.image], log=run.log)
             raise NotReady(CREATING)
         if run.phase == "pull" and code != 0:
-            why = (
-                pull_error(_tail(run.log_path)) if code > 0 else f"no pull after {PULL_TIMEOUT:g} s"
-            )
+            if code is not None and code > 0:
+                why = pull_error(_tail(run.log_path))
+            else:  # killed: it took longer than PULL_TIMEOUT
+                why = f"no pull after {PULL_TIMEOUT:g} s"
             self._forget(job.id)
             raise StartError(f"Image can not be pulled: {why}", reason=PULL_FAILED)
         if run.phase != "run":

@@ -322,9 +322,12 @@ def test_ps_is_complete_when_piped_and_fits_a_terminal(
 
 
 def test_logs_tail(platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client) -> None:
-    script = "for i in 1 2 3 4 5; do echo line $i; done; while [ ! -e go ]; do sleep 0.1; done; echo after"
-    job_id = console(platform, env, "run", "--detach", "ubuntu", "--", "sh", "-c", script)
-    job_id = job_id.stdout.strip()
+    script = (
+        "for i in 1 2 3 4 5; do echo line $i; done; "
+        "while [ ! -e go ]; do sleep 0.1; done; echo after"
+    )
+    started = console(platform, env, "run", "--detach", "ubuntu", "--", "sh", "-c", script)
+    job_id = started.stdout.strip()
     try:
         deadline = time.monotonic() + RUN_TIMEOUT
         while "line 5" not in console(platform, env, "logs", "--no-follow", job_id).stdout:
@@ -351,8 +354,8 @@ def test_logs_tail(platform: LocalPlatform, env: dict[str, str], client: neuro_s
 def test_exec_checks_the_published_host_key(
     platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client, tmp_path: Path
 ) -> None:
-    job_id = console(platform, env, "run", "--detach", "--wait-start", "ubuntu", "sleep 600")
-    job_id = job_id.stdout.strip()
+    started = console(platform, env, "run", "--detach", "--wait-start", "ubuntu", "sleep 600")
+    job_id = started.stdout.strip()
     try:
         # No --no-key-check, no prompt: the key comes from the file client.nmrc names.
         ran = console(platform, env, "exec", job_id, "--", "echo", "hi")

@@ -15,7 +15,6 @@ import requests
 import responses
 
 import neuro_sync
-from neuro_sync._transport import NOT_A_JOBS_API
 from neuro_sync import (
     APIConnectionError,
     APITimeoutError,
@@ -33,6 +32,7 @@ from neuro_sync import (
     ServerError,
     StreamInterrupted,
 )
+from neuro_sync._transport import NOT_A_JOBS_API
 
 from .conftest import BASE, MONITORING, REGISTRY, TOKEN
 
