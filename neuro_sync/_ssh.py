@@ -48,7 +48,6 @@ __all__ = ["ExecResult", "ExitCode", "PortForward", "SSHGateway"]
 
 # What ssh logs when the host key check fails (OpenSSH's wording, stable for decades).
 _KEY_FAILURES = ("Host key verification failed", "REMOTE HOST IDENTIFICATION HAS CHANGED")
-_SSH_FAILED = 255  # ssh's own exit code when it, not the remote command, failed
 
 
 class ExitCode(int):
@@ -168,14 +167,15 @@ class SSHGateway:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _ssh_messages(self, code: int, log: str, server: URL) -> bytes:
-        """What ssh itself logged; a failed host key check raises `HostKeyMismatch`."""
+    def _ssh_messages(self, log: str, server: URL) -> bytes:
+        """What ssh itself logged (never the remote command's output); a failed host key
+        check raises `HostKeyMismatch`."""
         try:
             with open(log, "rb") as f:
                 text = f.read(65536)
         except OSError:
             return b""
-        if code == _SSH_FAILED and any(m.encode() in text for m in _KEY_FAILURES):
+        if any(m.encode() in text for m in _KEY_FAILURES):
             raise HostKeyMismatch(self._key_advice(server))
         return text
 
@@ -218,7 +218,7 @@ class SSHGateway:
         with self._command(server, payload, tty=tty, no_key_check=no_key_check) as (argv, log):
             if not capture_output and not _redirected():
                 code = self._wait(subprocess.Popen(argv), job_id, timeout, [])
-                _write_stderr(self._ssh_messages(code, log, server))
+                _write_stderr(self._ssh_messages(log, server))
                 return ExitCode(code)
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -243,7 +243,7 @@ class SSHGateway:
             finally:
                 proc.stdout.close()
                 proc.stderr.close()
-            messages = self._ssh_messages(code, log, server)
+            messages = self._ssh_messages(log, server)
             if capture_output:
                 return ExecResult(code, b"".join(out), b"".join(err) + messages)
             _write_stderr(messages)
@@ -292,6 +292,11 @@ class PortForward(Closing):
     Each accepted local connection gets its own gateway channel (`job_port_forward`), which
     the gateway connects to the job's port: the same byte stream the 2019 CLI used as a
     ProxyCommand.
+
+    Attributes:
+        local_port: the local port forwarded.
+        error: None, or why connections cannot be forwarded (`HostKeyMismatch`): a
+            connection that failed so is closed, and this says why.
     """
 
     def __init__(
@@ -308,6 +313,7 @@ class PortForward(Closing):
         self._no_key_check = no_key_check
         self._listener = socket.create_server(("127.0.0.1", local_port))
         self.local_port: int = self._listener.getsockname()[1]
+        self.error: ClientError | None = None
         self._stop = threading.Event()
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._conns: set[socket.socket] = set()
@@ -342,7 +348,7 @@ class PortForward(Closing):
                 conn,
                 self._gateway._command(
                     self._server, self._payload, tty=False, no_key_check=self._no_key_check
-                ) as (argv, _),
+                ) as (argv, log),
             ):
                 with self._lock:
                     if self._stop.is_set():  # close() has begun: start nothing new
@@ -369,6 +375,10 @@ class PortForward(Closing):
                     upstream.join()
                     with self._lock:
                         self._procs.discard(proc)
+                try:
+                    self._gateway._ssh_messages(log, self._server)
+                except HostKeyMismatch as err:
+                    self.error = err
         finally:
             with self._lock:
                 self._conns.discard(conn)

@@ -41,7 +41,8 @@ __all__: list[str] = []
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STARTED = (JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED)
-_PORT_FORWARD_CHECK = 10.0
+_PORT_FORWARD_CHECK = 10.0  # seconds between checks that the job still runs
+_PORT_FORWARD_TICK = 0.5  # seconds between looks at the forwards' errors
 
 
 def format_option(f: F) -> F:
@@ -561,15 +562,24 @@ def port_forward_cmd(
 ) -> None:
     """Forward 127.0.0.1:LOCAL to port REMOTE of a running job, until Ctrl-C (LOCAL 0: any)."""
     client = state.client
+    opened: list[neuro_sync.PortForward] = []
     with contextlib.ExitStack() as stack:
         for local, remote in ports:
             fwd = client.jobs.port_forward(job_id, local, remote, no_key_check=no_key_check)
             stack.enter_context(fwd)
+            opened.append(fwd)
             click.echo(f"127.0.0.1:{fwd.local_port} -> {job_id}:{remote}")
         click.echo("Forwarding; press Ctrl-C to stop.", err=True)
         try:
+            checked = time.monotonic()
             while True:
-                time.sleep(_PORT_FORWARD_CHECK)
+                time.sleep(_PORT_FORWARD_TICK)
+                for fwd in opened:
+                    if fwd.error is not None:
+                        raise fwd.error
+                if time.monotonic() - checked < _PORT_FORWARD_CHECK:
+                    continue
+                checked = time.monotonic()
                 job = client.jobs.status(job_id)
                 if job.status is not JobStatus.RUNNING:
                     click.echo(f"Job {job_id} is {job.status.value}: forwarding stopped.", err=True)

@@ -12,6 +12,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -377,6 +378,27 @@ def test_exec_checks_the_published_host_key(
         assert refused.stderr.startswith("Error: The SSH gateway at 127.0.0.1:")
         assert f"not the one in {other}" in refused.stderr
         assert refused.stderr.count("\n") == 1
+        # port-forward: the first connection fails, and the command ends saying why.
+        forward = subprocess.Popen(
+            [SCRIPT, "port-forward", job_id, "0:9"],
+            env=env | {"NEUROMATION_CONFIG": str(config)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert forward.stdout is not None
+            port = int(forward.stdout.readline().split()[0].rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), RUN_TIMEOUT) as conn:
+                conn.settimeout(RUN_TIMEOUT)
+                assert conn.recv(1) == b""
+            _, err = forward.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            if forward.poll() is None:
+                forward.kill()
+                forward.wait()
+        assert forward.returncode == 1
+        assert err.splitlines()[-1].startswith("Error: The SSH gateway at 127.0.0.1:")
     finally:
         client.jobs.kill(job_id)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -87,5 +89,34 @@ def test_exec_verifies_the_key_and_a_mismatch_is_typed(tmp_path: Path) -> None:
                             bare.jobs.exec(job.id, ["touch", "ran"], capture_output=True)
                 listed = client.jobs.exec(job.id, ["ls"], capture_output=True).stdout
                 assert b"ran" not in listed.split()
+            finally:
+                client.jobs.kill(job.id)
+
+
+@pytest.mark.integration
+def test_port_forward_with_a_wrong_key_says_why(tmp_path: Path) -> None:
+    with LocalPlatform(tmp_path / "platform") as platform:
+        with neuro_sync.Factory(platform.config_path).get() as client:
+            job = start_job(client, "sleep 600")
+            with LocalPlatform(tmp_path / "other") as other:
+                other_key = other.config_path.with_name(KNOWN_HOSTS_FILE).read_text()
+            wrong = tmp_path / "wrong_known_hosts"
+            wrong.write_text(
+                f"[127.0.0.1]:{platform.settings.ssh_port} {other_key.split(' ', 1)[1]}"
+            )
+            try:
+                with (
+                    neuro_sync.Client(platform.url, platform.token, known_hosts=wrong) as c,
+                    c.jobs.port_forward(job.id, 0, 9) as fwd,
+                ):
+                    assert fwd.error is None
+                    with socket.create_connection(("127.0.0.1", fwd.local_port), GUARD) as s:
+                        s.settimeout(GUARD)
+                        assert s.recv(1) == b""  # closed: nothing was forwarded
+                    deadline = time.monotonic() + GUARD
+                    while fwd.error is None and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    assert isinstance(fwd.error, neuro_sync.HostKeyMismatch)
+                    assert f"not the one in {wrong}" in str(fwd.error)
             finally:
                 client.jobs.kill(job.id)
