@@ -84,7 +84,14 @@ class State:
         if self._client is None:
             self._check_sources()
             if self.url is not None:  # both flags (checked): the config file is not read
-                self._client = neuro_sync.get(url=self.url, token=self.token)
+                try:
+                    self._client = neuro_sync.get(url=self.url, token=self.token)
+                except neuro_sync.ConfigError as err:
+                    # The library names its argument (`url must be ...`): name the flag.
+                    field, _, rest = str(err).partition(" ")
+                    if field in ("url", "token"):
+                        raise click.BadParameter(rest, param_hint=f"--{field}") from None
+                    raise
             else:
                 self._client = neuro_sync.get(self.config)
             self._ctx.call_on_close(self._client.close)

@@ -114,6 +114,12 @@ def test_configuration_errors_name_the_flags(
     assert len(offline.calls) == 0
 
 
+def test_a_malformed_url_flag_is_named(offline: responses.RequestsMock) -> None:
+    result = invoke("--url", "foo", "--token", TOKEN, "ps")
+    assert result.exit_code == 2
+    assert "Invalid value for --url: must be an http(s) API base URL" in result.stderr
+
+
 def test_a_wrong_url_says_it_is_not_a_jobs_api(offline: responses.RequestsMock) -> None:
     offline.get("http://api.test/config", body="<html>404: Not Found</html>", status=404)
     result = invoke("--url", "http://api.test", "--token", TOKEN, "ps")
