@@ -31,29 +31,47 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server (the default)")
     token = sub.add_parser("token", help="print a token for a user")
     for p in (parser, serve, token):
+        # The defaults live on the top parser only: a subcommand's own default would
+        # override an option given before it (`--data-dir X token` used the default dir).
+        top = p is parser
         p.add_argument(
             "--data-dir",
             type=Path,
-            default=DEFAULT_DATA_DIR,
+            default=DEFAULT_DATA_DIR if top else argparse.SUPPRESS,
             help=f"the platform's state: secret, jobs, client.nmrc (default: {DEFAULT_DATA_DIR})",
         )
-    for p in (parser, serve):
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+        if p is token:
+            continue
+        p.add_argument("--host", default="127.0.0.1" if top else argparse.SUPPRESS)
+        p.add_argument(
+            "--port",
+            type=int,
+            default=8080 if top else argparse.SUPPRESS,
+            help="0 picks a free port (default: 8080)",
+        )
         p.add_argument(
             "--runtime",
             choices=("auto", "podman", "process"),
-            default="auto",
+            default="auto" if top else argparse.SUPPRESS,
             help="what runs jobs: podman containers, local processes, or auto (podman if a "
-            "trial container runs here, else processes)",
+            "trial container runs here, else processes; the default)",
         )
-        p.add_argument("--cpus", type=_positive(float), help="CPUs the jobs share (default: all)")
         p.add_argument(
-            "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
+            "--cpus",
+            type=_positive(float),
+            default=None if top else argparse.SUPPRESS,
+            help="CPUs the jobs share (default: all)",
+        )
+        p.add_argument(
+            "--memory-mb",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="memory the jobs share (default: all)",
         )
         p.add_argument(
             "--no-isolation",
             action="store_true",
+            default=False if top else argparse.SUPPRESS,
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
     token.add_argument("--user", required=True)

@@ -466,3 +466,16 @@ def test_token_and_serve_share_the_default_data_dir(tmp_path: Path) -> None:
         ).stdout.strip()  # fmt: skip
         with neuro_sync.Client(platform.url, token) as alice:
             assert alice.jobs.list() == []
+    # --data-dir before or after the subcommand: the same dir (argparse defaults of a
+    # subcommand used to override the option given before it).
+    with Platform(tmp_path / "elsewhere") as platform:
+        for args in (
+            ["--data-dir", str(tmp_path / "elsewhere"), "token", "--user", "bob"],
+            ["token", "--data-dir", str(tmp_path / "elsewhere"), "--user", "bob"],
+        ):
+            token = subprocess.run(
+                [local, *args], env=env, capture_output=True, text=True,
+                timeout=RUN_TIMEOUT, check=True,
+            ).stdout.strip()  # fmt: skip
+            with neuro_sync.Client(platform.url, token) as bob:
+                assert bob.jobs.list() == []
