@@ -45,7 +45,7 @@ def test_jobs_wait_for_capacity_in_submission_order(small: tuple[Api, Path]) -> 
     waiting = ("pending", "ClusterScalingUp")
     wait_for(lambda: state(api, big) == waiting, "the big job to wait")
     wait_for(lambda: state(api, tiny) == waiting, "the tiny job to wait")
-    assert state(api, by_memory) == waiting
+    wait_for(lambda: state(api, by_memory) == waiting, "the by_memory job to wait")
 
     release(data_dir, first)
     api.wait(big, ("running",))
