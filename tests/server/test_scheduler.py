@@ -6,7 +6,7 @@ history."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,8 @@ def test_an_idle_platform_does_not_scan_its_history(
     finished_jobs(data_dir, "alice", 2000)
     calls = {"ordered": 0, "ticks": 0, "pending": 0}
     ordered, tick = Store.ordered, Runner.tick
-    pending = getattr(Store, "pending", lambda _: {})  # (a store without queues scans all)
+    # (A store without pending queues, as before them, scans every record instead.)
+    pending: Callable[[Store], dict[str, list[JobRecord]]] = getattr(Store, "pending", lambda _: {})
 
     def counting_ordered(self: Store) -> list[JobRecord]:
         calls["ordered"] += 1
