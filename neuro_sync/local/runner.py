@@ -1,10 +1,11 @@
 """Job supervision: the queue, scheduling, statuses (docs/protocol.md §2.8). Runtime-independent:
 what runs a job is a `Runtime` (runtime.py).
 
-Which pending job to try next is the policy `fair_order` (fair share across owners, FIFO
-within an owner); the rest of `_schedule` is capacity bookkeeping. A runtime with a scheduler
-of its own would replace `_schedule` as a whole. The per-user limits (pending jobs, stored
-records) are checked by `admit` before a job is stored; logs are capped by `logs.cap`.
+Which pending job to try next is a `Policy`, by default `fair_order` (fair share across
+owners, FIFO within an owner); the rest of `_schedule` is capacity bookkeeping. A runtime
+with a scheduler of its own would replace `_schedule` as a whole. The per-user limits
+(pending jobs, stored records) are checked by `admit` before a job is stored; logs are
+capped by `logs.cap`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import shutil
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import psutil
@@ -39,6 +40,11 @@ RESCAN_INTERVAL = 1.0
 DEFAULT_MAX_PENDING_PER_USER = 1000
 DEFAULT_MAX_JOBS_PER_USER = 10_000
 DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024
+
+
+# A scheduling policy: the pending jobs (owner -> queue, oldest first) in the order to try
+# them, given each owner's share of the capacity in use (which the caller updates as it goes).
+Policy = Callable[[Mapping[str, list[JobRecord]], Mapping[str, float]], Iterator[JobRecord]]
 
 
 def fair_order(
@@ -77,6 +83,7 @@ class Runner:
         max_pending_per_user: int | None = None,
         max_jobs_per_user: int | None = None,
         max_log_bytes: int | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.store = store
         self.data_dir = data_dir
@@ -93,6 +100,7 @@ class Runner:
         self._changed = True  # the queues or the capacity changed since the last round
         self._last_round = 0.0
         self.rounds = 0  # scheduling rounds made (a figure for tests and measurements)
+        self.policy: Policy = policy or fair_order
 
     def job_dir(self, job_id: str) -> Path:
         """The platform's private files of a job (its log)."""
@@ -184,7 +192,7 @@ class Runner:
             self._log_start[job_id] = new
 
     def _schedule(self) -> None:
-        """Start pending jobs, in `fair_order`, while they fit the free capacity.
+        """Start pending jobs, in the policy's order, while they fit the free capacity.
 
         No backfilling: once the next job in that order waits for capacity, no other job
         starts before it, so a big job is never starved by a stream of small ones. A job that
@@ -209,7 +217,7 @@ class Runner:
             self._take(job, free, usage)
             self._start(job)
         waiting = False
-        for job in fair_order(queues, usage):
+        for job in self.policy(queues, usage):
             if job.id in self._starting or not is_pending(job):
                 continue
             if not self.fits(job):
