@@ -152,23 +152,33 @@ def test_an_idle_platform_does_not_scan_its_history(
     data_dir = tmp_path / "data"
     finished_jobs(data_dir, "alice", 2000)
     calls = {"ordered": 0, "ticks": 0, "pending": 0}
-    ordered, tick = Store.ordered, Runner.tick
+    ours: list[Store] = []  # this platform's store (others may run in this process)
+    init, ordered, tick = Store.__init__, Store.ordered, Runner.tick
     # (A store without pending queues, as before them, scans every record instead.)
     pending: Callable[[Store], dict[str, list[JobRecord]]] = getattr(Store, "pending", lambda _: {})
 
+    def recording_init(self: Store, path: Path) -> None:
+        init(self, path)
+        if path == data_dir / "jobs.sqlite3":
+            ours.append(self)
+
     def counting_ordered(self: Store) -> list[JobRecord]:
-        calls["ordered"] += 1
+        if self in ours:
+            calls["ordered"] += 1
         return ordered(self)
 
     def counting_pending(self: Store) -> dict[str, list[JobRecord]]:
         queues = pending(self)
-        calls["pending"] += sum(len(q) for q in queues.values())
+        if self in ours:
+            calls["pending"] += sum(len(q) for q in queues.values())
         return queues
 
     def counting_tick(self: Runner) -> None:
-        calls["ticks"] += 1
+        if self.store in ours:
+            calls["ticks"] += 1
         tick(self)
 
+    monkeypatch.setattr(Store, "__init__", recording_init)
     monkeypatch.setattr(Store, "ordered", counting_ordered)
     monkeypatch.setattr(Store, "pending", counting_pending, raising=False)
     monkeypatch.setattr(Runner, "tick", counting_tick)
