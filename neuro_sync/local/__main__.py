@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import DEFAULT_DATA_DIR, LocalPlatform, auth
+from .runner import DEFAULT_MAX_JOBS_PER_USER, DEFAULT_MAX_LOG_BYTES, DEFAULT_MAX_PENDING_PER_USER
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -69,6 +70,27 @@ def main(argv: list[str] | None = None) -> int:
             help="memory the jobs share (default: all)",
         )
         p.add_argument(
+            "--max-pending-per-user",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="pending jobs a user may have; more are refused with 400 "
+            f"(default: {DEFAULT_MAX_PENDING_PER_USER})",
+        )
+        p.add_argument(
+            "--max-jobs-per-user",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="job records kept per user; past it a user's oldest finished ones are "
+            f"dropped (default: {DEFAULT_MAX_JOBS_PER_USER})",
+        )
+        p.add_argument(
+            "--max-log-mb",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="size of a job's log past which its oldest part is dropped "
+            f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
+        )
+        p.add_argument(
             "--no-isolation",
             action="store_true",
             default=False if top else argparse.SUPPRESS,
@@ -96,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        max_pending_per_user=args.max_pending_per_user,
+        max_jobs_per_user=args.max_jobs_per_user,
+        max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,
     )
     try:
         platform.start()
