@@ -278,20 +278,26 @@ async def serve(
             try:
                 sock, address = await loop.sock_accept(listener)
             except OSError as err:
-                if err.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    raise
-                if not warned:  # the pending connection stays in the backlog meanwhile
-                    log.warning("%s: out of descriptors, accepting more slowly", gate.name)
-                    warned = True
-                await asyncio.sleep(ACCEPT_RETRY)
-                continue
+                if err.errno == errno.EBADF:  # the listener was closed
+                    return
+                if err.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    if not warned:  # the pending connection stays in the backlog meanwhile
+                        log.warning("%s: out of descriptors, accepting more slowly", gate.name)
+                        warned = True
+                    await asyncio.sleep(ACCEPT_RETRY)
+                continue  # else one connection failed (reset before it was accepted, ...)
             try:
                 transport, _ = await loop.connect_accepted_socket(factory, sock)
             except OSError:
                 sock.close()
                 continue
             peer = str(address[0]) if isinstance(address, tuple) else str(address)
-            if not gate.admit(transport, peer, transport.abort, transport.is_closing, group):
+            try:
+                admitted = gate.admit(transport, peer, transport.abort, transport.is_closing, group)
+            except Exception:  # noqa: BLE001 - the listener must go on serving the others
+                log.exception("%s: cannot admit a connection", gate.name)
+                admitted = False
+            if not admitted:
                 transport.abort()
     finally:
         listener.close()
