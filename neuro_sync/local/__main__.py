@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             action="store_true",
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
+        p.add_argument(
+            "--image-store",
+            type=Path,
+            metavar="PATH",
+            help="podman runtime: also run images from this host podman storage, read-only "
+            "(e.g. /var/lib/containers/storage, where `podman build` puts them as root)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
 
@@ -72,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        image_store=args.image_store,
     )
     try:
         platform.start()

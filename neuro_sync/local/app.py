@@ -52,6 +52,7 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    image_store: Path | None = None  # a host podman storage the podman runtime reads images from
 
     @property
     def registry_host(self) -> str:
