@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -220,6 +221,7 @@ class ProcessRuntime:
             if run.proc.poll() is None:
                 run.proc.wait()
             run.log.close()
+        remove_tree(self.work_dir(job_id))
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         run = self._jobs.get(job_id)
@@ -251,13 +253,17 @@ class ProcessRuntime:
         return ExecSpec(argv=argv, env=env, cwd=work, user=uid, group=uid)
 
     def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
-        # tar runs as the job's user: a symlink the job planted reads nothing it could not.
+        # tar runs as the job's user: a symlink the job planted reads nothing it could not
+        # (tar stores symlinks as such; it never follows one in the tree). It carries the
+        # job's marker, so a restart after a crash ends a tar left running.
         uid = self.uid(job.owner)
         private_dir(target.parent)
-        partial = target.with_name(f".{target.name}.partial")
+        partial = target.with_name(f".{target.name}{PARTIAL}")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C", JOB_MARKER: job.id}
         with open_private(partial, "wb") as out:
             done = subprocess.run(
                 ["tar", "-C", str(self.work_dir(job.id)), "-czf", "-", "."],
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.PIPE,
@@ -284,8 +290,16 @@ class ProcessRuntime:
 
     def recover(self, jobs: list[JobRecord]) -> None:
         # Whatever still carries the id of one of our jobs was left by a previous server
-        # (job ids are UUIDs: another platform's jobs never match).
-        end_marked({job.id for job in jobs})
+        # (job ids are UUIDs: another platform's jobs never match): processes, a save's tar.
+        ids = {job.id for job in jobs}
+        end_marked(ids)
+        # Their working directories (no job runs yet; only our jobs' names are touched, in
+        # case the jobs root is shared), and the half-written archives of saves.
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.jobs_root):
+                if entry.name in ids:
+                    remove_tree(Path(entry.path))
+        remove_partials(self.data_dir / "images")
 
     def stop(self, grace: float) -> None:
         ids = set(self._jobs)
@@ -299,6 +313,25 @@ class ProcessRuntime:
             time.sleep(0.05)
         for job_id in ids:
             self.sweep(job_id)
+
+
+PARTIAL = ".partial"  # the suffix of a file being written; os.replace()d when complete
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a job's directory without following any symlink in it (shutil.rmtree's
+    descriptor-based walk on Linux: a symlink is removed, never entered)."""
+    assert shutil.rmtree.avoids_symlink_attacks
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_partials(root: Path) -> None:
+    """Delete what a killed server left half-written under `root` (not following links)."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.endswith(PARTIAL):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def _make_jobs_root(path: Path, isolated: bool) -> None:
