@@ -166,7 +166,7 @@ class ProcessRuntime:
         with contextlib.suppress(FileExistsError):
             work.mkdir(mode=0o700)
         if uid is not None:
-            os.chown(work, uid, uid)
+            os.chown(work, uid, uid, follow_symlinks=False)
         log_file = open_private(spec.log_path)
         env = _for_uid({"HOME": str(work), **spec.env, JOB_MARKER: job.id}, uid)
         try:
