@@ -74,7 +74,8 @@ def test_an_image_built_on_the_host_runs_by_its_plain_name(
 
         # What the platform writes stays in its own storage: a save, for one.
         sleeper = running(client, run(client, "sleep 600", image=RemoteImage("my-image", "dev")))
-        saved = RemoteImage("kept", "v1", owner=client.username, registry=client.config.registry_host)
+        registry = client.config.registry_host
+        saved = RemoteImage("kept", "v1", owner=client.username, registry=registry)
         try:
             client.jobs.save(sleeper.id, saved)
         finally:

@@ -11,9 +11,7 @@ from urllib.parse import urlsplit
 from .helpers import GATE, Api, release, sh, wait_for, work_dir
 
 
-def test_a_save_stores_a_planted_symlink_not_what_it_points_to(
-    fresh: Api, data_dir: Path
-) -> None:
+def test_a_save_stores_a_planted_symlink_not_what_it_points_to(fresh: Api, data_dir: Path) -> None:
     secret = data_dir / "jwt-secret"  # the platform's, not the job's
     job = fresh.create(sh(f"ln -s {secret} link; ln -s / root; touch planted; {GATE}"))
     work = work_dir(data_dir, job["id"])
