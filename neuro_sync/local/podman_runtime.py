@@ -70,12 +70,9 @@ def platform_podman(settings: Settings) -> Podman:
 
 def podman_unusable(settings: Settings) -> str | None:
     """Why podman cannot run jobs for this platform (None: it can). A trial container runs."""
+    podman = platform_podman(settings)  # a bad --image-store is an error, not a fallback
     if not Podman.installed():
         return "podman is not installed"
-    try:
-        podman = platform_podman(settings)
-    except RuntimeError as err:
-        return str(err)
     try:
         podman.configure()
         _ensure_builtin_image(podman)

@@ -120,6 +120,8 @@ class ProcessRuntime:
         self._jobs: dict[str, _Job] = {}
         if self.why_not:
             log.warning("jobs are not isolated: %s", self.why_not)
+        if settings.image_store is not None:
+            log.warning("the process runtime uses no image: the image store is ignored")
 
     def work_dir(self, job_id: str) -> Path:
         """The job's working directory (and HOME)."""
