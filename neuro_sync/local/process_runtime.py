@@ -28,6 +28,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -223,7 +224,18 @@ class ProcessRuntime:
             if run.proc.poll() is None:
                 run.proc.wait()
             run.log.close()
-        remove_tree(self.work_dir(job_id))
+        self._discard(self.work_dir(job_id))
+
+    def _discard(self, work: Path) -> None:
+        """Remove a job's directory: renamed away at once (the name is free, nothing of it is
+        reachable by it), deleted in a thread (a job may leave millions of files; the event
+        loop must not wait). A restart deletes what a stop cut short."""
+        trash = work.with_name(f"{TRASH}{work.name}")
+        try:
+            os.rename(work, trash)
+        except FileNotFoundError:
+            return
+        threading.Thread(target=remove_tree, args=(trash,), daemon=True).start()
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         run = self._jobs.get(job_id)
@@ -299,7 +311,7 @@ class ProcessRuntime:
         # case the jobs root is shared), and the half-written archives of saves.
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(self.jobs_root):
-                if entry.name in ids:
+                if entry.name.removeprefix(TRASH) in ids:
                     remove_tree(Path(entry.path))
         remove_partials(self.data_dir / "images")
 
@@ -318,6 +330,7 @@ class ProcessRuntime:
 
 
 PARTIAL = ".partial"  # the suffix of a file being written; os.replace()d when complete
+TRASH = ".removing-"  # the prefix of a job's directory being deleted
 
 
 def remove_tree(path: Path) -> None:

@@ -8,6 +8,7 @@ with podman as root; skipped with the reason elsewhere (see conftest).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +25,8 @@ from neuro_sync.local.store import JobRecord
 from .test_podman_jobs import finished, log_of, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.podman]
+# Volumes are bind-mounted by the platform itself (pinned), which takes root.
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="podman volumes need root")
 
 
 def storage(platform: LocalPlatform, client: neuro_sync.Client) -> Path:
@@ -40,6 +43,7 @@ def host_secret(tmp_path: Path) -> Path:
     return secret
 
 
+@needs_root
 def test_a_directory_swapped_for_a_symlink_before_podman_mounts_it_is_not_followed(
     platform: LocalPlatform,
     client: neuro_sync.Client,
@@ -73,6 +77,7 @@ def test_a_directory_swapped_for_a_symlink_before_podman_mounts_it_is_not_follow
     assert job.status is JobStatus.SUCCEEDED
 
 
+@needs_root
 def test_a_job_racing_to_swap_its_storage_never_mounts_the_host(
     platform: LocalPlatform, client: neuro_sync.Client, tmp_path: Path
 ) -> None:
@@ -102,6 +107,7 @@ def test_a_job_racing_to_swap_its_storage_never_mounts_the_host(
         client.jobs.kill(attacker.id)
 
 
+@needs_root
 def test_a_missing_volume_directory_is_never_made_through_a_symlink(
     platform: LocalPlatform, client: neuro_sync.Client, tmp_path: Path
 ) -> None:
@@ -115,6 +121,7 @@ def test_a_missing_volume_directory_is_never_made_through_a_symlink(
     assert sorted(p.name for p in secret.iterdir()) == ["which"]  # nothing made there
 
 
+@needs_root
 def test_a_missing_volume_directory_is_made_in_the_storage(
     platform: LocalPlatform, client: neuro_sync.Client
 ) -> None:
@@ -125,6 +132,7 @@ def test_a_missing_volume_directory_is_made_in_the_storage(
     assert (home / "new" / "deeper" / "f").read_text() == "made\n"
 
 
+@needs_root
 def test_job_files_and_mounts_are_gone_when_the_job_ends(
     platform: LocalPlatform, client: neuro_sync.Client
 ) -> None:
