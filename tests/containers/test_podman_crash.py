@@ -88,6 +88,8 @@ def test_killed_while_starting_jobs(tmp_path: Path) -> None:
         finally:
             server.kill()  # a crash: no shutdown hooks run
             server.wait()
+            assert server.stdout is not None
+            server.stdout.close()
         # What the crash left: a container, its volume's mount, its env file, a pull.
         assert len(own_containers(data_dir)) == 1
         assert mounts_under(data_dir / "podman" / "jobs")
@@ -134,6 +136,8 @@ def test_killed_during_a_save(tmp_path: Path) -> None:
         finally:
             server.kill()
             server.wait()
+            assert server.stdout is not None
+            server.stdout.close()
         assert podman_commands(data_dir, "commit")
         with LocalPlatform(data_dir, runtime="podman"):
             assert podman_commands(data_dir, "commit") == []

@@ -67,6 +67,8 @@ def test_a_server_killed_during_save_leaves_nothing_a_restart_does_not_clean(
     finally:
         server.kill()  # a crash: no shutdown hooks run
         server.wait()
+        assert server.stdout is not None
+        server.stdout.close()
     saving.join(30)
     assert partials(data_dir)  # what the crash left: the archive half-written, ...
     assert work.exists()  # ... the job's directory and its processes
