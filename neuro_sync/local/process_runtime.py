@@ -187,9 +187,11 @@ class ProcessRuntime:
             )
         except OSError as err:
             log_file.close()
+            self._discard(work)
             raise StartError(f"Cannot start {spec.argv[0]!r}: {err.strerror}") from None
         except ValueError as err:  # NUL bytes, unencodable text, `=` in an env name
             log_file.close()
+            self._discard(work)
             raise StartError(f"Cannot start {spec.argv[0]!r}: {err}") from None
         job.pid = proc.pid
         ps = None

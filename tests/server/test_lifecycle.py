@@ -250,7 +250,7 @@ def test_job_without_command_cannot_run(fresh: Api) -> None:
     ids=["nul-command", "surrogate-command"],
 )
 def test_unstartable_job_fails_and_does_not_block_others(
-    fresh: Api, container: dict[str, Any]
+    fresh: Api, data_dir: Path, container: dict[str, Any]
 ) -> None:
     body = job_body("true")
     body["container"].update(container)
@@ -259,6 +259,7 @@ def test_unstartable_job_fails_and_does_not_block_others(
     done = fresh.wait(bad["id"])
     assert (done["status"], done["history"]["reason"]) == ("failed", "ContainerCannotRun")
     assert fresh.wait(good["id"])["status"] == "succeeded"
+    assert not work_dir(data_dir, bad["id"]).exists()  # nothing left of it
 
 
 @pytest.mark.parametrize(
