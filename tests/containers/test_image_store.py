@@ -7,6 +7,8 @@ The "host store" is a podman storage in a temporary directory, where the test bu
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +109,17 @@ def test_config_names_the_store(platform: LocalPlatform, host_store: Path) -> No
     headers = {"Authorization": f"Bearer {platform.token}"}
     config = requests.get(f"{platform.url}/config", headers=headers, timeout=10)
     assert config.json()["local_platform"]["image_store"] == str(host_store)
+
+
+def test_the_command_line_flag(tmp_path: Path) -> None:
+    # Checked before podman is even looked for: a wrong path is an error, never a fallback.
+    done = subprocess.run(
+        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--data-dir"]
+        + [str(tmp_path / "data"), "--image-store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"--image-store {tmp_path}: not a podman image store" in done.stderr
