@@ -7,6 +7,7 @@ The "host store" is a podman storage in a temporary directory, where the test bu
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -123,3 +124,17 @@ def test_the_command_line_flag(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert f"--image-store {tmp_path}: not a podman image store" in done.stderr
+
+
+def test_neuro_sync_run_my_image(platform: LocalPlatform, tmp_path: Path) -> None:
+    # Issue 21, item 9, as a user types it after `podman build -t my-image:dev .`.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    env = base | {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(platform.config_path)}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("neuro-sync")), "run", "my-image:dev", "cat /hello"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, b"built-on-the-host\n"), done.stderr
