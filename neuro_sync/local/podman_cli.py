@@ -7,7 +7,16 @@ data dir>/` (conmon's sockets live there and must stay short: under a long data 
 every container exit stalls for 20 s), and its own `containers.conf`, passed through
 `CONTAINERS_CONF` and `CONTAINERS_STORAGE_CONF`: the user's global podman settings and
 containers are never touched, and two platforms (or two tests) never share a lock or an
-events file.
+events file. With an image store (`--image-store`), a host podman storage is one of podman's
+additional image stores: read, never written.
+
+Volumes are pinned (`stage_volumes`): podman gets a mount point in the platform's private
+state onto which the platform bind-mounted the volume's directory from a descriptor opened
+without following symlinks, never a path in the storage, which a job could swap for a
+symlink between any check and podman's own resolution of it. Chosen over handing podman
+`/proc/<pid>/fd/N` (safe only while podman and runc never canonicalize a source path) and
+over `openat2(RESOLVE_BENEATH)` through ctypes (the per-component O_NOFOLLOW walk of
+`files.open_dir_beneath` does the same with the standard library).
 """
 
 from __future__ import annotations
