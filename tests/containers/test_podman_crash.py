@@ -112,15 +112,13 @@ def test_killed_during_a_save(tmp_path: Path) -> None:
                 Container(
                     image=RemoteImage("busybox"),
                     resources=Resources(memory_mb=256, cpu=0.5),
-                    command="sh -c 'head -c 100000000 /dev/urandom > /big; touch /ready; "
+                    command="sh -c 'head -c 100000000 /dev/urandom > /big; echo ready; "
                     "sleep 600'",
                 )
             )
             running(client, job)
-            wait_until(
-                lambda: client.jobs.exec(job.id, ["test", "-e", "/ready"], no_key_check=True) == 0,
-                "the job's data",
-            )
+            log = data_dir / "jobs" / job.id / "log"
+            wait_until(lambda: log.read_bytes() == b"ready\n", "the job's data")
             image = RemoteImage(
                 "crashed", "v1", owner=client.username, registry=client.config.registry_host
             )
