@@ -112,8 +112,7 @@ def test_killed_during_a_save(tmp_path: Path) -> None:
                 Container(
                     image=RemoteImage("busybox"),
                     resources=Resources(memory_mb=256, cpu=0.5),
-                    command="sh -c 'head -c 100000000 /dev/urandom > /big; echo ready; "
-                    "sleep 600'",
+                    command="sh -c 'head -c 100000000 /dev/urandom > /big; echo ready; sleep 600'",
                 )
             )
             running(client, job)
