@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import LocalPlatform, auth
+from .runner import DEFAULT_MAX_JOBS_PER_USER, DEFAULT_MAX_LOG_BYTES, DEFAULT_MAX_PENDING_PER_USER
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -47,6 +48,24 @@ def main(argv: list[str] | None = None) -> int:
             "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
         )
         p.add_argument(
+            "--max-pending-per-user",
+            type=_positive(int),
+            help="pending jobs a user may have; more are refused with 400 "
+            f"(default: {DEFAULT_MAX_PENDING_PER_USER})",
+        )
+        p.add_argument(
+            "--max-jobs-per-user",
+            type=_positive(int),
+            help="job records kept per user; past it a user's oldest finished ones are "
+            f"dropped (default: {DEFAULT_MAX_JOBS_PER_USER})",
+        )
+        p.add_argument(
+            "--max-log-mb",
+            type=_positive(int),
+            help="size of a job's log past which its oldest part is dropped "
+            f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
+        )
+        p.add_argument(
             "--no-isolation",
             action="store_true",
             help="run jobs as this user even as root (see docs/local-platform.md)",
@@ -80,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
         image_store=args.image_store,
+        max_pending_per_user=args.max_pending_per_user,
+        max_jobs_per_user=args.max_jobs_per_user,
+        max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,
     )
     try:
         platform.start()

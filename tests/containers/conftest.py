@@ -28,7 +28,8 @@ def platform_podman(platform: LocalPlatform) -> Podman:
 
 
 def podman_platform(data_dir: Path, **settings: Any) -> LocalPlatform:
-    """A started LocalPlatform(runtime="podman"), or a skip saying why podman cannot run."""
+    """A started LocalPlatform(runtime="podman", **settings), or a skip saying why podman
+    cannot run."""
     if not Podman.installed():
         pytest.skip("podman is not installed (apt-get install podman runc busybox-static)")
     if not BUSYBOX_BINARY.exists():
