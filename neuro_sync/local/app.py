@@ -103,8 +103,14 @@ def _error(message: str, status: int = 400) -> web.Response:
     return _json({"error": message}, status)
 
 
-def _unauthorized() -> web.Response:
-    return web.Response(text="401: Unauthorized", status=401, content_type="text/plain")
+def _unauthorized(request: web.Request) -> web.Response:
+    text = "401: Unauthorized"
+    if auth.signed_elsewhere(_state(request).secret, request.headers.get("Authorization")):
+        text += (
+            ": the token was issued by a platform with another data dir (signed with another"
+            " secret); use the client.nmrc in the --data-dir this platform runs with"
+        )
+    return web.Response(text=text, status=401, content_type="text/plain")
 
 
 def _forbidden_text() -> web.Response:
@@ -203,7 +209,7 @@ async def get_config(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     state = _state(request)
     data = validation.job_request(await _body(request), gpu_models=GPU_MODELS)
     name = data.get("name")
@@ -272,7 +278,7 @@ def _visible(state: State, user: str, filters: dict[str, Any]) -> list[JobRecord
 async def list_jobs(request: web.Request) -> web.StreamResponse:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     state = _state(request)
     filters = validation.list_filters(request.query)
     visible = _visible(state, user, filters)
@@ -310,7 +316,7 @@ async def _stream_jobs(
 def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     job_id = request.match_info["job_id"]
     job = _state(request).store.get(job_id)
     if job is None:
