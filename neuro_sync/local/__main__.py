@@ -37,11 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
         p.add_argument(
             "--runtime",
-            choices=("auto", "podman", "process"),
+            choices=("auto", "podman", "process", "slurm"),
             default="auto",
-            help="what runs jobs: podman containers, local processes, or auto (podman if a "
-            "trial container runs here, else processes)",
+            help="what runs jobs: podman containers, local processes, auto (podman if a "
+            "trial container runs here, else processes), or slurm (containers on a Slurm "
+            "cluster, see docs/cluster.md)",
         )
+        p.add_argument(
+            "--slurm-conf", type=Path, help="the cluster's slurm.conf (default: $SLURM_CONF)"
+        )
+        p.add_argument("--slurm-partition", help="the Slurm partition jobs go to")
+        p.add_argument("--slurm-account", help="the Slurm account jobs are charged to")
         p.add_argument("--cpus", type=_positive(float), help="CPUs the jobs share (default: all)")
         p.add_argument(
             "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
@@ -72,13 +78,19 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        slurm_conf=args.slurm_conf,
+        slurm_partition=args.slurm_partition,
+        slurm_account=args.slurm_account,
     )
     try:
         platform.start()
     except RuntimeError as err:
         print(f"neuro-sync-local: {err}", file=sys.stderr)
         return 1
-    print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
+    where = f"runtime: {platform.runtime}"
+    if "cluster" in platform.runtime_info:
+        where += f", cluster: {platform.runtime_info['cluster']}"
+    print(f"neuro-sync local platform: {platform.url} ({where})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
     stop = threading.Event()

@@ -52,6 +52,9 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    slurm_conf: Path | None = None  # the Slurm runtime's cluster; None: $SLURM_CONF or default
+    slurm_partition: str | None = None
+    slurm_account: str | None = None
 
     @property
     def registry_host(self) -> str:

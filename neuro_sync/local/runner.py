@@ -51,10 +51,12 @@ class Runner:
         return self.job_dir(job_id) / "log"
 
     def recover(self) -> None:
-        """After a restart: a job that was started here has lost its process."""
-        self.runtime.recover(self.store.ordered())
+        """After a restart: a job that was started here has lost its process, unless the
+        runtime follows it again."""
+        followed = self.runtime.recover(self.store.ordered()) or set()
+        self.running.update(followed)
         for job in self.store.ordered():
-            if not job.finished and job.pid is not None:
+            if not job.finished and job.pid is not None and job.id not in followed:
                 job.set_status(
                     "failed",
                     "NotFound",
@@ -91,7 +93,13 @@ class Runner:
         Strict FIFO: once a job waits for capacity, no later job starts before it (no
         backfilling), so a big job is never starved by a stream of small ones. A job that
         can never fit does not hold the queue: it fails after its schedule timeout.
+        A runtime that schedules jobs itself (Slurm) gets every pending job at once.
         """
+        if getattr(self.runtime, "schedules_jobs", False):
+            for job in self.store.ordered():
+                if job.status == "pending" and job.pid is None:
+                    self._start(job)
+            return
         free_cpu, free_memory = self.cpus, self.total_memory_mb
         for job_id in self.running:
             running = self.store.get(job_id)

@@ -186,8 +186,9 @@ class Runtime(Protocol):
         """
         ...
 
-    def recover(self, jobs: list[JobRecord]) -> None:
-        """After a restart: end whatever still runs of these (all known) jobs."""
+    def recover(self, jobs: list[JobRecord]) -> set[str] | None:
+        """After a restart: end whatever still runs of these (all known) jobs, or (a runtime
+        whose jobs outlive the server, e.g. Slurm) return the ids of those it follows again."""
         ...
 
     def stop(self, grace: float) -> None:
@@ -210,4 +211,11 @@ def create_runtime(settings: Settings) -> Runtime:
         return ProcessRuntime(settings)
     if settings.runtime == "process":
         return ProcessRuntime(settings)
+    if settings.runtime == "slurm":
+        from .slurm_runtime import SlurmRuntime, slurm_unusable
+
+        why = slurm_unusable(settings)
+        if why is not None:
+            raise RuntimeError(f"the slurm runtime cannot run here: {why}")
+        return SlurmRuntime(settings)
     raise ValueError(f"unknown runtime {settings.runtime!r}")
