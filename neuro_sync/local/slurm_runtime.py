@@ -181,6 +181,9 @@ def _read_int(path: Path) -> int | None:
         return None
 
 
+_ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _srun(slurm_id: int, *argv: str) -> list[str]:
     """`argv` on a job's node, inside its allocation (a step beside the batch one); output
     unbuffered: exec and port forwarding are interactive."""
@@ -543,8 +546,8 @@ class SlurmRuntime:
                 raise
         except (OSError, TimeoutError):
             return
-        try:
-            parsed = parse_stats(json.loads(out))
+        try:  # podman clears the screen first when srun gives it a pseudo-terminal
+            parsed = parse_stats(json.loads(_ANSI.sub(b"", out)))
         except ValueError:
             return
         if parsed is None:
