@@ -126,7 +126,8 @@ class Slurm:
             raise SlurmError(f"cannot run {argv[0]}: {err.strerror}") from None
         if done.returncode != 0:
             text = done.stderr.decode(errors="replace").strip()
-            raise SlurmError(text or f"{argv[0]} exited with {done.returncode}")
+            out = done.stdout.decode(errors="replace").strip()
+            raise SlurmError(text or out or f"{argv[0]} exited with {done.returncode}")
         return done.stdout.decode(errors="replace")
 
     def config(self) -> dict[str, str]:
@@ -157,10 +158,15 @@ def slurm_unusable(settings: Settings) -> str | None:
         return "the Slurm client commands are not installed (apt-get install slurm-client)"
     if not Podman.installed():
         return "podman is not installed"
+    slurm = Slurm(settings.slurm_conf)
+    conf = slurm.conf or Path("/etc/slurm/slurm.conf")
+    if not conf.is_file():  # Slurm's commands would retry for a minute
+        return f"the Slurm cluster cannot be reached: no configuration file {conf}"
     try:
-        Slurm(settings.slurm_conf).config()
+        slurm.run("scontrol", "ping")  # fails at once when the controller is down
     except SlurmError as err:
-        return f"the Slurm cluster cannot be reached: {err}"
+        first = str(err).splitlines()[0] if str(err) else "scontrol ping failed"
+        return f"the Slurm cluster cannot be reached: {first}"
     return None
 
 
