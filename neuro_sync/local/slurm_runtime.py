@@ -413,7 +413,7 @@ class SlurmRuntime:
         env_file = job_dir / "env"
         try:
             with open_private(env_file, "wb") as f:
-                f.write(env_file_text(spec.env).encode())
+                f.write(env_file_text(job.container.get("env", {})).encode())  # as podman runtime
             for v in job.container.get("volumes", []):  # a bind source must exist
                 storage_path(self.data_dir, job.owner, v).mkdir(parents=True, exist_ok=True)
             image = resolve_image(job.container["image"])
