@@ -59,7 +59,7 @@ def pod_manifest(job: JobRecord, data_dir: Path) -> V1Pod:
                 empty_dir=V1EmptyDirVolumeSource(medium="Memory", size_limit=amounts["memory"]),
             )
         )
-        mounts.append(V1VolumeMount(name="shm", mount_path="/dev/shm"))
+        mounts.append(V1VolumeMount(name="shm", mount_path="/dev/shm"))  # noqa: S108 - in the pod
     for i, v in enumerate(c.get("volumes", [])):
         name = f"volume-{i}"
         src = bind_source(data_dir, job.owner, v)
@@ -103,5 +103,6 @@ def pod_yaml(job: JobRecord, data_dir: Path) -> str:
     import yaml
     from kubernetes.client import ApiClient
 
-    data: dict[str, Any] = ApiClient().sanitize_for_serialization(pod_manifest(job, data_dir))
+    client: Any = ApiClient()  # untyped: its plain-data form of a model, as the API server reads it
+    data: dict[str, Any] = client.sanitize_for_serialization(pod_manifest(job, data_dir))
     return yaml.safe_dump(data, sort_keys=False)

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["LocalCluster", "cluster_unavailable"]
@@ -32,9 +33,16 @@ def cluster_unavailable() -> str | None:
     """Why a private cluster cannot start here (None: it can)."""
     if os.geteuid() != 0:
         return "a private Slurm cluster needs root"
-    missing = [p for p in _PROGRAMS if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()]
+    missing = [
+        p for p in _PROGRAMS if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()
+    ]
     if missing:
-        return f"Slurm/munge programs missing: {', '.join(missing)} (apt-get install slurmctld slurmd slurm-client munge)"
+        return (
+            f"Slurm/munge programs missing: {', '.join(missing)} "
+            "(apt-get install slurmctld slurmd slurm-client munge)"
+        )
+    if not Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists():
+        return "the private cluster's Slurm cgroup setup needs cgroup v1 (memory controller)"
     try:
         pwd.getpwnam("munge")
     except KeyError:
@@ -77,7 +85,7 @@ class LocalCluster:
         self.nodes = [f"{self.tag}n{i + 1}" for i in range(nodes)]
         self.cpus, self.memory_mb = cpus, memory_mb
         # munged refuses a key or socket below a group/world-writable or untraversable dir.
-        self.dir = Path(tempfile.mkdtemp(prefix="neuro-slurm-", dir=base or "/tmp"))
+        self.dir = Path(tempfile.mkdtemp(prefix="neuro-slurm-", dir=base or tempfile.gettempdir()))
         self.dir.chmod(0o711)
         self.conf = self.dir / "slurm.conf"
         self.munge_socket = self.dir / "munge" / "socket"
@@ -177,7 +185,11 @@ class LocalCluster:
         return "\n".join(lines) + "\n"
 
     def _spawn(
-        self, argv: list[str], log: str | None = None, user: int | None = None, group: int | None = None
+        self,
+        argv: list[str],
+        log: str | None = None,
+        user: int | None = None,
+        group: int | None = None,
     ) -> None:
         out = open(self.dir / log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
         try:
@@ -198,12 +210,15 @@ class LocalCluster:
             if log:
                 out.close()  # type: ignore[union-attr]
 
-    def _wait(self, ready: object, what: str) -> None:
+    def _wait(self, ready: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT
-        while not ready():  # type: ignore[operator]
+        while not ready():
             for proc in self._procs:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}) waiting for {what}: see {self.dir}")
+                    name = Path(str(proc.args[0])).name  # type: ignore[index]
+                    raise RuntimeError(
+                        f"{name} exited ({proc.returncode}) waiting for {what}: see {self.dir}"
+                    )
             if time.monotonic() > deadline:
                 raise RuntimeError(f"timed out waiting for {what}: see {self.dir}")
             time.sleep(0.05)

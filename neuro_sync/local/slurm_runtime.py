@@ -274,7 +274,9 @@ class SlurmRuntime:
         except SlurmError as err:
             raise RuntimeError(f"the Slurm cluster cannot be reached: {err}") from None
         self.cluster = conf.get("ClusterName", "unknown")
-        self.jobcomp = Path(conf["JobCompLoc"]) if conf.get("JobCompType") == "jobcomp/filetxt" else None
+        self.jobcomp = (
+            Path(conf["JobCompLoc"]) if conf.get("JobCompType") == "jobcomp/filetxt" else None
+        )
         gres = self.slurm.run("sinfo", "-h", "-o", "%G")
         self.has_gpus = any("gpu" in line for line in gres.splitlines())
         self.podman = Podman(settings.data_dir / "podman")
@@ -447,7 +449,9 @@ class SlurmRuntime:
         except SlurmError as err:
             with contextlib.suppress(FileNotFoundError):
                 env_file.unlink()
-            raise StartError(f"Slurm refused the job: {err}", reason="ClusterScaleUpFailed") from None
+            raise StartError(
+                f"Slurm refused the job: {err}", reason="ClusterScaleUpFailed"
+            ) from None
         slurm_id = int(out.strip().split(";")[0])
         (job_dir / "slurm_id").write_text(f"{slurm_id}\n")
         return slurm_id
@@ -479,7 +483,9 @@ class SlurmRuntime:
         if code == 137 and not run.signalled:
             if (run.job_dir / "oom").exists():
                 return "OOMKilled"
-            cid = (run.job_dir / "cid").read_text().strip() if (run.job_dir / "cid").exists() else ""
+            cid = (
+                (run.job_dir / "cid").read_text().strip() if (run.job_dir / "cid").exists() else ""
+            )
             if not self._oom.available or (cid and self._oom.oom_killed(cid)):
                 return "OOMKilled"
         return "Error"
@@ -535,7 +541,10 @@ class SlurmRuntime:
 
     async def _sample(self, job_id: str, run: _Job) -> None:
         """One `podman stats` on the job's node."""
-        argv = self._srun(run, *self.podman.argv("stats", "--no-stream", "--format", "json", container_name(job_id)))
+        argv = self._srun(
+            run,
+            *self.podman.argv("stats", "--no-stream", "--format", "json", container_name(job_id)),
+        )
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -582,14 +591,19 @@ class SlurmRuntime:
             raise OSError(errno.ESRCH, "the job's container is not running")
         ours, theirs = socket.socketpair()
         argv = self._srun(
-            run, sys.executable, "-m", "neuro_sync.local.slurm_relay", str(run.job_dir / "pid"), str(port)
+            run,
+            sys.executable,
+            "-m",
+            "neuro_sync.local.slurm_relay",
+            str(run.job_dir / "pid"),
+            str(port),
         )
         pythonpath = os.pathsep.join(p for p in sys.path if p)
         try:
             proc = subprocess.Popen(
                 argv,
-                stdin=theirs,
-                stdout=theirs,
+                stdin=theirs.fileno(),
+                stdout=theirs.fileno(),
                 stderr=subprocess.DEVNULL,
                 env=self.slurm.env({"PYTHONPATH": pythonpath}),
                 start_new_session=True,
@@ -615,12 +629,20 @@ class SlurmRuntime:
         run = self._jobs.get(job.id)
         if run is None:
             raise OSError(errno.ESRCH, "the job's container is not running")
-        argv = self._srun(run, *self.podman.argv("commit", "--quiet", container_name(job.id), image))
+        argv = self._srun(
+            run, *self.podman.argv("commit", "--quiet", container_name(job.id), image)
+        )
         done = subprocess.run(
-            argv, env=self.slurm.env(self.podman.env()), capture_output=True, timeout=600, check=False
+            argv,
+            env=self.slurm.env(self.podman.env()),
+            capture_output=True,
+            timeout=600,
+            check=False,
         )
         if done.returncode != 0:
-            raise OSError(errno.EIO, f"commit failed: {done.stderr.decode(errors='replace').strip()}")
+            raise OSError(
+                errno.EIO, f"commit failed: {done.stderr.decode(errors='replace').strip()}"
+            )
         try:
             info = self.podman.run(
                 "image", "inspect", "--format", "{{.Id}} {{.Size}}", image, timeout=60
@@ -662,7 +684,9 @@ class SlurmRuntime:
                 run.state = str(j.get("job_state", "PENDING"))
                 run.reason = str(j.get("state_reason", ""))
             elif job.id in comp:
-                run = _Job(slurm_id=int(comp[job.id].get("JobId", "0")), job_dir=job_dir, submitted=0.0)
+                run = _Job(
+                    slurm_id=int(comp[job.id].get("JobId", "0")), job_dir=job_dir, submitted=0.0
+                )
                 run.state = comp[job.id].get("JobState", "LOST")
             elif slurm_id is not None:
                 run = _Job(slurm_id=slurm_id, job_dir=job_dir, submitted=0.0, state="LOST")
@@ -692,6 +716,10 @@ class SlurmRuntime:
                 helper.kill()
         self._helpers.clear()
         self._oom.close()
-        running = [r for r in self._jobs.values() if not (r.job_dir / "exit").exists() and r.state not in FINAL_STATES]
+        running = [
+            r
+            for r in self._jobs.values()
+            if not (r.job_dir / "exit").exists() and r.state not in FINAL_STATES
+        ]
         if not running:
             self.podman.release()

@@ -49,7 +49,9 @@ def slurm_platform(cluster: LocalCluster, data_dir: Path) -> LocalPlatform:
 
 
 @pytest.fixture(scope="module")
-def platform(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+def platform(
+    cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalPlatform]:
     lp = slurm_platform(cluster, tmp_path_factory.mktemp("slurm-platform"))
     try:
         yield lp
@@ -65,7 +67,10 @@ def cancel_all(cluster: LocalCluster) -> None:
     while time.monotonic() < deadline:
         out = subprocess.run(
             ["squeue", "-h", "-t", "PENDING,RUNNING,COMPLETING,CONFIGURING", "-o", "%i"],
-            env=cluster.env, capture_output=True, check=False, timeout=30,
+            env=cluster.env,
+            capture_output=True,
+            check=False,
+            timeout=30,
         ).stdout
         if not out.strip():
             return

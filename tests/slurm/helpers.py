@@ -35,7 +35,9 @@ def finished(client: neuro_sync.Client, job: JobDescription) -> JobDescription:
 
 
 def running(client: neuro_sync.Client, job: JobDescription) -> JobDescription:
-    wait_until(lambda: client.jobs.status(job.id).status is not JobStatus.PENDING, "the job to start")
+    wait_until(
+        lambda: client.jobs.status(job.id).status is not JobStatus.PENDING, "the job to start"
+    )
     job = client.jobs.status(job.id)
     assert job.status is JobStatus.RUNNING, job.history
     return job

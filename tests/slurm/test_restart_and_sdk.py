@@ -30,8 +30,17 @@ class Server:
     def __init__(self, cluster: LocalCluster, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "neuro_sync.local", "--data-dir", str(data_dir),
-                "--port", "0", "--runtime", "slurm", "--slurm-conf", str(cluster.conf),
+                sys.executable,
+                "-m",
+                "neuro_sync.local",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                "--runtime",
+                "slurm",
+                "--slurm-conf",
+                str(cluster.conf),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -43,8 +52,20 @@ class Server:
         assert self.banner, self.proc.stderr.read() if self.proc.stderr else ""
         self.url = self.banner.split()[3]
         token = subprocess.run(
-            [sys.executable, "-m", "neuro_sync.local", "token", "--user", "user", "--data-dir", str(data_dir)],
-            capture_output=True, text=True, check=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "neuro_sync.local",
+                "token",
+                "--user",
+                "user",
+                "--data-dir",
+                str(data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         )
         self.token = token.stdout.strip()
 
@@ -68,10 +89,21 @@ def data_dir(tmp_path: Path, cluster: LocalCluster) -> Iterator[Path]:
 def test_refuses_to_start_without_a_cluster(tmp_path: Path) -> None:
     done = subprocess.run(
         [
-            sys.executable, "-m", "neuro_sync.local", "--data-dir", str(tmp_path), "--port", "0",
-            "--runtime", "slurm", "--slurm-conf", str(tmp_path / "no-such-slurm.conf"),
+            sys.executable,
+            "-m",
+            "neuro_sync.local",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--runtime",
+            "slurm",
+            "--slurm-conf",
+            str(tmp_path / "no-such-slurm.conf"),
         ],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "the Slurm cluster cannot be reached" in done.stderr
@@ -88,13 +120,19 @@ def test_sigkill_and_restart_follow_the_jobs_again(cluster: LocalCluster, data_d
         first.proc.kill()  # SIGKILL: no clean-up of any kind
         first.proc.communicate(timeout=60)
     # While the platform is down, one job ends and the other runs on.
-    wait_until(lambda: slurm_jobs(cluster, short.id)[0]["job_state"] == "FAILED", "the short job to end")
+    wait_until(
+        lambda: slurm_jobs(cluster, short.id)[0]["job_state"] == "FAILED", "the short job to end"
+    )
     assert slurm_jobs(cluster, long.id)[0]["job_state"] == "RUNNING"
     second = Server(cluster, data_dir)
     try:
         with second.client() as client:
             ended = finished(client, short)
-            assert (ended.status, ended.history.reason, ended.history.exit_code) == (JobStatus.FAILED, "Error", 5)
+            assert (ended.status, ended.history.reason, ended.history.exit_code) == (
+                JobStatus.FAILED,
+                "Error",
+                5,
+            )
             assert client.jobs.status(long.id).status is JobStatus.RUNNING
             with client.jobs.logs(short.id) as lines:
                 assert list(lines) == ["done"]
@@ -129,7 +167,11 @@ _SDK_SCRIPT = textwrap.dedent(
                     await asyncio.sleep(0.2)
                     done = await client.jobs.status(done.id)
                 sleeper = await client.jobs.run(
-                    Container(image=RemoteImage("busybox"), resources=container.resources, command="sleep 600")
+                    Container(
+                        image=RemoteImage("busybox"),
+                        resources=container.resources,
+                        command="sleep 600",
+                    )
                 )
                 while (await client.jobs.status(sleeper.id)).status == JobStatus.PENDING:
                     await asyncio.sleep(0.2)
@@ -158,11 +200,17 @@ def test_the_2019_sdk_runs_lists_and_kills(cluster: LocalCluster, data_dir: Path
     try:
         done = subprocess.run(
             [str(peer.python), "-c", _SDK_SCRIPT, server.url, server.token],
-            capture_output=True, text=True, timeout=GUARD,
+            capture_output=True,
+            text=True,
+            timeout=GUARD,
         )
         assert done.returncode == 0, done.stderr
         got = json.loads(done.stdout)
-        assert got == {"done": ["failed", 7], "listed": ["failed", "running"], "killed": "succeeded"}
+        assert got == {
+            "done": ["failed", 7],
+            "listed": ["failed", "running"],
+            "killed": "succeeded",
+        }
     finally:
         server.stop()
 
@@ -173,11 +221,17 @@ def test_a_pending_job_is_not_submitted_twice_across_a_restart(
     first = Server(cluster, data_dir)
     try:
         with first.client() as client:
-            fill = [run(client, "sleep 600", resources=Resources(memory_mb=900, cpu=0.5)) for _ in range(3)]
+            fill = [
+                run(client, "sleep 600", resources=Resources(memory_mb=900, cpu=0.5))
+                for _ in range(3)
+            ]
             for job in fill:
                 running(client, job)
             waiting = run(client, "sh -c 'echo ran'", resources=Resources(memory_mb=900, cpu=0.5))
-            wait_until(lambda: client.jobs.status(waiting.id).history.reason == "ClusterScalingUp", "pending")
+            wait_until(
+                lambda: client.jobs.status(waiting.id).history.reason == "ClusterScalingUp",
+                "pending",
+            )
     finally:
         first.proc.kill()
         first.proc.communicate(timeout=60)
