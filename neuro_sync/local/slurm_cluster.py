@@ -234,8 +234,34 @@ class LocalCluster:
         states = dict(line.split() for line in done.stdout.decode().splitlines() if line.strip())
         return all(states.get(node) == "idle" for node in self.nodes)
 
+    def cancel_all(self, timeout: float = 60.0) -> None:
+        """Cancel every job of the cluster and wait until none is left on a node."""
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                ["scancel", f"--user={os.getuid()}"],
+                env=self.env,
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                left = subprocess.run(
+                    ["squeue", "-h", "-t", "PENDING,RUNNING,COMPLETING,CONFIGURING", "-o", "%i"],
+                    env=self.env,
+                    capture_output=True,
+                    check=False,
+                    timeout=30,
+                )
+                if left.returncode != 0 or not left.stdout.strip():
+                    return
+                time.sleep(0.2)
+
     def stop(self) -> None:
-        """End every daemon (by pid: SIGTERM, SIGKILL after 10 s) and remove the directory."""
+        """Cancel the jobs, end every daemon (by pid: SIGTERM, SIGKILL after 10 s) and remove
+        the directory."""
+        if self._procs:
+            self.cancel_all()
         for proc in reversed(self._procs):
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)

@@ -61,7 +61,8 @@ if TYPE_CHECKING:
 __all__ = ["SlurmRuntime", "batch_script", "slurm_unusable"]
 
 REFRESH_INTERVAL = 0.25  # seconds between two `squeue --json` in the background
-STOP_TIMEOUT = 5  # seconds `podman stop` gives the container (Slurm's KillWait must exceed it)
+STOP_TIMEOUT = 3  # seconds `podman stop` gives the container, as run_argv's --stop-timeout
+# (Slurm's KillWait must exceed it)
 DEFAULT_SCHEDULE_TIMEOUT = 180.0  # as the runner's
 FINAL_STATES = frozenset(
     {
@@ -74,6 +75,7 @@ FINAL_STATES = frozenset(
         "BOOT_FAIL",
         "PREEMPTED",
         "DEADLINE",
+        "LOST",  # ours: in neither squeue nor the job-completion file
     }
 )
 # A Slurm job that ended without the container's exit code: (exit code, reason).

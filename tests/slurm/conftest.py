@@ -7,7 +7,6 @@ or podman cannot run containers.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,19 +61,7 @@ def platform(
 
 def cancel_all(cluster: LocalCluster) -> None:
     """Cancel every job of the cluster and wait until none is left running."""
-    subprocess.run(["scancel", "--user=root"], env=cluster.env, check=False, timeout=30)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        out = subprocess.run(
-            ["squeue", "-h", "-t", "PENDING,RUNNING,COMPLETING,CONFIGURING", "-o", "%i"],
-            env=cluster.env,
-            capture_output=True,
-            check=False,
-            timeout=30,
-        ).stdout
-        if not out.strip():
-            return
-        time.sleep(0.2)
+    cluster.cancel_all()
 
 
 @pytest.fixture
