@@ -45,7 +45,9 @@ def test_a_job_is_a_slurm_job_named_by_its_id(
     assert (job.status, job.history.reason, job.history.exit_code) == (JobStatus.FAILED, "Error", 3)
     with client.jobs.logs(job.id) as lines:
         assert sorted(lines) == ["err", "out"]
-    latency = (job.history.started_at - job.history.created_at).total_seconds()
+    started, created = job.history.started_at, job.history.created_at
+    assert started is not None and created is not None
+    latency = (started - created).total_seconds()
     print(f"\nsubmit-to-running, one job on an idle cluster: {latency:.2f} s")
     (slurm,) = slurm_jobs(cluster, job.id)
     assert slurm["cpus"] == 2  # 1.5 CPUs: 2 CPUs from Slurm, a 1.5 CPU quota for the container
