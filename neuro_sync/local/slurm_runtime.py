@@ -52,6 +52,7 @@ from .podman_cli import (
     run_argv,
 )
 from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog
+from .podman_runtime import _tail as tail  # one reader of a log's end for both runtimes
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
 from .store import JobRecord
 
@@ -196,15 +197,6 @@ def _srun(slurm_id: int, *argv: str) -> list[str]:
     """`argv` on a job's node, inside its allocation (a step beside the batch one); output
     unbuffered: exec and port forwarding are interactive."""
     return ["srun", f"--jobid={slurm_id}", "--overlap", "--quiet", "--unbuffered", *argv]
-
-
-def _tail(path: Path, size: int = 4096) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - size))
-            return f.read()
-    except OSError:
-        return b""
 
 
 def batch_script(podman: Podman, image: str, podman_args: list[str], job_dir: Path) -> str:
@@ -391,7 +383,7 @@ class SlurmRuntime:
             if run.state in STATE_REASONS:
                 code, reason = STATE_REASONS[run.state]
                 raise StartError(f"Slurm: {run.state}", reason=reason)
-            text = _tail(spec.log_path).decode(errors="replace").strip()
+            text = tail(spec.log_path).decode(errors="replace").strip()
             raise StartError(text or "The container could not start")
         if run.state == "PENDING":
             timeout = job.schedule_timeout or DEFAULT_SCHEDULE_TIMEOUT
@@ -480,7 +472,7 @@ class SlurmRuntime:
             return STATE_REASONS[run.state][1]
         if run.state == "OUT_OF_MEMORY":
             return "OOMKilled"
-        if code in (126, 127) and b"OCI runtime" in _tail(run.job_dir / "log"):
+        if code in (126, 127) and b"OCI runtime" in tail(run.job_dir / "log"):
             return "ContainerCannotRun"
         if code == 137 and not run.signalled:
             if (run.job_dir / "oom").exists():

@@ -16,7 +16,7 @@ from neuro_sync.local import LocalPlatform
 from neuro_sync.local.slurm_cluster import LocalCluster
 
 from .conftest import START_TIMES
-from .helpers import finished, run, running, slurm_jobs, wait_until
+from .helpers import SMALL, finished, run, running, slurm_jobs, wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
@@ -200,3 +200,15 @@ def test_exec_and_port_forward_reach_the_container_on_its_node(
             pass  # the job's port is on its own loopback, not the host's
     finally:
         client.jobs.kill(job.id)
+
+
+def test_a_missing_program_cannot_run(client: neuro_sync.Client) -> None:
+    job = finished(client, run(client, "no-such-program"))
+    assert (job.status, job.history.reason) == (JobStatus.FAILED, "ContainerCannotRun")
+    assert job.history.exit_code == 127
+
+
+def test_an_image_that_cannot_be_pulled(client: neuro_sync.Client) -> None:
+    image = neuro_sync.RemoteImage("no-such-image-here", tag="v1")
+    job = finished(client, client.jobs.run(neuro_sync.Container(image, SMALL, command="true")))
+    assert (job.status, job.history.reason) == (JobStatus.FAILED, "Collected")
