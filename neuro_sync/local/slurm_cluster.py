@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 __all__ = ["LocalCluster", "cluster_unavailable"]
 
 _PROGRAMS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "scontrol", "scancel", "srun")
@@ -273,8 +275,18 @@ class LocalCluster:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         self._procs.clear()
+        self._kill_leftovers()
         self._remove_cgroups()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _kill_leftovers(self) -> None:
+        """A job step (slurmstepd detaches from slurmd) that outlived the cancel: by its
+        working directory, which it inherits from our slurmd."""
+        for proc in psutil.process_iter(["name", "cwd"]):
+            with contextlib.suppress(psutil.Error):
+                cwd = proc.info["cwd"] or ""
+                if proc.info["name"] == "slurmstepd" and cwd.startswith(str(self.dir)):
+                    proc.kill()
 
     def _remove_cgroups(self) -> None:
         """The per-node cgroup trees slurmd made (`/slurm_<node>` in each v1 hierarchy)."""

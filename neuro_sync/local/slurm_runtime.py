@@ -710,10 +710,19 @@ class SlurmRuntime:
                 helper.kill()
         self._helpers.clear()
         self._oom.close()
-        running = [
-            r
-            for r in self._jobs.values()
-            if not (r.job_dir / "exit").exists() and r.state not in FINAL_STATES
-        ]
-        if not running:
-            self.podman.release()
+        if not self._active_jobs():
+            self.podman.release()  # no container of ours can be running: unmount the store
+
+    def _active_jobs(self) -> bool:
+        """Whether a Slurm job of this platform (its directory under our data dir) may still
+        run a container; True when Slurm cannot tell."""
+        try:
+            listing = self.slurm.jobs()
+        except SlurmError:
+            return True
+        ours = tuple({str(d / "jobs") + os.sep for d in (self.data_dir, self.data_dir.resolve())})
+        for j in listing:
+            cwd = str(j.get("current_working_directory", ""))
+            if cwd.startswith(ours) and str(j.get("job_state")) not in FINAL_STATES:
+                return True
+        return False

@@ -15,6 +15,7 @@ import pytest
 
 import neuro_sync
 from neuro_sync import JobStatus, Resources
+from neuro_sync.local.podman_cli import Podman
 from neuro_sync.local.slurm_cluster import LocalCluster
 
 from .helpers import GUARD, finished, run, running, slurm_jobs, wait_until
@@ -81,9 +82,9 @@ class Server:
 @pytest.fixture
 def data_dir(tmp_path: Path, cluster: LocalCluster) -> Iterator[Path]:
     yield tmp_path / "data"
-    from .conftest import cancel_all
-
-    cancel_all(cluster)
+    cluster.cancel_all()
+    # A platform killed or stopped while its jobs ran left podman's store mounted.
+    Podman(tmp_path / "data" / "podman").release()
 
 
 def test_refuses_to_start_without_a_cluster(tmp_path: Path) -> None:
