@@ -26,27 +26,19 @@ ROOT = Path(__file__).parents[2]
 
 
 class Server:
-    """`neuro-sync-local --runtime slurm` in its own process."""
+    """`neuro-sync-local --runtime slurm` in its own process; the cluster named by
+    `--slurm-conf`, or by `$SLURM_CONF` (`conf_from_env`)."""
 
-    def __init__(self, cluster: LocalCluster, data_dir: Path) -> None:
+    def __init__(self, cluster: LocalCluster, data_dir: Path, conf_from_env: bool = False) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "SLURM_CONF"}
+        argv = [sys.executable, "-m", "neuro_sync.local", "--data-dir", str(data_dir)]
+        argv += ["--port", "0", "--runtime", "slurm", "--slurm-partition", cluster.partition]
+        if conf_from_env:
+            env["SLURM_CONF"] = str(cluster.conf)
+        else:
+            argv += ["--slurm-conf", str(cluster.conf)]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "neuro_sync.local",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                "0",
-                "--runtime",
-                "slurm",
-                "--slurm-conf",
-                str(cluster.conf),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={k: v for k, v in os.environ.items() if k != "SLURM_CONF"},
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         assert self.proc.stdout is not None
         self.banner = self.proc.stdout.readline().strip()
@@ -197,7 +189,8 @@ def test_the_2019_sdk_runs_lists_and_kills(cluster: LocalCluster, data_dir: Path
         peer = ensure_peer_venv(ROOT / ".bench" / "peer-venv", log=lambda _: None)
     except PeerUnavailable as err:
         pytest.skip(f"the 2019 SDK cannot be installed here: {err}")
-    server = Server(cluster, data_dir)
+    server = Server(cluster, data_dir, conf_from_env=True)
+    assert f"cluster: {cluster.name}" in server.banner
     try:
         done = subprocess.run(
             [str(peer.python), "-c", _SDK_SCRIPT, server.url, server.token],
