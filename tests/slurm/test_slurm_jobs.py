@@ -212,3 +212,24 @@ def test_an_image_that_cannot_be_pulled(client: neuro_sync.Client) -> None:
     image = neuro_sync.RemoteImage("no-such-image-here", tag="v1")
     job = finished(client, client.jobs.run(neuro_sync.Container(image, SMALL, command="true")))
     assert (job.status, job.history.reason) == (JobStatus.FAILED, "Collected")
+
+
+def test_save_on_the_node_then_run_the_saved_image(client: neuro_sync.Client) -> None:
+    job = running(client, run(client, "sh -c 'echo saved-state > /state; sleep 600'"))
+    image = neuro_sync.RemoteImage(
+        "saved", "v1", owner=client.username, registry=client.config.registry_host
+    )
+    try:
+        wait_until(
+            lambda: client.jobs.exec(job.id, ["test", "-e", "/state"], no_key_check=True) == 0,
+            "the file",
+        )
+        client.jobs.save(job.id, image)
+    finally:
+        client.jobs.kill(job.id)
+    again = finished(
+        client, client.jobs.run(neuro_sync.Container(image, SMALL, command="cat /state"))
+    )
+    assert again.status is JobStatus.SUCCEEDED, again.history
+    with client.jobs.logs(again.id) as lines:
+        assert list(lines) == ["saved-state"]
