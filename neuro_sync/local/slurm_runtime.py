@@ -65,6 +65,7 @@ REFRESH_INTERVAL = 0.25  # seconds between two `squeue --json` in the background
 STOP_TIMEOUT = 3  # seconds `podman stop` gives the container, as run_argv's --stop-timeout
 # (Slurm's KillWait must exceed it)
 DEFAULT_SCHEDULE_TIMEOUT = 180.0  # as the runner's
+FINAL_STATE_WAIT = 5.0  # seconds a failed job's end waits for Slurm's final state
 FINAL_STATES = frozenset(
     {
         "COMPLETED",
@@ -248,6 +249,7 @@ class _Job:
     node: str = ""
     seen: bool = True  # in the last squeue listing (or its final state known)
     signalled: bool = False
+    exit_seen: float | None = None  # monotonic time the `exit` file was first read
     sample: dict[str, float] | None = None
     sampled_at: float = 0.0
     cpu_seen: tuple[float, float] | None = None
@@ -457,9 +459,14 @@ class SlurmRuntime:
         if run is None:
             return None
         code = _read_int(run.job_dir / "exit")
-        if code is not None:
-            return code
         self._refresh_soon()
+        if code is not None:
+            # A failure's reason may be Slurm's (cancelled from outside, time limit, node
+            # failure): wait a moment for Slurm's final state, which follows the file.
+            if code == 0 or run.state in FINAL_STATES or run.signalled:
+                return code
+            run.exit_seen = run.exit_seen or time.monotonic()
+            return code if time.monotonic() - run.exit_seen > FINAL_STATE_WAIT else None
         if run.state in FINAL_STATES:
             return STATE_REASONS.get(run.state, (1, "Error"))[0]
         return None
@@ -468,10 +475,8 @@ class SlurmRuntime:
         run = self._jobs.get(job_id)
         if run is None:
             return "Error"
-        if run.state in STATE_REASONS and not (run.job_dir / "exit").exists():
-            return STATE_REASONS[run.state][1]
-        if run.state == "OUT_OF_MEMORY":
-            return "OOMKilled"
+        if run.state in STATE_REASONS and not run.signalled:
+            return STATE_REASONS[run.state][1]  # Slurm ended the job: its reason wins
         if code in (126, 127) and b"OCI runtime" in tail(run.job_dir / "log"):
             return "ContainerCannotRun"
         if code == 137 and not run.signalled:

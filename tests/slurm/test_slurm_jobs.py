@@ -4,6 +4,7 @@ port forwarding (tests/slurm/conftest.py)."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -233,3 +234,13 @@ def test_save_on_the_node_then_run_the_saved_image(client: neuro_sync.Client) ->
     assert again.status is JobStatus.SUCCEEDED, again.history
     with client.jobs.logs(again.id) as lines:
         assert list(lines) == ["saved-state"]
+
+
+def test_a_job_cancelled_in_slurm_by_someone_else_fails(
+    client: neuro_sync.Client, cluster: LocalCluster
+) -> None:
+    job = running(client, run(client, "sleep 600"))
+    (slurm,) = slurm_jobs(cluster, job.id)
+    subprocess.run(["scancel", str(slurm["job_id"])], env=cluster.env, check=True, timeout=30)
+    done = finished(client, job)
+    assert (done.status, done.history.reason) == (JobStatus.FAILED, "NotFound")
