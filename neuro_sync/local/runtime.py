@@ -6,6 +6,10 @@ run: processes here (`process_runtime.py`), containers elsewhere. Every method i
 job id or record, so a runtime keeps its own handles. Methods are called on the event-loop
 thread, except `save`, which blocks and is run in an executor.
 
+A runtime whose own scheduler queues the jobs (Slurm) says so with a true `schedules_jobs`
+attribute: the runner then hands it every pending job at once, and its `start` keeps them
+pending (NotReady) until they run.
+
 Keep this protocol stable: add methods, never rename them.
 """
 
