@@ -441,16 +441,29 @@ class SlurmRuntime:
             argv.append(f"--account={self.account}")
         script = batch_script(self.podman, image, args, job_dir)
         try:
-            out = self.slurm.run(*argv, stdin=script.encode())
-        except SlurmError as err:
-            with contextlib.suppress(FileNotFoundError):
-                env_file.unlink()
-            raise StartError(
-                f"Slurm refused the job: {err}", reason="ClusterScaleUpFailed"
-            ) from None
-        slurm_id = int(out.strip().split(";")[0])
+            slurm_id = int(self.slurm.run(*argv, stdin=script.encode()).strip().split(";")[0])
+        except (SlurmError, ValueError) as err:
+            found = self._submitted_as(job.id)  # an sbatch that timed out may have submitted
+            if found is None:
+                with contextlib.suppress(FileNotFoundError):
+                    env_file.unlink()
+                raise StartError(
+                    f"Slurm refused the job: {err}", reason="ClusterScaleUpFailed"
+                ) from None
+            slurm_id = found
         (job_dir / "slurm_id").write_text(f"{slurm_id}\n")
         return slurm_id
+
+    def _submitted_as(self, job_id: str) -> int | None:
+        """The live Slurm job named `job_id`, if there is one."""
+        try:
+            listing = self.slurm.jobs()
+        except SlurmError:
+            return None
+        for j in listing:
+            if j.get("name") == job_id and str(j.get("job_state")) not in FINAL_STATES:
+                return int(j["job_id"])
+        return None
 
     # ------------------------------------------------------------------------ running
 
