@@ -18,6 +18,8 @@ from neuro_sync.local import LocalPlatform
 from neuro_sync.local.podman_cli import BUSYBOX_BINARY, Podman
 from neuro_sync.local.slurm_cluster import LocalCluster, cluster_unavailable
 
+from .helpers import release_store
+
 START_TIMES: list[float] = []  # seconds each cluster took to start (reported by test_cluster)
 
 
@@ -57,6 +59,7 @@ def platform(
     finally:
         cancel_all(cluster)
         lp.stop()
+        release_store(lp.data_dir)
 
 
 def cancel_all(cluster: LocalCluster) -> None:

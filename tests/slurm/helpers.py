@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import neuro_sync
 from neuro_sync import Container, JobDescription, JobStatus, RemoteImage, Resources
+from neuro_sync.local.podman_cli import Podman
 from neuro_sync.local.slurm_cluster import LocalCluster
 
 GUARD = 90.0  # seconds: a bound on every wait, never an assertion on time
@@ -49,3 +52,15 @@ def slurm_jobs(cluster: LocalCluster, name: str) -> list[dict[str, Any]]:
         ["squeue", "--json"], env=cluster.env, capture_output=True, check=True, timeout=30
     ).stdout
     return [j for j in json.loads(out)["jobs"] if j["name"] == name]
+
+
+def release_store(data_dir: Path) -> None:
+    """Unmount a platform's podman store once its jobs are gone: a platform killed or stopped
+    while its jobs ran leaves it mounted, and a container's late clean-up (conmon's exit
+    command) may mount it once more."""
+    podman = Podman(data_dir / "podman")
+    for _ in range(3):
+        podman.release()
+        if not os.path.ismount(podman.state_dir / "root" / "overlay"):
+            return
+        time.sleep(1)

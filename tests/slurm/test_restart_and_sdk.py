@@ -15,10 +15,9 @@ import pytest
 
 import neuro_sync
 from neuro_sync import JobStatus, Resources
-from neuro_sync.local.podman_cli import Podman
 from neuro_sync.local.slurm_cluster import LocalCluster
 
-from .helpers import GUARD, finished, run, running, slurm_jobs, wait_until
+from .helpers import GUARD, finished, release_store, run, running, slurm_jobs, wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
@@ -75,8 +74,7 @@ class Server:
 def data_dir(tmp_path: Path, cluster: LocalCluster) -> Iterator[Path]:
     yield tmp_path / "data"
     cluster.cancel_all()
-    # A platform killed or stopped while its jobs ran left podman's store mounted.
-    Podman(tmp_path / "data" / "podman").release()
+    release_store(tmp_path / "data")
 
 
 def test_refuses_to_start_without_a_cluster(tmp_path: Path) -> None:
