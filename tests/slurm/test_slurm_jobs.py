@@ -244,3 +244,22 @@ def test_a_job_cancelled_in_slurm_by_someone_else_fails(
     subprocess.run(["scancel", str(slurm["job_id"])], env=cluster.env, check=True, timeout=30)
     done = finished(client, job)
     assert (done.status, done.history.reason) == (JobStatus.FAILED, "NotFound")
+
+
+def test_http_url_reaches_the_container_on_its_node(
+    platform: LocalPlatform, client: neuro_sync.Client
+) -> None:
+    serve = "sh -c 'echo on-the-node > /tmp/page; httpd -f -p 127.0.0.1:8002 -h /tmp'"
+    job = running(client, run(client, serve, http=neuro_sync.HTTPPort(8002, requires_auth=True)))
+    url = f"{job.http_url}/page"
+    owner = {"Authorization": f"Bearer {platform.token}"}
+    try:
+
+        def served() -> bool:  # 502 until httpd listens
+            return requests.get(url, headers=owner, timeout=10).status_code != 502
+
+        wait_until(served, "httpd behind the job's http_url")
+        reply = requests.get(url, headers=owner, timeout=10)
+        assert (reply.status_code, reply.text) == (200, "on-the-node\n")
+    finally:
+        client.jobs.kill(job.id)
