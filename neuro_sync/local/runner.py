@@ -208,8 +208,8 @@ class Runner:
         if getattr(self.runtime, "schedules_jobs", False):
             self._starting.clear()  # Slurm holds the resources of the jobs it starts
             for queue in queues.values():
-                for job in queue:
-                    self._start(job)
+                for queued in queue:
+                    self._start(queued)
             return
         free = {"cpu": float(self.cpus), "memory_mb": float(self.total_memory_mb)}
         usage: dict[str, float] = {}
