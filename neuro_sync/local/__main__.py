@@ -58,22 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             "trial container runs here, else processes; the default), or slurm (containers "
             "on a Slurm cluster, see docs/cluster.md)",
         )
-        p.add_argument(
-            "--slurm-conf",
-            type=Path,
-            default=None if top else argparse.SUPPRESS,
-            help="the cluster's slurm.conf (default: $SLURM_CONF)",
-        )
-        p.add_argument(
-            "--slurm-partition",
-            default=None if top else argparse.SUPPRESS,
-            help="the Slurm partition jobs go to",
-        )
-        p.add_argument(
-            "--slurm-account",
-            default=None if top else argparse.SUPPRESS,
-            help="the Slurm account jobs are charged to",
-        )
+        for flag, kind, text in (
+            ("--slurm-conf", Path, "the cluster's slurm.conf (default: $SLURM_CONF)"),
+            ("--slurm-partition", str, "the Slurm partition jobs go to"),
+            ("--slurm-account", str, "the Slurm account jobs are charged to"),
+        ):
+            p.add_argument(flag, type=kind, default=None if top else argparse.SUPPRESS, help=text)
         p.add_argument(
             "--cpus",
             type=_positive(float),
