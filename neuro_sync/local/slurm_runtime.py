@@ -429,6 +429,7 @@ class SlurmRuntime:
             f"--chdir={job_dir}",
             "--nodes=1",
             "--ntasks=1",
+            "--no-requeue",  # never run again by Slurm after a node failure: run once
             f"--cpus-per-task={max(1, math.ceil(float(r['cpu']) - 1e-9))}",
             f"--mem={int(r['memory_mb'])}M",
             f"--comment=neuro-sync job of {job.owner}",

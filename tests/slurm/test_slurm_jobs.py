@@ -263,3 +263,40 @@ def test_http_url_reaches_the_container_on_its_node(
         assert (reply.status_code, reply.text) == (200, "on-the-node\n")
     finally:
         client.jobs.kill(job.id)
+
+
+def test_a_node_failure_fails_the_job_and_never_reruns_it(
+    client: neuro_sync.Client, cluster: LocalCluster
+) -> None:
+    job = running(client, run(client, "sleep 600"))
+    (slurm,) = slurm_jobs(cluster, job.id)
+    node = slurm["batch_host"]
+
+    down = ["scontrol", "update", f"nodename={node}", "state=down", "reason=neuro-sync test"]
+    subprocess.run(down, env=cluster.env, check=True, timeout=30)
+    try:
+        done = finished(client, job)
+        assert (done.status, done.history.reason) == (JobStatus.FAILED, "NotFound")
+        (after,) = slurm_jobs(cluster, job.id)
+        assert after["job_state"] == "NODE_FAIL"
+    finally:  # back to service once the node's job is gone (resume is refused before)
+
+        def resumed() -> bool:
+            done = subprocess.run(
+                ["scontrol", "update", f"nodename={node}", "state=resume"],
+                env=cluster.env,
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )
+            states = subprocess.run(
+                ["sinfo", "-h", "-n", node, "-o", "%t"],
+                env=cluster.env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=30,
+            ).stdout.split()
+            return done.returncode == 0 or states == ["idle"]
+
+        wait_until(resumed, "the node to return to service")
