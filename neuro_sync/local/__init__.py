@@ -132,6 +132,7 @@ class LocalPlatform:
         # `runtime`: "process" (job commands run on this machine), "podman" (each job is a
         # container), "auto" (podman if a trial container runs, else processes) or "slurm"
         # (containers on a Slurm cluster: `slurm_conf`, `slurm_partition`, `slurm_account`).
+        # `image_store=PATH` (podman): a host podman storage whose images jobs may run.
         self.settings = Settings(data_dir=self.data_dir, runtime=runtime, **settings)
         self.runtime = runtime  # after start: the runtime that was chosen
         self.runtime_info: dict[str, Any] = {}  # after start: its `/config` description

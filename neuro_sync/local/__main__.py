@@ -103,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             default=False if top else argparse.SUPPRESS,
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
+        p.add_argument(
+            "--image-store",
+            type=Path,
+            metavar="PATH",
+            help="podman runtime: also run images from this host podman storage, read-only "
+            "(e.g. /var/lib/containers/storage, where `podman build` puts them as root)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
     args.data_dir = args.data_dir.expanduser()
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         slurm_conf=args.slurm_conf,
         slurm_partition=args.slurm_partition,
         slurm_account=args.slurm_account,
+        image_store=args.image_store,
         max_pending_per_user=args.max_pending_per_user,
         max_jobs_per_user=args.max_jobs_per_user,
         max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,

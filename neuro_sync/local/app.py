@@ -55,6 +55,7 @@ class Settings:
     slurm_conf: Path | None = None  # the Slurm runtime's cluster; None: $SLURM_CONF or default
     slurm_partition: str | None = None
     slurm_account: str | None = None
+    image_store: Path | None = None  # a host podman storage the podman runtime reads images from
     # Per-user limits and the log cap; None: the defaults of runner.py (docs/local-platform.md)
     max_pending_per_user: int | None = None
     max_jobs_per_user: int | None = None
@@ -234,6 +235,10 @@ async def create_job(request: web.Request) -> web.Response:
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
     )
+    saved = validation.platform_image(job.container["image"], state.settings.registry_host)
+    if saved is not None and saved[0] != user:
+        # A saved image is its owner's: the registry would refuse anyone else the pull.
+        return _forbidden_json(saved[1], "read")
     problem = state.runtime.check(job)
     if problem is not None:
         return _error(problem)

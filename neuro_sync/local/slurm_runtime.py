@@ -51,7 +51,7 @@ from .podman_cli import (
     resolve_image,
     run_argv,
 )
-from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog
+from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
 from .podman_runtime import _tail as tail  # one reader of a log's end for both runtimes
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
 from .store import JobRecord
@@ -275,7 +275,7 @@ class SlurmRuntime:
         )
         gres = self.slurm.run("sinfo", "-h", "-o", "%G")
         self.has_gpus = any("gpu" in line for line in gres.splitlines())
-        self.podman = Podman(settings.data_dir / "podman")
+        self.podman = platform_podman(settings)  # with --image-store, as the podman runtime
         self.podman.configure()
         if not self.podman.image_exists(BUILTIN_IMAGE) and BUSYBOX_BINARY.exists():
             build_busybox_image(self.podman, BUILTIN_IMAGE)
