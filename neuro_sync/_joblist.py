@@ -14,12 +14,10 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
-import requests
-
 from . import _mapping
 from ._closing import Closing
 from ._mapping import MALFORMED
-from ._streams import read_chunks
+from ._transport import Stream
 from .errors import ResponseValidationError
 from .models import JobDescription
 
@@ -256,16 +254,14 @@ class JobStream(Closing):
 
     def __init__(
         self,
-        response: requests.Response,
+        stream: Stream,
         ctx: _mapping.ReplyContext,
-        redact: Callable[[str], str],
     ) -> None:
-        self._response = response
+        self._stream = stream
         self._ctx = ctx
-        self._redact = redact
         self._items: Generator[JobDescription, None, None] | None = None
         self._closed = False
-        content_type = response.headers.get("Content-Type", "")
+        content_type = stream.headers.get("Content-Type", "")
         self.ndjson = content_type.split(";", 1)[0].strip().lower() == NDJSON
 
     def __iter__(self) -> JobStream:
@@ -299,16 +295,14 @@ class JobStream(Closing):
             self._release()
 
     def _chunks(self) -> Iterator[bytes]:
-        return read_chunks(
-            self._response,
-            self._redact,
+        return self._stream.chunks(
             timeout_text="No job list data within the read timeout",
             cut_text="The job list reply was cut",
         )
 
     def _release(self) -> None:
         self._closed = True
-        self._response.close()
+        self._stream.close()
 
     def close(self) -> None:
         """Release the connection; further iteration is an error."""

@@ -11,8 +11,9 @@ from yarl import URL
 
 from ._closing import Closing
 from ._operations import Operations
+from ._retry import RetryPolicy
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
-from ._transport import DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Transport
+from ._transport import DEFAULT_MAX_REPLY_BYTES, Transport
 from .config import (
     ENV_TOKEN,
     ENV_URL,

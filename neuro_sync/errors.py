@@ -30,7 +30,8 @@ richer classes sit inside that tree so that new code can catch precisely.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -219,3 +220,71 @@ class JobNotRunning(ClientError, ValueError):
 
 class SSHNotAvailable(ClientError):
     """The `ssh` program is not installed (needed for exec and port_forward)."""
+
+
+# --------------------------------------------------------------------------- error replies
+
+_MAX_ERROR_TEXT = 2000
+
+
+def error_details(body: bytes) -> tuple[str, list[MissingPermission]]:
+    """The message and missing permissions of an error reply body.
+
+    `{"error": ...}` gives its text (unwrapping monitoring's nested JSON string);
+    `{"resources": [{"uri": ..., "action": ...}]}` (403) gives the permissions; anything else
+    gives the body text. (The shapes are `ErrorBody` and `ForbiddenBody` in openapi/jobs.yaml.)
+    """
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text, []
+    if not isinstance(data, dict):
+        return text, []
+    if "error" in data:
+        message = data["error"]
+        if not isinstance(message, str):
+            return text, []
+        nested, _ = error_details(message.encode()) if message.startswith("{") else ("", [])
+        return (nested or message), []
+    resources = data.get("resources")
+    if isinstance(resources, list) and all(
+        isinstance(r, dict) and isinstance(r.get("uri"), str) and isinstance(r.get("action"), str)
+        for r in resources
+    ):
+        missing = [MissingPermission(uri=r["uri"], action=r["action"]) for r in resources]
+        listed = ", ".join(f"{m.action} {m.uri}" for m in missing)
+        return (f"Permission denied (missing: {listed})" if listed else "Permission denied"), (
+            missing
+        )
+    return text, []
+
+
+def error_from_status(
+    status: int, body: bytes, *, redact: Callable[[str], str], reason: str | None = None
+) -> APIStatusError:
+    """The one status -> exception table, for HTTP replies and WebSocket handshakes alike."""
+    message, listed = error_details(body)
+    missing = [MissingPermission(uri=redact(m.uri), action=redact(m.action)) for m in listed]
+    if not message:
+        message = f"{status}: {reason or 'error'}"
+    # Redact before cutting: a token cut in two would no longer match.
+    message = redact(message)[:_MAX_ERROR_TEXT]
+    if status == 400:
+        if message.startswith("no such job"):
+            job_id = message[len("no such job") :].strip() or None
+            return JobNotFound(message, status=status, job_id=job_id)
+        return IllegalArgumentError(message, status=status)
+    if status == 401:
+        return AuthenticationError(message, status=status)
+    if status == 403:
+        return AuthorizationError(message, status=status, missing=missing)
+    if status == 404:
+        return ResourceNotFound(message, status=status)
+    if status == 405:
+        return MethodNotAllowed(message, status=status)
+    if status >= 500:
+        return ServerError(message, status=status)
+    return IllegalArgumentError(message, status=status)

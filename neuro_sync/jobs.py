@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Literal, TextIO, overload
@@ -14,7 +13,7 @@ from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
-from .errors import APIConnectionError, APITimeoutError, ValidationError, WaitTimeout
+from .errors import APIConnectionError, ValidationError, WaitTimeout
 from .models import Container, JobDescription, JobStatus, RemoteImage
 
 __all__ = ["Jobs"]
@@ -319,37 +318,17 @@ class Jobs:
     ) -> JobDescription:
         """One status request of `wait`, bounded by the deadline.
 
-        The request runs in a helper thread with a per-call timeout no longer than the time
-        left (plus the grace), and `wait` stops waiting for it at the deadline: the transport
-        may retry a timed-out request, and that must not stretch `wait(timeout=...)`.
+        The transport gives it no more than the time left (plus the grace), retries
+        included: a retried or trickled status call must not stretch `wait(timeout=...)`.
         """
         if deadline is None:
             return self.status(job_id)
-        left = deadline - time.monotonic() + _WAIT_GRACE
-        t = self._ops.timeout
-        connect, read = t if isinstance(t, tuple) else (t, t)
-        call_timeout = (min(connect, left), left if read is None else min(read, left))
-        box: list[JobDescription | BaseException] = []
-
-        def call() -> None:
-            try:
-                box.append(self.status(job_id, timeout=call_timeout))
-            except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
-                box.append(err)
-
-        worker = threading.Thread(target=call, name=f"wait {job_id}", daemon=True)
-        worker.start()
-        worker.join(max(left, 0.0))
-        if not box:
-            raise _wait_timeout(job_id, last, timeout)
-        result = box[0]
-        if isinstance(result, BaseException):
-            if isinstance(result, APITimeoutError | APIConnectionError) and (
-                time.monotonic() >= deadline
-            ):
-                raise _wait_timeout(job_id, last, timeout) from result
-            raise result
-        return result
+        try:
+            return self._ops.get(job_id, timeout=CLIENT_DEFAULT, deadline=deadline + _WAIT_GRACE)
+        except APIConnectionError as err:
+            if time.monotonic() >= deadline:
+                raise _wait_timeout(job_id, last, timeout) from err
+            raise
 
     @overload
     def exec(
