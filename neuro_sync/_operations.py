@@ -238,8 +238,9 @@ class Operations:
 def _progress_lines(stream: Stream, job_id: str, read: float | None) -> Iterator[bytes]:
     """The non-empty lines of the save stream (ndjson), split in linear time.
 
-    Each line must be complete within the read timeout `read` (a server that sends one endless
-    line sends no progress) and within `MAX_PROGRESS_LINE` bytes.
+    Each line must be complete within the read timeout `read` of the end of the one before (a
+    server that trickles one endless line sends no progress) and within `MAX_PROGRESS_LINE`
+    bytes.
     """
     lines = LineSplitter(b"\n", MAX_PROGRESS_LINE)
     chunks = stream.chunks(
@@ -248,9 +249,9 @@ def _progress_lines(stream: Stream, job_id: str, read: float | None) -> Iterator
         else f"No save progress for job {job_id} within the read timeout",
         cut_text=f"The save stream of job {job_id} was cut",
     )
+    if read is not None:
+        stream.arm(read)  # the first line has `read` seconds to arrive whole
     for chunk in chunks:
-        if read is not None and not lines.pending:
-            stream.arm(read)  # a line starts: it has `read` seconds to end
         for line in lines.feed(chunk):
             if len(line) >= MAX_PROGRESS_LINE:
                 raise ResponseValidationError(
@@ -259,8 +260,9 @@ def _progress_lines(stream: Stream, job_id: str, read: float | None) -> Iterator
                 )
             if line.strip():
                 yield line
-        if not lines.pending:
-            stream.disarm()
+        if read is not None and not lines.pending:
+            stream.arm(read)  # a line ended: the next one has `read` seconds
+    stream.disarm()
     last = lines.flush()
     if last is not None and last.strip():
         yield last
