@@ -14,6 +14,8 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
+import builtins
+
 from . import _default
 from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
 from ._display import JobList
@@ -113,4 +115,6 @@ __all__ = [
     "WaitTimeout",
     "get",
 ]
-__all__ += _default.__all__  # neuro_sync.run, .logs, ...: listed once, there
+# neuro_sync.run, .logs, ...: listed once, there. `list`, `iter` and `exec` stay reachable as
+# neuro_sync.list etc. but out of `__all__`: `from neuro_sync import *` must not shadow builtins.
+__all__ += [name for name in _default.__all__ if not hasattr(builtins, name)]

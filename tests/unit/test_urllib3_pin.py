@@ -4,6 +4,7 @@ extension points the module relies on are still there and still take effect."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import re
 import tomllib
@@ -37,7 +38,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 def test_installed_urllib3_is_inside_the_pin() -> None:
     low, high = declared_range()
-    assert low <= _version(urllib3.__version__) < high
+    assert low <= _version(importlib.metadata.version("urllib3")) < high
 
 
 def test_the_extension_points_exist() -> None:
@@ -62,9 +63,9 @@ def test_the_session_uses_the_watched_pools_and_leaves_urllib3_alone() -> None:
     # Process-wide state is untouched: other users of urllib3 get its own classes.
     assert urllib3.poolmanager.pool_classes_by_scheme["http"] is connectionpool.HTTPConnectionPool
     assert urllib3.PoolManager().pool_classes_by_scheme["http"] is connectionpool.HTTPConnectionPool
-    assert requests.Session().get_adapter("http://x/").poolmanager.pool_classes_by_scheme[
-        "http"
-    ] is (connectionpool.HTTPConnectionPool)
+    plain = requests.Session().get_adapter("http://x/")
+    assert isinstance(plain, requests.adapters.HTTPAdapter)
+    assert plain.poolmanager.pool_classes_by_scheme["http"] is connectionpool.HTTPConnectionPool
 
 
 @pytest.mark.sockets
