@@ -37,8 +37,8 @@ MAX_ITEM = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
 _WS = re.compile(r"[ \t\n\r]*")
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
-# The C scanner behind json.loads: (value, end) of the JSON value at an index.
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# (value, end) of the JSON value at an index: the public face of json's C scanner.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().raw_decode
 _END: Any = object()
 
 
@@ -126,12 +126,12 @@ class _ArrayReader:
         while True:
             try:
                 value, end = _SCAN(self._text, self._pos)
-            except (StopIteration, ValueError) as err:
+            except ValueError as err:
                 # Most likely cut at the chunk boundary: retry with more text, within limits.
                 if len(self._text) - self._pos > MAX_ITEM or not self._fill():
                     if self._pos >= len(self._text):
                         raise ValueError("the reply ended early") from None
-                    if isinstance(err, StopIteration):
+                    if isinstance(err, json.JSONDecodeError) and err.msg == "Expecting value":
                         raise ValueError("expected a JSON value") from None
                     raise
                 continue
@@ -171,7 +171,7 @@ class _ArrayReader:
                                 # takes the careful path through `self`.
                                 try:
                                     value, end = scan(text, pos)
-                                except (StopIteration, ValueError):
+                                except ValueError:
                                     end = len(text)
                                 if end >= len(text):
                                     self._pos = pos
