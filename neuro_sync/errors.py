@@ -22,7 +22,8 @@ richer classes sit inside that tree so that new code can catch precisely.
     ├── StreamInterrupted                a log or telemetry stream cut before its end
     ├── ConfigError                      no URL or token, an unreadable config file
     ├── JobSaveError                     save failed inside its progress stream
-    ├── WaitTimeout                      wait's timeout passed (also a TimeoutError; .job)
+    ├── WaitTimeout                      wait's max_time passed (also a TimeoutError; .job)
+    ├── ExecTimeout                      exec's max_time passed (also a TimeoutError)
     ├── JobNotRunning                    top, exec, port_forward on a job that is not running
     ├── SSHNotAvailable                  exec, port_forward without an ssh program
     └── ValidationError                  bad input, raised before any request (.field)
@@ -43,6 +44,7 @@ __all__ = [
     "AuthorizationError",
     "ClientError",
     "ConfigError",
+    "ExecTimeout",
     "IllegalArgumentError",
     "JobNotFound",
     "JobNotRunning",
@@ -212,6 +214,20 @@ class WaitTimeout(ClientError, TimeoutError):
     def __init__(self, message: str, job: object) -> None:
         super().__init__(message)
         self.job = job
+
+
+class ExecTimeout(ClientError, TimeoutError):
+    """`jobs.exec` ran longer than its `max_time`; its `ssh` was stopped (the job runs on).
+
+    Attributes:
+        job_id: the job the command ran in.
+        max_time: the limit, seconds.
+    """
+
+    def __init__(self, message: str, *, job_id: str, max_time: float) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.max_time = max_time
 
 
 class JobNotRunning(ClientError, ValueError):
