@@ -24,7 +24,7 @@ from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, Timeout
 from ._version import __version__ as __version__
-from .client import Client, Factory, get
+from .client import Client, ClientOptions, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
     APIConnectionError,
@@ -76,6 +76,7 @@ __all__ = [
     "AuthorizationError",
     "Client",
     "ClientError",
+    "ClientOptions",
     "ClusterConfig",
     "ConfigError",
     "Container",

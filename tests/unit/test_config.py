@@ -103,7 +103,10 @@ def test_half_the_arguments_is_an_error_whatever_else_is_set(
     write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
     missing = "token" if given == "url" else "url"
     with pytest.raises(ConfigError, match=rf"was given {given}= but no {missing}=: pass both"):
-        neuro_sync.get(**{given: ARG_URL if given == "url" else TOKEN})
+        if given == "url":
+            neuro_sync.get(url=ARG_URL)
+        else:
+            neuro_sync.get(token=TOKEN)
     assert len(mocked.calls) == 0
 
 
