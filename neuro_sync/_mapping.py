@@ -55,18 +55,7 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
     ):
         return None
     try:
-        presets = {
-            p.name: Preset(
-                cpu=float(p.cpu),
-                memory_mb=int(p.memory_mb),
-                gpu=None if isinstance(p.gpu, Unset) else int(p.gpu),
-                gpu_model=None if isinstance(p.gpu_model, Unset) else str(p.gpu_model),
-                is_preemptible=False
-                if isinstance(p.is_preemptible, Unset)
-                else bool(p.is_preemptible),
-            )
-            for p in config.resource_presets
-        }
+        presets = {p.name: Preset.from_wire(p.to_dict()) for p in config.resource_presets}
         return ClusterConfig(
             registry_url=URL(str(config.registry_url)),
             storage_url=URL(str(config.storage_url)),
