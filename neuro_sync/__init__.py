@@ -22,7 +22,7 @@ from ._display import JobList
 from ._joblist import JobStream
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
-from ._timeouts import CLIENT_DEFAULT, Timeout
+from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from ._version import __version__ as __version__
 from .client import Client, ClientOptions, Factory, get
 from .config import ClusterConfig, Preset
@@ -75,6 +75,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "Client",
+    "ClientDefault",
     "ClientError",
     "ClientOptions",
     "ClusterConfig",
