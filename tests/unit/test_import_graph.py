@@ -2,8 +2,8 @@
 
 The graph is read from the sources: every `import` at module level, `if TYPE_CHECKING:` blocks
 included (a cycle through type-only imports still tangles the modules), imports inside
-functions (deliberately deferred, e.g. the generated endpoints) not. `neuro_sync.local` is the
-server side, checked for not importing the facade elsewhere.
+functions (deliberately deferred, e.g. the generated endpoints) not. The facade and the local
+platform (`neuro_sync.local`, the server side, which never imports the facade) are two graphs.
 """
 
 from __future__ import annotations
@@ -44,11 +44,12 @@ def _imports(path: Path, name: str, modules: set[str]) -> set[str]:
     return {m for m in found if m in modules and m != name}
 
 
-def facade_graph() -> dict[str, set[str]]:
+def package_graph(local: bool) -> dict[str, set[str]]:
+    """The import graph of the facade (`local=False`) or of the local platform."""
     files = {
         _module_name(p): p
         for p in PACKAGE.rglob("*.py")
-        if "local" not in p.relative_to(PACKAGE).parts
+        if ("local" in p.relative_to(PACKAGE).parts) is local
     }
     return {name: _imports(path, name, set(files)) for name, path in files.items()}
 
@@ -81,7 +82,14 @@ def test_the_checker_finds_a_cycle() -> None:
 
 
 def test_the_facade_has_no_import_cycles() -> None:
-    graph = facade_graph()
+    graph = package_graph(local=False)
     assert "neuro_sync._transport" in graph and graph["neuro_sync._transport"]
+    cycle = find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_local_platform_has_no_import_cycles() -> None:
+    graph = package_graph(local=True)
+    assert "neuro_sync.local.app" in graph and graph["neuro_sync.local.app"]
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])
