@@ -26,6 +26,7 @@ richer classes sit inside that tree so that new code can catch precisely.
     ├── ExecTimeout                      exec's max_time passed (also a TimeoutError)
     ├── JobNotRunning                    top, exec, port_forward on a job that is not running
     ├── SSHNotAvailable                  exec, port_forward without an ssh program
+    ├── HostKeyMismatch                  the SSH gateway's host key is not the known one
     └── ValidationError                  bad input, raised before any request (.field)
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "ClientError",
     "ConfigError",
     "ExecTimeout",
+    "HostKeyMismatch",
     "IllegalArgumentError",
     "JobNotFound",
     "JobNotRunning",
@@ -238,9 +240,15 @@ class SSHNotAvailable(ClientError):
     """The `ssh` program is not installed (needed for exec and port_forward)."""
 
 
+class HostKeyMismatch(ClientError):
+    """The SSH gateway presented a host key that is not the one known for it (exec,
+    port_forward): another server answers at that address, or the platform's key changed."""
+
+
 # --------------------------------------------------------------------------- error replies
 
 _MAX_ERROR_TEXT = 2000
+NOT_A_JOBS_API = "the URL does not look like a jobs API (a base URL like https://dev.neu.ro/api/v1)"
 
 
 def error_details(body: bytes) -> tuple[str, list[MissingPermission]]:
@@ -297,8 +305,8 @@ def error_from_status(
         return AuthenticationError(message, status=status)
     if status == 403:
         return AuthorizationError(message, status=status, missing=missing)
-    if status == 404:
-        return ResourceNotFound(message, status=status)
+    if status == 404:  # the 2019 jobs API has no 404 of its own (an unknown job is a 400)
+        return ResourceNotFound(f"{message}: {NOT_A_JOBS_API}", status=status)
     if status == 405:
         return MethodNotAllowed(message, status=status)
     if status >= 500:
