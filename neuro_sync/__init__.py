@@ -18,7 +18,6 @@ import builtins
 
 from . import _default
 from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
-from ._display import JobList
 from ._joblist import JobStream
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
@@ -58,6 +57,7 @@ from .models import (
     Container,
     HTTPPort,
     JobDescription,
+    JobList,
     JobStatus,
     JobStatusHistory,
     JobTelemetry,

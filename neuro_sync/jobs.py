@@ -7,14 +7,14 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, TextIO, overload
 
 from . import _mapping, _validation
-from ._display import JobList, Progress, status_text
+from ._display import Progress, status_text
 from ._joblist import JobStream
 from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from .errors import APIConnectionError, ValidationError, WaitTimeout
-from .models import Container, JobDescription, JobStatus, RemoteImage
+from .models import Container, JobDescription, JobList, JobStatus, RemoteImage
 
 __all__ = ["Jobs"]
 

@@ -21,6 +21,7 @@ __all__ = [
     "Container",
     "HTTPPort",
     "JobDescription",
+    "JobList",
     "JobStatus",
     "JobStatusHistory",
     "JobTelemetry",
@@ -227,6 +228,23 @@ class JobDescription:
         from ._display import job_card_text
 
         p.text(job_card_text(self))
+
+
+class JobList(list[JobDescription]):
+    """The result of `jobs.list()`: a plain `list` of `JobDescription` (equal to one, sliced,
+    pickled and copied like one) that Jupyter shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._display import jobs_table_html
+
+        return jobs_table_html(self)
+
+    def _repr_pretty_(self, p: _PrettyPrinter, cycle: bool) -> None:
+        from ._display import jobs_table_text
+
+        p.text(jobs_table_text(self) if self else "JobList([])")
 
 
 @dataclass(frozen=True, slots=True)
