@@ -52,11 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         p.add_argument(
             "--runtime",
-            choices=("auto", "podman", "process"),
+            choices=("auto", "podman", "process", "slurm"),
             default="auto" if top else argparse.SUPPRESS,
-            help="what runs jobs: podman containers, local processes, or auto (podman if a "
-            "trial container runs here, else processes; the default)",
+            help="what runs jobs: podman containers, local processes, auto (podman if a "
+            "trial container runs here, else processes; the default), or slurm (containers "
+            "on a Slurm cluster, see docs/cluster.md)",
         )
+        for flag, kind, text in (
+            ("--slurm-conf", Path, "the cluster's slurm.conf (default: $SLURM_CONF)"),
+            ("--slurm-partition", str, "the Slurm partition jobs go to"),
+            ("--slurm-account", str, "the Slurm account jobs are charged to"),
+        ):
+            p.add_argument(flag, type=kind, default=None if top else argparse.SUPPRESS, help=text)
         p.add_argument(
             "--cpus",
             type=_positive(float),
@@ -96,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             default=False if top else argparse.SUPPRESS,
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
+        p.add_argument(
+            "--image-store",
+            type=Path,
+            metavar="PATH",
+            help="podman runtime: also run images from this host podman storage, read-only "
+            "(e.g. /var/lib/containers/storage, where `podman build` puts them as root)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
     args.data_dir = args.data_dir.expanduser()
@@ -118,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        slurm_conf=args.slurm_conf,
+        slurm_partition=args.slurm_partition,
+        slurm_account=args.slurm_account,
+        image_store=args.image_store,
         max_pending_per_user=args.max_pending_per_user,
         max_jobs_per_user=args.max_jobs_per_user,
         max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,
@@ -127,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as err:
         print(f"neuro-sync-local: {err}", file=sys.stderr)
         return 1
-    print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
+    where = f"runtime: {platform.runtime}"
+    if "cluster" in platform.runtime_info:
+        where += f", cluster: {platform.runtime_info['cluster']}"
+    print(f"neuro-sync local platform: {platform.url} ({where})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)
     stop = threading.Event()

@@ -207,6 +207,10 @@ async def create_job(request: web.Request) -> web.Response:
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
     )
+    saved = validation.platform_image(job.container["image"], state.settings.registry_host)
+    if saved is not None and saved[0] != user:
+        # A saved image is its owner's: the registry would refuse anyone else the pull.
+        return _forbidden_json(saved[1], "read")
     problem = state.runtime.check(job)
     if problem is not None:
         return _error(problem)

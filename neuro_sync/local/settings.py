@@ -22,6 +22,10 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    slurm_conf: Path | None = None  # the Slurm runtime's cluster; None: $SLURM_CONF or default
+    slurm_partition: str | None = None
+    slurm_account: str | None = None
+    image_store: Path | None = None  # a host podman storage the podman runtime reads images from
     # Per-user limits and the log cap; None: the defaults of runner.py (docs/local-platform.md)
     max_pending_per_user: int | None = None
     max_jobs_per_user: int | None = None
