@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             action="store_true",
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
+        p.add_argument(
+            "--dialect",
+            choices=("2019", "2022"),
+            default="2019",
+            help="the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
+            "22.7.1 speaks it (see docs/dialects.md)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
 
@@ -72,13 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        dialect=args.dialect,
     )
     try:
         platform.start()
     except RuntimeError as err:
         print(f"neuro-sync-local: {err}", file=sys.stderr)
         return 1
-    print(f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime})", flush=True)
+    print(
+        f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime},"
+        f" dialect: {args.dialect})",
+        flush=True,
+    )
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
     stop = threading.Event()

@@ -52,6 +52,8 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    dialect: str = "2019"  # the wire spoken: "2019" or "2022" (dialect2022.py)
+    life_span_minute: float = 60.0  # seconds in a `max_run_time_minutes` minute (tests: less)
 
     @property
     def registry_host(self) -> str:
@@ -63,6 +65,8 @@ STATE: web.AppKey[State] = web.AppKey("state", object)  # type: ignore[arg-type]
 
 class State:
     def __init__(self, settings: Settings) -> None:
+        if settings.dialect not in ("2019", "2022"):
+            raise ValueError(f"unknown dialect {settings.dialect!r}: 2019 or 2022")
         self.settings = settings
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
@@ -83,6 +87,10 @@ class State:
             host=settings.ssh_host,
             port=settings.ssh_port,
         )
+        if settings.dialect == "2022":
+            from . import dialect2022
+
+            dialect2022.setup(self)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -184,11 +192,18 @@ def cluster_part(settings: Settings) -> dict[str, Any]:
 
 async def get_config(request: web.Request) -> web.Response:
     state = _state(request)
-    body = oauth_part(state.settings.base_url)
-    if _user(request) is not None:
-        body.update(cluster_part(state.settings))
-        # Not in the 2019 schema (clients ignore it): what runs jobs here, how isolated.
-        body["local_platform"] = state.runtime.describe()
+    user = _user(request)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        body = dialect2022.config_body(state.settings, user)
+    else:
+        body = oauth_part(state.settings.base_url)
+        if user is not None:
+            body.update(cluster_part(state.settings))
+    if user is not None:
+        # Not in the schema (clients ignore it): what runs jobs here, how isolated, the wire.
+        body["local_platform"] = {**state.runtime.describe(), "dialect": state.settings.dialect}
     return _json(body)
 
 
@@ -197,7 +212,17 @@ async def create_job(request: web.Request) -> web.Response:
     if user is None:
         return _unauthorized()
     state = _state(request)
-    data = validation.job_request(await _body(request), gpu_models=GPU_MODELS)
+    data = validation.job_request(
+        await _body(request), gpu_models=GPU_MODELS, dialect=state.settings.dialect
+    )
+    extra: dict[str, Any] = {}
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        fields = dialect2022.job_fields(data, user, state.settings)
+        if isinstance(fields, web.Response):
+            return fields
+        extra = fields
     name = data.get("name")
     if name:
         for other in reversed(state.store.ordered()):
@@ -213,10 +238,11 @@ async def create_job(request: web.Request) -> web.Response:
         owner=user,
         container=data["container"],
         created_at=now_iso(),
-        is_preemptible=data["is_preemptible"],
+        is_preemptible=data["is_preemptible"] or data.get("scheduler_enabled", False),
         name=name,
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
+        extra=extra,
     )
     problem = state.runtime.check(job)
     if problem is not None:
@@ -258,8 +284,12 @@ async def list_jobs(request: web.Request) -> web.StreamResponse:
     if user is None:
         return _unauthorized()
     state = _state(request)
-    filters = validation.list_filters(request.query)
+    filters = validation.list_filters(request.query, dialect=state.settings.dialect)
     visible = _visible(state, user, filters)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        visible = dialect2022.filter_jobs(visible, filters)
     if NDJSON_TYPE in request.headers.get("Accept", ""):
         return await _ndjson_jobs(request, visible, state.settings)
     return _json({"jobs": [j.to_wire(state.settings) for j in visible]})
@@ -286,7 +316,12 @@ def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
     if user is None:
         return _unauthorized()
     job_id = request.match_info["job_id"]
-    job = _state(request).store.get(job_id)
+    state = _state(request)
+    job = state.store.get(job_id)
+    if job is None and state.settings.dialect == "2022":
+        from . import dialect2022
+
+        job = dialect2022.by_name(state.store, user, job_id)
     if job is None:
         return _error(f"no such job {job_id}")
     if job.owner != user:
@@ -305,7 +340,10 @@ async def kill_job(request: web.Request) -> web.Response:
     found = _lookup(request, "write")
     if isinstance(found, web.Response):
         return found
-    _state(request).runner.kill(found)
+    if _state(request).settings.dialect == "2022":
+        _state(request).runner.kill(found, "cancelled", "UserRequested")
+    else:
+        _state(request).runner.kill(found)
     return web.Response(status=204)
 
 
@@ -464,7 +502,13 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get(f"{api}/jobs", list_jobs)
     app.router.add_get(f"{api}/jobs/{{job_id}}", get_job)
     app.router.add_delete(f"{api}/jobs/{{job_id}}", kill_job)
-    app.router.add_get(f"{api}/jobs/{{job_id}}/log", job_log)
+    log_handler: Handler = job_log
+    if settings.dialect == "2022":
+        from . import dialect2022
+
+        log_handler = dialect2022.job_log
+        dialect2022.add_routes(app, api)
+    app.router.add_get(f"{api}/jobs/{{job_id}}/log", log_handler)
     app.router.add_get(f"{api}/jobs/{{job_id}}/top", job_top)
     app.router.add_post(f"{api}/jobs/{{job_id}}/save", save_job)
 
