@@ -62,7 +62,7 @@ def config_body(settings: platform.Settings, user: str | None) -> dict[str, Any]
         {
             "name": p["name"],
             "cpu": p["cpu"],
-            "memory": int(p["memory_mb"]) * MIB,
+            "memory": int(str(p["memory_mb"])) * MIB,
             "credits_per_hour": "0",
             "scheduler_enabled": bool(p.get("is_preemptible", False)),
             "preemptible_node": False,
@@ -172,7 +172,9 @@ def job_fields(
     return extra
 
 
-def passed_config(settings: platform.Settings, secret: bytes) -> Callable[[JobRecord], dict[str, str]]:
+def passed_config(
+    settings: platform.Settings, secret: bytes
+) -> Callable[[JobRecord], dict[str, str]]:
     """The environment a `pass_config` job gets: a login of its owner, made at each start
     (a token is never stored in the job record)."""
 
