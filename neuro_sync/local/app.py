@@ -212,9 +212,12 @@ async def create_job(request: web.Request) -> web.Response:
     if user is None:
         return _unauthorized()
     state = _state(request)
-    data = validation.job_request(
-        await _body(request), gpu_models=GPU_MODELS, dialect=state.settings.dialect
-    )
+    raw = await _body(request)
+    if state.settings.dialect == "2022" and "from_preset" in request.query:
+        from . import dialect2022
+
+        raw = dialect2022.from_preset(raw)
+    data = validation.job_request(raw, gpu_models=GPU_MODELS, dialect=state.settings.dialect)
     extra: dict[str, Any] = {}
     if state.settings.dialect == "2022":
         from . import dialect2022

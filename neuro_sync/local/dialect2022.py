@@ -145,6 +145,32 @@ def run_time_seconds(job: JobRecord) -> float:
 # ---------------------------------------------------------------------------- submission
 
 
+# The container keys of a flat `?from_preset` body (the rest stay at the top level).
+_CONTAINER_KEYS = ("image", "entrypoint", "command", "working_dir", "http", "env", "volumes", "tty")
+
+
+def from_preset(body: object) -> object:
+    """A `POST /jobs?from_preset` body (flat: container keys at the top level, resources from
+    the preset, only `shm` of its own) as the nested body the spec describes."""
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    names = [p["name"] for p in platform.PRESETS]
+    name = body.setdefault("preset_name", names[0])
+    preset = next((p for p in platform.PRESETS if p["name"] == name), None)
+    if preset is None:
+        raise validation.InvalidRequest("Preset was not found")
+    container = {key: body.pop(key) for key in _CONTAINER_KEYS if key in body}
+    own = body.pop("resources", {})
+    if not isinstance(own, dict) or set(own) - {"shm"}:
+        raise validation.InvalidRequest("resources: only shm may be set with a preset")
+    container["resources"] = {"cpu": preset["cpu"], "memory_mb": preset["memory_mb"], **own}
+    if preset.get("is_preemptible"):
+        body.setdefault("scheduler_enabled", True)
+    body["container"] = container
+    return body
+
+
 def job_fields(
     body: dict[str, Any], user: str, settings: platform.Settings
 ) -> dict[str, Any] | web.Response:

@@ -171,7 +171,8 @@ class ProcessRuntime:
         try:
             proc = subprocess.Popen(
                 spec.argv,
-                cwd=work,
+                # A 2022 job may name its directory; on this machine's filesystem, as it is.
+                cwd=job.container.get("working_dir") or work,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
