@@ -202,8 +202,11 @@ async def get_config(request: web.Request) -> web.Response:
         if user is not None:
             body.update(cluster_part(state.settings))
     if user is not None:
-        # Not in the schema (clients ignore it): what runs jobs here, how isolated, the wire.
-        body["local_platform"] = {**state.runtime.describe(), "dialect": state.settings.dialect}
+        # Not in the schema (clients ignore it): what runs jobs here, how isolated; under
+        # 2022 also the dialect (a 2019 platform's answer stays exactly as it was).
+        body["local_platform"] = state.runtime.describe()
+        if state.settings.dialect != "2019":
+            body["local_platform"]["dialect"] = state.settings.dialect
     return _json(body)
 
 

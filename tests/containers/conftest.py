@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,13 +27,14 @@ def platform_podman(platform: LocalPlatform) -> Podman:
     return Podman(platform.data_dir / "podman")
 
 
-def podman_platform(data_dir: Path) -> LocalPlatform:
-    """A started LocalPlatform(runtime="podman"), or a skip saying why podman cannot run."""
+def podman_platform(data_dir: Path, **settings: Any) -> LocalPlatform:
+    """A started LocalPlatform(runtime="podman", **settings), or a skip saying why podman
+    cannot run."""
     if not Podman.installed():
         pytest.skip("podman is not installed (apt-get install podman runc busybox-static)")
     if not BUSYBOX_BINARY.exists():
         pytest.skip(f"{BUSYBOX_BINARY} is missing (apt-get install busybox-static)")
-    lp = LocalPlatform(data_dir, runtime="podman")
+    lp = LocalPlatform(data_dir, runtime="podman", **settings)
     try:
         lp.start()
     except RuntimeError as err:
