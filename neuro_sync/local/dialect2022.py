@@ -16,7 +16,7 @@ what is here is behaviour:
   token of its owner, the cluster and the API URL) without storing it;
 * list filters (`tag`, `since`, `until`, `reverse`, `limit`), jobs by name, the life span bump;
 * the log with `since`/`timestamps` (line times from `LogStamps`), and over a WebSocket
-  (`log_ws`); exec and port forwarding over WebSockets (`ws_monitoring.py`).
+  (`log_ws`); exec, attach and port forwarding over WebSockets (`ws_monitoring.py`).
 """
 
 from __future__ import annotations
@@ -438,7 +438,7 @@ async def job_log(request: web.Request) -> web.StreamResponse:
 
 async def job_log_ws(request: web.Request) -> web.StreamResponse:
     """`/log_ws`: the log as binary WebSocket frames, closed once the job has ended."""
-    from .ws_monitoring import before_upgrade
+    from .ws_monitoring import before_upgrade, send_until_closed
 
     found = before_upgrade(request)
     if isinstance(found, web.Response):
@@ -451,17 +451,7 @@ async def job_log_ws(request: web.Request) -> web.StreamResponse:
         async for chunk in log_lines(platform._state(request), found, since, timestamps):
             await ws.send_bytes(chunk)
 
-    async def until_closed() -> None:  # a client that stops reading closes the socket
-        async for _ in ws:
-            pass
-
-    tasks = [asyncio.ensure_future(send()), asyncio.ensure_future(until_closed())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await ws.close()
+    await send_until_closed(ws, send())
     return ws
 
 
@@ -473,6 +463,7 @@ def add_routes(app: web.Application, api: str) -> None:
     app.router.add_get(f"{api}/jobs/{{job_id}}/log_ws", job_log_ws)
     for method in ("GET", "POST"):
         app.router.add_route(method, f"{api}/jobs/{{job_id}}/exec", ws_monitoring.exec_ws)
+        app.router.add_route(method, f"{api}/jobs/{{job_id}}/attach", ws_monitoring.attach_ws)
         app.router.add_route(
             method, f"{api}/jobs/{{job_id}}/port_forward/{{port}}", ws_monitoring.port_forward_ws
         )

@@ -148,6 +148,8 @@ class ProcessRuntime:
         return part
 
     def check(self, job: JobRecord) -> str | None:
+        if job.extra.get("privileged"):  # 2022 dialect
+            return "privileged jobs need a container runtime (the process runtime has none)"
         if job.container.get("volumes"):
             # Without a mount namespace nothing can appear at the job's dst_path; rather
             # than ignore the volumes, refuse the job.

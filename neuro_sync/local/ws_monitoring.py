@@ -10,6 +10,11 @@ pseudo-terminal (its output all on channel 1). The command runs as `job_exec` of
 does (`Runtime.exec_spec`: the job's user, directory and environment) and ends (SIGTERM, then
 SIGKILL) when the client goes away or the job stops.
 
+`GET|POST {monitoring_url}/{job}/attach?stdout=1&stderr=1` follows a running job's output
+(from the moment of attaching, all on channel 1: the local runtimes keep one combined log),
+then sends the job's exit code on channel 3 and closes. A job here has no stdin or terminal
+of its own, so `stdin=1` and `tty=1` are refused (400).
+
 `GET|POST {monitoring_url}/{job}/port_forward/{port}` connects to the job's port before the
 upgrade (a failure is 400), then carries raw bytes both ways in binary frames.
 
@@ -344,3 +349,69 @@ async def port_forward_ws(request: web.Request) -> web.StreamResponse:
             await writer.wait_closed()
         await ws.close()
     return ws
+
+
+# ---------------------------------------------------------------------------- attach
+
+
+async def attach_ws(request: web.Request) -> web.StreamResponse:
+    found = _running(request, "write")
+    if isinstance(found, web.Response):
+        return found
+    try:
+        tty = _flag(request, "tty", False)
+        want_stdin = _flag(request, "stdin", False)
+        want_out = _flag(request, "stdout", True)
+        want_err = _flag(request, "stderr", True)
+    except ValueError as err:
+        return _refuse(400, str(err))
+    if tty or want_stdin:
+        return _refuse(400, "the local platform's jobs have no terminal or stdin to attach to")
+    if not (want_out or want_err):
+        return _refuse(400, "Required at least one of stdin, stdout or stderr")
+    state = platform._state(request)
+    path = state.runner.log_path(found.id)
+    try:
+        offset = path.stat().st_size
+    except OSError:
+        offset = 0
+    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=30)
+    await ws.prepare(request)
+
+    async def follow() -> None:
+        nonlocal offset
+        while True:
+            job = state.store.get(found.id)
+            done = job is None or (job.finished and found.id not in state.runner.running)
+            with contextlib.suppress(OSError), open(path, "rb") as f:
+                f.seek(offset)
+                data = f.read(BUFSIZE)
+                offset += len(data)
+                if data:
+                    await ws.send_bytes(bytes([STDOUT]) + data)
+                    continue
+            if done:
+                code = job.exit_code if job is not None and job.exit_code is not None else 0
+                await ws.send_bytes(bytes([EXIT]) + json.dumps({"exit_code": code}).encode())
+                return
+            await asyncio.sleep(0.05)
+
+    await send_until_closed(ws, follow())
+    return ws
+
+
+async def send_until_closed(ws: web.WebSocketResponse, sender: Awaitable[None]) -> None:
+    """Run `sender` until it ends or the client closes the socket (a client that stops
+    reading closes it), then close."""
+
+    async def until_closed() -> None:
+        async for _ in ws:
+            pass
+
+    tasks = [asyncio.ensure_future(sender), asyncio.ensure_future(until_closed())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await ws.close()

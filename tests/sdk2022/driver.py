@@ -168,6 +168,23 @@ async def op_exec(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     return {"stdout": out[1].decode(), "stderr": out[2].decode(), "exit_code": code}
 
 
+async def op_attach(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    """Attach to the job's output, then run `then` in it (over exec), and read the output
+    until the job's exit code arrives."""
+    from neuro_sdk import StdStreamError
+
+    out = b""
+    code = None
+    async with client.jobs.attach(a["id"], stdout=True, stderr=True) as stream:
+        await op_exec(client, {"id": a["id"], "cmd": a["then"]})
+        try:
+            while (message := await stream.read_out()) is not None:
+                out += message.data
+        except StdStreamError as err:
+            code = err.exit_code
+    return {"output": out.decode(), "exit_code": code}
+
+
 async def op_port_forward(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     """Forward a free local port to the job's port, send `payload`, read until EOF; retried
     until the job's server answers (it may still be starting)."""

@@ -160,6 +160,14 @@ def test_exec_over_websocket(sdk: Sdk) -> None:
     assert "not running" in refused["message"]
 
 
+def test_attach_over_websocket(sdk: Sdk) -> None:
+    job = sdk.call("run", command=f"sh -c 'echo before; {GATE}; echo after; exit 7'")
+    sdk.call("wait", id=job["id"], statuses=["running"])
+    attached = sdk.call("attach", id=job["id"], then="touch go")
+    assert attached["output"].endswith("after\n")
+    assert attached["exit_code"] == 7
+
+
 def test_port_forward_over_websocket(sdk: Sdk, platform2022: LocalPlatform) -> None:
     server = (
         "import socket\n"

@@ -370,3 +370,27 @@ def test_2022_port_forward(platform22: LocalPlatform, api22: Api) -> None:
     api22.kill(job["id"])
     status, error = _refused(api22, f"/jobs/{job['id']}/port_forward/1")
     assert status in (400, 404) and error["error"]
+
+
+def test_2022_attach_follows_the_output_to_the_exit_code(
+    platform22: LocalPlatform, api22: Api
+) -> None:
+    job = api22.create(sh(f"echo before; {GATE}; echo after; exit 7"))
+    api22.wait(job["id"], ("running",))
+    for query, status in (("stdin=1", 400), ("tty=1", 400), ("stdout=0&stderr=0", 400)):
+        assert _refused(api22, f"/jobs/{job['id']}/attach?{query}")[0] == status
+    ws = _ws(api22, f"/jobs/{job['id']}/attach?stdout=1&stderr=1")
+    release(platform22.data_dir, job["id"])
+    frames = []
+    while frame := ws.recv():
+        frames.append(frame)
+        if frame[:1] == b"\x03":
+            break
+    assert b"".join(f[1:] for f in frames if f[:1] == b"\x01").endswith(b"after\n")
+    assert json.loads(frames[-1][1:]) == {"exit_code": 7}
+
+
+def test_2022_privileged_needs_a_container_runtime(api22: Api) -> None:
+    response = api22.post("/jobs", json=sh("true", privileged=True))
+    assert response.status_code == 400
+    assert "container runtime" in response.json()["error"]
