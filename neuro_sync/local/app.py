@@ -412,6 +412,8 @@ async def job_top(request: web.Request) -> web.StreamResponse:
             if job.status == "running":
                 sample = state.runner.telemetry(found.id)
                 if sample is not None:
+                    if state.settings.dialect == "2022":  # neuro-sdk 22.7 requires bytes
+                        sample = {**sample, "memory_bytes": int(sample["memory"] * 2**20)}
                     await ws.send_json(sample)
             done, _ = await asyncio.wait({reader}, timeout=1.0)
             if done:

@@ -133,6 +133,14 @@ async def op_wait(client: Any, a: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.05)
 
 
+async def op_top(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    """The first telemetry sample of a running job."""
+    async with client.jobs.top(a["id"]) as it:
+        async for sample in it:
+            return {"cpu": sample.cpu, "memory_bytes": sample.memory_bytes}
+    return {"error": "NoSample", "message": "the stream ended without a sample"}
+
+
 async def op_logs(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     chunks = []
     async with client.jobs.monitor(

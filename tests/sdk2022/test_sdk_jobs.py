@@ -160,6 +160,15 @@ def test_exec_over_websocket(sdk: Sdk) -> None:
     assert "not running" in refused["message"]
 
 
+def test_top_reports_memory_in_bytes(sdk: Sdk) -> None:
+    job = sdk.call("run", command=f"sh -c '{GATE}'")
+    sdk.call("wait", id=job["id"], statuses=["running"])
+    sample = sdk.call("top", id=job["id"])
+    assert sample["memory_bytes"] > 0
+    assert sample["cpu"] >= 0
+    sdk.call("kill", id=job["id"])
+
+
 def test_attach_over_websocket(sdk: Sdk) -> None:
     job = sdk.call("run", command=f"sh -c 'echo before; {GATE}; echo after; exit 7'")
     sdk.call("wait", id=job["id"], statuses=["running"])
