@@ -10,7 +10,7 @@ import uuid
 
 from neuro_sync.local import LocalPlatform
 
-from .conftest import Sdk
+from ..support.released_sdk import Sdk
 
 FINISHED = ["succeeded", "failed", "cancelled"]
 GATE = "while [ ! -e go ]; do sleep 0.05; done"

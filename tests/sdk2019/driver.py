@@ -1,0 +1,107 @@
+"""Runs INSIDE the `neuromation==19.8.23` venv (standard library and the SDK only): one SDK
+client, commands as JSON lines on stdin, one JSON answer line each on stdout. The first stdin
+line is `{"url": ..., "token": ...}`. The client is made as that SDK's users made it:
+`Factory(path).login_with_token(token, url=...)`, then `await Factory(path).get()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _job(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "status": job.status.value,
+        "reason": job.history.reason,
+        "exit_code": job.history.exit_code,
+        "command": job.container.command,
+        "memory_mb": job.container.resources.memory_mb,
+    }
+
+
+async def op_run(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    from neuromation.api import Container, RemoteImage, Resources
+
+    container = Container(
+        image=RemoteImage(a.get("image", "ubuntu")),
+        resources=Resources(memory_mb=64, cpu=0.1, gpu=None, gpu_model=None, shm=True),
+        command=a["command"],
+    )
+    return _job(await client.jobs.run(container, name=a.get("name")))
+
+
+async def op_status(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    return _job(await client.jobs.status(a["id"]))
+
+
+async def op_list(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    from neuromation.api import JobStatus
+
+    statuses = {JobStatus(s) for s in a.get("statuses", ())} or None
+    jobs = await client.jobs.list(statuses=statuses, name=a.get("name"))
+    return {"jobs": [_job(j) for j in jobs]}
+
+
+async def op_kill(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    await client.jobs.kill(a["id"])
+    return {}
+
+
+async def op_logs(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    chunks = [chunk async for chunk in client.jobs.monitor(a["id"])]
+    return {"text": b"".join(chunks).decode()}
+
+
+async def op_wait(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + a.get("timeout", 30)
+    while True:
+        job = _job(await client.jobs.status(a["id"]))
+        if job["status"] in a["statuses"]:
+            return job
+        if time.monotonic() > deadline:
+            return {"error": "Timeout", "message": f"still {job['status']}"}
+        await asyncio.sleep(0.05)
+
+
+OPS = {name[3:]: func for name, func in globals().items() if name.startswith("op_")}
+
+
+async def serve(url: str, token: str) -> None:
+    from neuromation.api import Factory
+    from yarl import URL
+
+    with tempfile.TemporaryDirectory(prefix="sdk2019-") as workdir:
+        path = Path(workdir) / "nmrc"
+        await Factory(path).login_with_token(token, url=URL(url))
+        client = await Factory(path).get()
+        print(json.dumps({"ready": True}), flush=True)
+        loop = asyncio.get_running_loop()
+        try:
+            while line := await loop.run_in_executor(None, sys.stdin.readline):
+                command = json.loads(line)
+                op = command.pop("op")
+                try:
+                    result = await asyncio.wait_for(OPS[op](client, command), 60)
+                except Exception as err:  # noqa: BLE001 - reported to the test
+                    result = {"error": type(err).__name__, "message": str(err)}
+                print(json.dumps(result), flush=True)
+        finally:
+            await client.close()
+
+
+def main() -> int:
+    credentials = json.loads(sys.stdin.readline())
+    asyncio.run(serve(credentials["url"], credentials["token"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
