@@ -47,6 +47,12 @@ def _busybox(command: str, **top: object) -> dict[str, object]:
     return body
 
 
+def _recv(ws: websocket.WebSocket) -> bytes:
+    """The next frame's payload (b"" once the server has closed)."""
+    frame = ws.recv()
+    return frame if isinstance(frame, bytes) else frame.encode()
+
+
 def _ws(api: Api, path: str) -> websocket.WebSocket:
     url = api.url.replace("http://", "ws://", 1) + path
     return websocket.create_connection(
@@ -81,7 +87,7 @@ def test_exec_and_port_forward_over_websockets(api: Api) -> None:
     api.wait(job["id"], ("running",), timeout=GUARD)
     ws = _ws(api, f"/jobs/{job['id']}/exec?cmd=cat%20/www/index.html&stdout=1&stderr=1")
     frames = []
-    while frame := ws.recv():
+    while frame := _recv(ws):
         frames.append(frame)
         if frame[:1] == b"\x03":
             break
@@ -95,7 +101,7 @@ def test_exec_and_port_forward_over_websockets(api: Api) -> None:
             return False
         conn.send_binary(b"GET /index.html HTTP/1.0\r\n\r\n")
         reply = b""
-        while chunk := conn.recv():
+        while chunk := _recv(conn):
             reply += chunk
         return reply.endswith(b"hi-httpd\n")
 

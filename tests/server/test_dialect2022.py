@@ -47,6 +47,12 @@ def _ws_url(api: Api, path: str) -> str:
     return api.url.replace("http://", "ws://", 1) + path
 
 
+def _recv(ws: websocket.WebSocket) -> bytes:
+    """The next frame's payload (b"" once the server has closed)."""
+    frame = ws.recv()
+    return frame if isinstance(frame, bytes) else frame.encode()
+
+
 def _ws(api: Api, path: str, **options: Any) -> websocket.WebSocket:
     return websocket.create_connection(
         _ws_url(api, path), header=[f"Authorization: Bearer {api.token}"], timeout=30, **options
@@ -312,10 +318,10 @@ def test_2022_log_since_and_timestamps(platform22: LocalPlatform, api22: Api) ->
     ws = _ws(api22, f"/jobs/{job['id']}/log_ws")
     received = b""
     while True:
-        frame = ws.recv()
+        frame = _recv(ws)
         if not frame:
             break
-        received += frame if isinstance(frame, bytes) else frame.encode()
+        received += frame
     assert received == b"one\ntwo\n"
 
 
@@ -328,7 +334,7 @@ def test_2022_exec_channels(platform22: LocalPlatform, api22: Api) -> None:
     ws.send_binary(b"\x00")  # the end of stdin
     frames = []
     while True:
-        frame = ws.recv()
+        frame = _recv(ws)
         if not frame:
             break
         frames.append(frame)
@@ -365,7 +371,7 @@ def test_2022_port_forward(platform22: LocalPlatform, api22: Api) -> None:
     port = int(port_file.read_text())
     ws = _ws(api22, f"/jobs/{job['id']}/port_forward/{port}")
     ws.send_binary(b"ping")
-    assert ws.recv() == b"up:ping"
+    assert _recv(ws) == b"up:ping"
     ws.close()
     api22.kill(job["id"])
     status, error = _refused(api22, f"/jobs/{job['id']}/port_forward/1")
@@ -382,7 +388,7 @@ def test_2022_attach_follows_the_output_to_the_exit_code(
     ws = _ws(api22, f"/jobs/{job['id']}/attach?stdout=1&stderr=1")
     release(platform22.data_dir, job["id"])
     frames = []
-    while frame := ws.recv():
+    while frame := _recv(ws):
         frames.append(frame)
         if frame[:1] == b"\x03":
             break
