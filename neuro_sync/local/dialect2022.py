@@ -378,6 +378,8 @@ async def log_lines(
     offset = 0
     pending = b""
     since_ts = since.timestamp() if since is not None else None
+    sizes: list[int] = []
+    times: list[float] = []
     while True:
         current = state.store.get(job.id)
         done = current is None or (current.finished and job.id not in state.runner.running)
@@ -398,8 +400,9 @@ async def log_lines(
             lines.append(pending)
             pending = b""
         if lines:
-            lifecycle.stamps.sample(job.id)
-            sizes, times = lifecycle.stamps.load(job.id)
+            if not sizes or sizes[-1] < offset:  # (re)read the times only when they lag
+                lifecycle.stamps.sample(job.id)
+                sizes, times = lifecycle.stamps.load(job.id)
             out = []
             for line in lines:
                 end = start + len(line) + 1

@@ -12,6 +12,7 @@ from typing import Any
 
 # `cancelled`: a job killed, or past its life span, on a 2022-dialect platform.
 FINISHED = ("succeeded", "failed", "cancelled")
+MAX_TRANSITIONS = 1000
 
 
 def now_iso() -> str:
@@ -48,8 +49,10 @@ class JobRecord:
     ) -> None:
         now = now_iso()
         if (status, reason) != (self.status, self.reason):
-            # Every change, oldest first: the 2022 dialect's `statuses` (dialect2022.py).
-            self.extra.setdefault("statuses", []).append(
+            # Every change, oldest first: the 2022 dialect's `statuses` (dialect2022.py);
+            # a job restarting for ever keeps its first and its latest MAX_TRANSITIONS.
+            changes = self.extra.setdefault("statuses", [])
+            changes.append(
                 {
                     "status": status,
                     "transition_time": now,
@@ -57,6 +60,8 @@ class JobRecord:
                     "description": description,
                 }
             )
+            if len(changes) > MAX_TRANSITIONS:
+                del changes[1 : len(changes) - MAX_TRANSITIONS + 1]
         self.status, self.reason, self.status_description = status, reason, description
         if status == "running" and self.started_at is None:
             self.started_at = now

@@ -41,11 +41,10 @@ from aiohttp import WSMsgType, web
 
 from . import app as platform
 from .runtime import ExecSpec
-from .ssh_gateway import _groups, _set_size, _signal_group
+from .ssh_gateway import _groups, _set_size, _signal_group, end_process
 from .store import JobRecord
 
 BUFSIZE = 64 * 1024
-KILL_GRACE = 3.0
 OUTPUT_GRACE = 2.0
 JOB_POLL = 0.2
 CONNECT_TIMEOUT = 10.0
@@ -98,6 +97,16 @@ def _flag(request: web.Request, name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be 0, 1, true or false")
 
 
+def _streams(request: web.Request) -> tuple[bool, bool, bool, bool]:
+    """The `tty`, `stdin`, `stdout` and `stderr` flags (defaults: off, off, on, on)."""
+    return (
+        _flag(request, "tty", False),
+        _flag(request, "stdin", False),
+        _flag(request, "stdout", True),
+        _flag(request, "stderr", True),
+    )
+
+
 async def _job_ended(request: web.Request, job_id: str) -> None:
     state = platform._state(request)
     while True:
@@ -116,10 +125,7 @@ async def exec_ws(request: web.Request) -> web.StreamResponse:
         return found
     try:
         argv = shlex.split(request.query.get("cmd", ""))
-        tty = _flag(request, "tty", False)
-        want_stdin = _flag(request, "stdin", False)
-        want_out = _flag(request, "stdout", True)
-        want_err = _flag(request, "stderr", True)
+        tty, want_stdin, want_out, want_err = _streams(request)
     except ValueError as err:
         return _refuse(400, str(err))
     if not argv:
@@ -246,12 +252,7 @@ async def _exec(
     try:
         await asyncio.wait([exited, feeder, job_ended], return_when=asyncio.FIRST_COMPLETED)
         if not exited.done():
-            _signal_group(proc, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
-            except TimeoutError:
-                _signal_group(proc, signal.SIGKILL)
-                await exited
+            await end_process(proc, exited)
             if feeder.done():
                 return None  # the client closed the socket
         await asyncio.wait(outputs, timeout=OUTPUT_GRACE)
@@ -359,10 +360,7 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     try:
-        tty = _flag(request, "tty", False)
-        want_stdin = _flag(request, "stdin", False)
-        want_out = _flag(request, "stdout", True)
-        want_err = _flag(request, "stderr", True)
+        tty, want_stdin, want_out, want_err = _streams(request)
     except ValueError as err:
         return _refuse(400, str(err))
     if tty or want_stdin:

@@ -107,3 +107,16 @@ def test_exec_and_port_forward_over_websockets(api: Api) -> None:
 
     wait_for(served, "httpd through the WebSocket", timeout=GUARD)
     api.kill(job["id"])
+
+
+def test_privileged(api: Api) -> None:
+    # A privileged container has every capability; an ordinary one does not.
+    effective = "sh -c 'grep CapEff /proc/self/status'"
+    ordinary = api.create(_busybox(effective))
+    privileged = api.create(_busybox(effective, privileged=True))
+    logs = []
+    for job in (ordinary, privileged):
+        assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "succeeded"
+        logs.append(int(api.get(f"/jobs/{job['id']}/log").text.split()[1], 16))
+    assert logs[1] > logs[0]
+    assert api.job(privileged["id"])["privileged"] is True

@@ -1,15 +1,13 @@
-"""Runs INSIDE the `neuromation==19.8.23` venv (standard library and the SDK only): one SDK
-client, commands as JSON lines on stdin, one JSON answer line each on stdout. The first stdin
-line is `{"url": ..., "token": ...}`. The client is made as that SDK's users made it:
+"""Runs INSIDE the `neuromation==19.8.23` venv (standard library and the SDK only): the ops
+the tests of tests/sdk2019 call. The loop (JSON lines over a pipe) is
+tests/support/driver_loop.py; the client is made as that SDK's users made it:
 `Factory(path).login_with_token(token, url=...)`, then `await Factory(path).get()`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -71,37 +69,18 @@ async def op_wait(client: Any, a: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(0.05)
 
 
-OPS = {name[3:]: func for name, func in globals().items() if name.startswith("op_")}
-
-
-async def serve(url: str, token: str) -> None:
+async def connect(url: str, token: str, workdir: Path) -> Any:
     from neuromation.api import Factory
     from yarl import URL
 
-    with tempfile.TemporaryDirectory(prefix="sdk2019-") as workdir:
-        path = Path(workdir) / "nmrc"
-        await Factory(path).login_with_token(token, url=URL(url))
-        client = await Factory(path).get()
-        print(json.dumps({"ready": True}), flush=True)
-        loop = asyncio.get_running_loop()
-        try:
-            while line := await loop.run_in_executor(None, sys.stdin.readline):
-                command = json.loads(line)
-                op = command.pop("op")
-                try:
-                    result = await asyncio.wait_for(OPS[op](client, command), 60)
-                except Exception as err:  # noqa: BLE001 - reported to the test
-                    result = {"error": type(err).__name__, "message": str(err)}
-                print(json.dumps(result), flush=True)
-        finally:
-            await client.close()
-
-
-def main() -> int:
-    credentials = json.loads(sys.stdin.readline())
-    asyncio.run(serve(credentials["url"], credentials["token"]))
-    return 0
+    path = workdir / "nmrc"
+    await Factory(path).login_with_token(token, url=URL(url))
+    return await Factory(path).get()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script in the SDK's venv: the repository root makes `tests.support` importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.support.driver_loop import ops_of, run
+
+    sys.exit(run(connect, ops_of(globals())))

@@ -1,22 +1,16 @@
-"""Runs INSIDE the neuro-sdk 22.7.1 venv (standard library and the SDK only): one SDK client,
-commands as JSON lines on stdin, one JSON answer line each on stdout.
-
-    python driver.py   # first stdin line: {"url": ..., "token": ...} (never on the command line)
-
-The client is made the way the SDK's users make it: `Factory(path).login_with_token(token,
-url=...)` (which reads `GET /config`), then `await Factory(path).get()`. A command is
-`{"op": name, ...arguments}`; the answer is the op's result, or `{"error": class name,
-"message": text}` when the SDK raised.
+"""Runs INSIDE the neuro-sdk 22.7.1 venv (standard library and the SDK only): the ops the
+tests of tests/sdk2022 call, each one of the SDK's public `Client.jobs` methods. The loop (JSON
+lines over a pipe) is tests/support/driver_loop.py; the client is made the way the SDK's users
+make it: `Factory(path).login_with_token(token, url=...)` (which reads `GET /config`), then
+`await Factory(path).get()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -212,37 +206,18 @@ async def op_port_forward(client: Any, a: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.1)
 
 
-OPS = {name[3:]: func for name, func in globals().items() if name.startswith("op_")}
-
-
-async def serve(url: str, token: str) -> None:
+async def connect(url: str, token: str, workdir: Path) -> Any:
     from neuro_sdk import Factory
     from yarl import URL
 
-    with tempfile.TemporaryDirectory(prefix="sdk2022-") as workdir:
-        factory = Factory(Path(workdir) / "config")
-        await factory.login_with_token(token, url=URL(url))
-        client = await factory.get()
-        print(json.dumps({"ready": True}), flush=True)
-        loop = asyncio.get_running_loop()
-        try:
-            while line := await loop.run_in_executor(None, sys.stdin.readline):
-                command = json.loads(line)
-                op = command.pop("op")
-                try:
-                    result = await asyncio.wait_for(OPS[op](client, command), 60)
-                except Exception as err:  # noqa: BLE001 - reported to the test
-                    result = {"error": type(err).__name__, "message": str(err)}
-                print(json.dumps(result), flush=True)
-        finally:
-            await client.close()
-
-
-def main() -> int:
-    credentials = json.loads(sys.stdin.readline())
-    asyncio.run(serve(credentials["url"], credentials["token"]))
-    return 0
+    path = workdir / "config"
+    await Factory(path).login_with_token(token, url=URL(url))
+    return await Factory(path).get()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script in the SDK's venv: the repository root makes `tests.support` importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.support.driver_loop import ops_of, run
+
+    sys.exit(run(connect, ops_of(globals())))

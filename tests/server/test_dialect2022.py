@@ -400,3 +400,16 @@ def test_2022_privileged_needs_a_container_runtime(api22: Api) -> None:
     response = api22.post("/jobs", json=sh("true", privileged=True))
     assert response.status_code == 400
     assert "container runtime" in response.json()["error"]
+
+
+def test_status_changes_are_bounded() -> None:
+    from neuro_sync.local.store import MAX_TRANSITIONS, JobRecord
+
+    job = JobRecord(id="job-x", owner="user", container={}, created_at="2022-01-01T00:00:00")
+    job.set_status("running")
+    for _ in range(MAX_TRANSITIONS):  # a job restarting for ever
+        job.set_status("pending", "Restarting")
+        job.set_status("running")
+    changes = job.extra["statuses"]
+    assert len(changes) == MAX_TRANSITIONS
+    assert (changes[0]["status"], changes[-1]["status"]) == ("running", "running")
