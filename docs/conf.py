@@ -61,7 +61,11 @@ intersphinx_mapping = {
 
 html_theme = "alabaster"
 html_title = f"neuro-sync {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Wide code blocks scroll instead of being cut off at the right; the page uses the window's
+# width (see _static/neuro-sync.css).
+html_css_files = ["neuro-sync.css"]
+html_theme_options = {"page_width": "auto", "body_max_width": "none"}
 
 def _data_doc_from_its_module(
     app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]

@@ -175,6 +175,7 @@ class Progress:
         self._state: str | None = None
         self._start = time.monotonic()
         self._bar: Any = None
+        self._notebook = False
         self._stream: _Stream | None = None
         self._in_place = False
         self._open = False  # an in-place line is on screen, not yet ended by a newline
@@ -189,8 +190,14 @@ class Progress:
             except ImportError:
                 to = sys.stderr
             else:
+                # A widget shows nothing in a saved notebook's static HTML: in Jupyter the
+                # widget goes away at the end and a printed line says how it ended.
+                self._notebook = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)
                 self._bar = tqdm(
-                    total=None, desc=title, bar_format="{desc} [{elapsed}]", leave=True
+                    total=None,
+                    desc=title,
+                    bar_format="{desc} [{elapsed}]",
+                    leave=not self._notebook,
                 )
                 return
         self._stream = to
@@ -253,3 +260,6 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+            if self._notebook and self._state is not None:
+                elapsed = time.monotonic() - self._start
+                print(f"{self._title}: {self._state} ({elapsed:.1f} s)")  # noqa: T201

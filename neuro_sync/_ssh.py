@@ -6,6 +6,12 @@ The gateway takes one JSON command on an SSH exec channel:
 The token must not sit in the process list: instead of passing the JSON as an `ssh` argument
 (as the 2019 SDK did), it goes into a private (0600) temporary ssh config file as
 `RemoteCommand`, which is removed as soon as ssh has exited.
+
+The gateway's host key is checked, never prompted for: against the `known_hosts` file the
+client was given (a config file's `ssh_known_hosts`, which the local platform writes), else
+against ssh's own files. ssh's own messages go to a private log file (`ssh -E`), read when ssh
+has exited: a host key that does not match becomes `HostKeyMismatch`, anything else is passed
+on as ssh's stderr.
 """
 
 from __future__ import annotations
@@ -26,13 +32,31 @@ from typing import IO, TYPE_CHECKING, TextIO
 from yarl import URL
 
 from ._closing import Closing
-from .errors import ClientError, JobNotRunning, SSHNotAvailable, ValidationError
+from .errors import (
+    ClientError,
+    HostKeyMismatch,
+    JobNotRunning,
+    SSHNotAvailable,
+    ValidationError,
+)
 from .models import JobDescription, JobStatus
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["ExecResult", "PortForward", "SSHGateway"]
+__all__ = ["ExecResult", "ExitCode", "PortForward", "SSHGateway"]
+
+# What ssh logs when the host key check fails (OpenSSH's wording, stable for decades).
+_KEY_FAILURES = ("Host key verification failed", "REMOTE HOST IDENTIFICATION HAS CHANGED")
+
+
+class ExitCode(int):
+    """An exec's exit code, which a notebook cell does not echo when it is 0 (the command's
+    output was shown already); a non-zero code shows as `exit code N`."""
+
+    def _ipython_display_(self) -> None:
+        if self:
+            print(f"exit code {int(self)}")  # noqa: T201 - the cell's display
 
 
 def _ssh_binary() -> str:
@@ -97,9 +121,16 @@ def _forward(pipe: IO[bytes], out: TextIO) -> None:
 class SSHGateway:
     """Runs ssh against a job's `ssh_server` with a gateway JSON command."""
 
-    def __init__(self, token: str, *, status: Callable[[str], JobDescription]) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        status: Callable[[str], JobDescription],
+        known_hosts: str | None = None,
+    ) -> None:
         self._token = token
         self._status = status
+        self._known_hosts = known_hosts
 
     def _running_job(self, job_id: str) -> JobDescription:
         job = self._status(job_id)
@@ -112,21 +143,56 @@ class SSHGateway:
     @contextlib.contextmanager
     def _command(
         self, server: URL, payload: Mapping[str, object], *, tty: bool, no_key_check: bool
-    ) -> Iterator[list[str]]:
-        """The ssh argv; the token travels in a temporary 0600 config file."""
-        fd, config = tempfile.mkstemp(prefix="neuro-sync-ssh-", suffix=".conf")
+    ) -> Iterator[tuple[list[str], str]]:
+        """The ssh argv and its log file; the token travels in a temporary 0600 config file
+        (in a 0700 directory, with the log)."""
+        ssh = _ssh_binary()
+        folder = tempfile.mkdtemp(prefix="neuro-sync-ssh-")
+        config, log = os.path.join(folder, "config"), os.path.join(folder, "log")
         try:
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(f"Host *\n  RemoteCommand {_remote_command(payload)}\n")
                 f.write("  LogLevel ERROR\n  BatchMode yes\n")
                 if no_key_check:
                     f.write("  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n")
-            argv = [_ssh_binary(), "-F", config, "-tt" if tty else "-T"]
+                elif self._known_hosts is not None:
+                    # ssh expands `%` tokens in the path; quotes keep spaces in it.
+                    path = os.path.abspath(self._known_hosts).replace("%", "%%")
+                    f.write(f'  StrictHostKeyChecking yes\n  UserKnownHostsFile "{path}"\n')
+                    f.write("  GlobalKnownHostsFile /dev/null\n")
+            argv = [ssh, "-F", config, "-E", log, "-tt" if tty else "-T"]
             argv += ["-p", str(server.port or 22), f"{server.user or 'nobody'}@{server.host}"]
-            yield argv
+            yield argv, log
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(config)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _ssh_messages(self, log: str, server: URL) -> bytes:
+        """What ssh itself logged (never the remote command's output); a failed host key
+        check raises `HostKeyMismatch`."""
+        try:
+            with open(log, "rb") as f:
+                text = f.read(65536)
+        except OSError:
+            return b""
+        if any(m.encode() in text for m in _KEY_FAILURES):
+            raise HostKeyMismatch(self._key_advice(server))
+        return text
+
+    def _key_advice(self, server: URL) -> str:
+        where = f"{server.host}:{server.port or 22}"
+        if self._known_hosts is not None:
+            return (
+                f"The SSH gateway at {where} presented a host key that is not the one in "
+                f"{self._known_hosts}: check that your config file belongs to the platform "
+                "that runs at this address now (the local platform writes the key next to its "
+                "client.nmrc; one started with another data dir has another key)"
+            )
+        return (
+            f"ssh could not verify the SSH gateway's host key at {where}: it is not in your "
+            "known_hosts, or it changed. Check the key with the platform's operator and add "
+            "it to ~/.ssh/known_hosts, or set `ssh_known_hosts` in the config file"
+        )
 
     def exec(
         self,
@@ -148,9 +214,12 @@ class SSHGateway:
         }
         import subprocess  # with the first exec or forwarded connection, not with neuro_sync
 
-        with self._command(job.ssh_server, payload, tty=tty, no_key_check=no_key_check) as argv:
+        server = job.ssh_server
+        with self._command(server, payload, tty=tty, no_key_check=no_key_check) as (argv, log):
             if not capture_output and not _redirected():
-                return self._wait(subprocess.Popen(argv), job_id, timeout, [])
+                code = self._wait(subprocess.Popen(argv), job_id, timeout, [])
+                _write_stderr(self._ssh_messages(log, server))
+                return ExitCode(code)
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
@@ -174,9 +243,11 @@ class SSHGateway:
             finally:
                 proc.stdout.close()
                 proc.stderr.close()
+            messages = self._ssh_messages(log, server)
             if capture_output:
-                return ExecResult(code, b"".join(out), b"".join(err))
-            return code
+                return ExecResult(code, b"".join(out), b"".join(err) + messages)
+            _write_stderr(messages)
+            return ExitCode(code)
 
     @staticmethod
     def _wait(
@@ -221,6 +292,11 @@ class PortForward(Closing):
     Each accepted local connection gets its own gateway channel (`job_port_forward`), which
     the gateway connects to the job's port: the same byte stream the 2019 CLI used as a
     ProxyCommand.
+
+    Attributes:
+        local_port: the local port forwarded.
+        error: None, or why connections cannot be forwarded (`HostKeyMismatch`): a
+            connection that failed so is closed, and this says why.
     """
 
     def __init__(
@@ -237,6 +313,7 @@ class PortForward(Closing):
         self._no_key_check = no_key_check
         self._listener = socket.create_server(("127.0.0.1", local_port))
         self.local_port: int = self._listener.getsockname()[1]
+        self.error: ClientError | None = None
         self._stop = threading.Event()
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._conns: set[socket.socket] = set()
@@ -271,7 +348,7 @@ class PortForward(Closing):
                 conn,
                 self._gateway._command(
                     self._server, self._payload, tty=False, no_key_check=self._no_key_check
-                ) as argv,
+                ) as (argv, log),
             ):
                 with self._lock:
                     if self._stop.is_set():  # close() has begun: start nothing new
@@ -298,6 +375,10 @@ class PortForward(Closing):
                     upstream.join()
                     with self._lock:
                         self._procs.discard(proc)
+                try:
+                    self._gateway._ssh_messages(log, self._server)
+                except HostKeyMismatch as err:
+                    self.error = err
         finally:
             with self._lock:
                 self._conns.discard(conn)
@@ -321,6 +402,12 @@ class PortForward(Closing):
 
     def __repr__(self) -> str:
         return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"
+
+
+def _write_stderr(data: bytes) -> None:
+    if data:
+        sys.stderr.write(data.decode("utf-8", "replace"))
+        sys.stderr.flush()
 
 
 def _end(proc: subprocess.Popen[bytes], pumps: list[threading.Thread]) -> None:

@@ -239,6 +239,9 @@ def _error_body(response: requests.Response) -> bytes:
     return b"".join(parts)[:_MAX_ERROR_BODY]
 
 
+NOT_A_JOBS_API = "the URL does not look like a jobs API (a base URL like https://dev.neu.ro/api/v1)"
+
+
 def error_from_status(
     status: int, body: bytes, *, redact: Callable[[str], str], reason: str | None = None
 ) -> APIStatusError:
@@ -258,8 +261,8 @@ def error_from_status(
         return AuthenticationError(message, status=status)
     if status == 403:
         return AuthorizationError(message, status=status, missing=missing)
-    if status == 404:
-        return ResourceNotFound(message, status=status)
+    if status == 404:  # the 2019 jobs API has no 404 of its own (an unknown job is a 400)
+        return ResourceNotFound(f"{message}: {NOT_A_JOBS_API}", status=status)
     if status == 405:
         return MethodNotAllowed(message, status=status)
     if status >= 500:

@@ -51,6 +51,9 @@ class Client(Closing):
             `ReplyTooLarge` without being read whole. Streams (`monitor`, `save`) are not capped.
         verify: TLS certificate verification (True, False, or a CA bundle path).
         cluster_config: the cluster part of `/config` if already known (skips the request).
+        known_hosts: an OpenSSH known_hosts file with the SSH gateway's host key: `exec` and
+            `port_forward` then check the key against it, without a prompt (a config file's
+            `ssh_known_hosts`; the local platform writes one). Default: ssh's own files.
         headers: extra headers for every request.
 
     The client is safe to share between threads. Use it as a context manager or call
@@ -71,6 +74,7 @@ class Client(Closing):
         cluster_config: ClusterConfig | None = None,
         headers: Mapping[str, str] | None = None,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        known_hosts: str | os.PathLike[str] | None = None,
     ) -> None:
         parsed = URL(str(url)) if isinstance(url, str | URL) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
@@ -102,7 +106,9 @@ class Client(Closing):
             max_reply_bytes=max_reply_bytes,
         )
         self._ops = Operations(self._transport, self._username, cluster_config)
-        self.jobs = Jobs(self._ops, token)
+        self.jobs = Jobs(
+            self._ops, token, known_hosts=None if known_hosts is None else os.fspath(known_hosts)
+        )
         self.parse = Parser(username=self._username, registry_host=self._registry_host)
 
     def _registry_host(self) -> str:
@@ -198,6 +204,7 @@ class Factory:
         """A `Client` from the config file."""
         loaded = load_config_file(self.path)
         kwargs.setdefault("cluster_config", loaded.cluster)
+        kwargs.setdefault("known_hosts", loaded.known_hosts)
         return Client(loaded.url, loaded.token, **kwargs)
 
     def login_with_token(self, token: str, *, url: str | URL, **kwargs: Any) -> Client:

@@ -175,6 +175,7 @@ class FileConfig:
     url: str
     token: str
     cluster: ClusterConfig | None
+    known_hosts: str | None = None  # the SSH gateway's host keys (`ssh_known_hosts`)
 
     def __repr__(self) -> str:
         return f"FileConfig(url={self.url!r}, token=<hidden>)"
@@ -209,7 +210,12 @@ def load_config_file(path: Path) -> FileConfig:
         raise ConfigError(f"The config file {path} has no `auth_token.token`; log in again")
     cluster_data = data.get("cluster_config")
     cluster = ClusterConfig.from_yaml_dict(cluster_data) if isinstance(cluster_data, dict) else None
-    return FileConfig(url=url, token=token, cluster=cluster)
+    known_hosts = data.get("ssh_known_hosts")
+    if known_hosts is not None and (not isinstance(known_hosts, str) or not known_hosts):
+        raise ConfigError(f"The config file {path}: `ssh_known_hosts` must be a file path")
+    if known_hosts is not None:  # relative to the config file
+        known_hosts = str(path.parent / Path(known_hosts).expanduser())
+    return FileConfig(url=url, token=token, cluster=cluster, known_hosts=known_hosts)
 
 
 # Quoted parts of a YAML error: the text it found, which may be the token.

@@ -25,6 +25,7 @@ richer classes sit inside that tree so that new code can catch precisely.
     ├── WaitTimeout                      wait's timeout passed (also a TimeoutError; .job)
     ├── JobNotRunning                    top, exec, port_forward on a job that is not running
     ├── SSHNotAvailable                  exec, port_forward without an ssh program
+    ├── HostKeyMismatch                  the SSH gateway's host key is not the known one
     └── ValidationError                  bad input, raised before any request (.field)
 """
 
@@ -42,6 +43,7 @@ __all__ = [
     "AuthorizationError",
     "ClientError",
     "ConfigError",
+    "HostKeyMismatch",
     "IllegalArgumentError",
     "JobNotFound",
     "JobNotRunning",
@@ -219,3 +221,8 @@ class JobNotRunning(ClientError, ValueError):
 
 class SSHNotAvailable(ClientError):
     """The `ssh` program is not installed (needed for exec and port_forward)."""
+
+
+class HostKeyMismatch(ClientError):
+    """The SSH gateway presented a host key that is not the one known for it (exec,
+    port_forward): another server answers at that address, or the platform's key changed."""

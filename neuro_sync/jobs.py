@@ -39,9 +39,9 @@ class Jobs:
     exception propagates, and the job keeps running (`kill` ends it).
     """
 
-    def __init__(self, ops: Operations, token: str) -> None:
+    def __init__(self, ops: Operations, token: str, *, known_hosts: str | None = None) -> None:
         self._ops = ops
-        self._ssh = SSHGateway(token, status=self.status)
+        self._ssh = SSHGateway(token, status=self.status, known_hosts=known_hosts)
 
     def run(
         self,

@@ -11,11 +11,11 @@ and one field factory per named value schema. Output order follows the spec, so 
 Supported: type (with "null", or oneOf/anyOf with a null branch), required, default, pattern
 (whole value), minLength/maxLength, minimum/maximum and their exclusive forms, enum,
 additionalProperties (false, or a value schema for maps), propertyNames, dependentRequired,
-minItems/maxItems, items, allOf (rules applied in order), $ref to components, and the
-extensions `x-error`, `x-error-standalone`, `x-unique-by` and `x-dialect` (a property or
-query parameter that exists only from that dialect on: listed in the class's `since_dialect`,
-which `validation_runtime.for_dialect` reads; see the spec's description).
-Anything else in a request schema is an error rather than silently unchecked.
+minItems/maxItems, minProperties/maxProperties (of maps), items, allOf (rules applied in
+order), $ref to components, and the extensions `x-error`, `x-error-standalone`, `x-unique-by`
+and `x-dialect` (a property or query parameter that exists only from that dialect on: listed in
+the class's `since_dialect`, which `validation_runtime.for_dialect` reads; see the spec's
+description). Anything else in a request schema is an error rather than silently unchecked.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ _HANDLED = {
     "dependentRequired",
     "minItems",
     "maxItems",
+    "minProperties",
+    "maxProperties",
     "items",
     "allOf",
     "oneOf",
@@ -257,6 +259,9 @@ class Generator:
             kwargs = "".join(
                 f", {k}=True" for k, on in (("required", required), ("allow_none", nullable)) if on
             )
+            low, high = target.get("minProperties"), target.get("maxProperties")
+            if low is not None or high is not None:
+                kwargs += f", validate=[Size({low!r}, {high!r})]"
             return f"Dict(keys={keys}, values={values}{kwargs})"
         return self.field(schema, owner, required=required)
 

@@ -237,6 +237,20 @@ class Length:
         return value
 
 
+class Size:
+    """The number of keys of a map (`minProperties`/`maxProperties`)."""
+
+    def __init__(self, minimum: int | None = None, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, value: Mapping[str, Any]) -> Any:
+        if self.minimum is not None and len(value) < self.minimum:
+            raise ValidationError(f"should have at least {self.minimum} keys")
+        if self.maximum is not None and len(value) > self.maximum:
+            raise ValidationError(f"should have at most {self.maximum} keys")
+        return value
+
+
 class Range:
     def __init__(
         self,

@@ -243,6 +243,20 @@ class Length:
         return value
 
 
+class Size:
+    """The number of keys of a map (`minProperties`/`maxProperties`)."""
+
+    def __init__(self, minimum: int | None = None, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, value: Mapping[str, Any]) -> Any:
+        if self.minimum is not None and len(value) < self.minimum:
+            raise ValidationError(f"should have at least {self.minimum} keys")
+        if self.maximum is not None and len(value) > self.maximum:
+            raise ValidationError(f"should have at most {self.maximum} keys")
+        return value
+
+
 class Range:
     def __init__(
         self,
@@ -405,16 +419,33 @@ class VolumeRequest(Object):
 class ContainerRequest(Object):
     since_dialect: ClassVar[dict[str, str]] = {"working_dir": "2022", "tty": "2022"}
     image = non_blank(required=True)
-    entrypoint = non_blank()
-    command = non_blank()
+    entrypoint = String(
+        validate=[
+            Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),
+            Length(None, 65536),
+        ]
+    )
+    command = String(
+        validate=[
+            Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),
+            Length(None, 65536),
+        ]
+    )
     env = Dict(
         keys=String(
             validate=[
                 Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),
+                Length(None, 256),
                 Pattern("^[^=\\x00]*$", error="names cannot contain '=' or NUL"),
             ]
         ),
-        values=String(validate=[Pattern("^[^\\x00]*$", error="values cannot contain NUL")]),
+        values=String(
+            validate=[
+                Length(None, 65536),
+                Pattern("^[^\\x00]*$", error="values cannot contain NUL"),
+            ]
+        ),
+        validate=[Size(None, 1000)],
     )
     resources = Nested(ResourcesRequest, required=True)
     http = Nested(HTTPRequest)
@@ -450,7 +481,12 @@ class JobRequest(Object):
     }
     container = Nested(ContainerRequest, required=True)
     name = job_name(allow_none=True)
-    description = non_blank()
+    description = String(
+        validate=[
+            Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),
+            Length(None, 4096),
+        ]
+    )
     is_preemptible = Boolean(load_default=False)
     schedule_timeout = Number(validate=[Range(minimum=1, exclusive_maximum=2592000)])
     tags = List(

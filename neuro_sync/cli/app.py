@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 import neuro_sync
+from neuro_sync.config import ENV_TOKEN, ENV_URL
 
 from .params import read_secret
 
@@ -36,7 +37,6 @@ EXIT_USAGE = 2
 EXIT_NOT_STARTED = 125
 EXIT_INTERRUPTED = 130
 
-ENV_TOKEN = "NEURO_SYNC_TOKEN"  # noqa: S105 - a variable name, not a secret
 # Anything shaped like a JWT is hidden from error text and logs, whatever its source.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MAX_MESSAGE = 600
@@ -82,9 +82,40 @@ class State:
     @property
     def client(self) -> neuro_sync.Client:
         if self._client is None:
-            self._client = neuro_sync.get(self.config, url=self.url, token=self.token)
+            self._check_sources()
+            if self.url is not None:  # both flags (checked): the config file is not read
+                try:
+                    self._client = neuro_sync.get(url=self.url, token=self.token)
+                except neuro_sync.ConfigError as err:
+                    # The library names its argument (`url must be ...`): name the flag.
+                    field, _, rest = str(err).partition(" ")
+                    if field in ("url", "token"):
+                        raise click.BadParameter(rest, param_hint=f"--{field}") from None
+                    raise
+            else:
+                self._client = neuro_sync.get(self.config)
             self._ctx.call_on_close(self._client.close)
         return self._client
+
+    def _check_sources(self) -> None:
+        """The library's rules for where URL and token come from, said in flags and commands:
+        a CLI user never typed `neuro_sync.get(url=...)`."""
+        if (self.url is None) != (self.token is None):
+            given, missing = ("--url", "--token") if self.url is not None else ("--token", "--url")
+            raise click.UsageError(
+                f"{given} needs {missing} too: a token is only sent to the URL given with it"
+            )
+        if self.url is not None and self.config is not None:
+            raise click.UsageError("pass either --url and --token or --config, not both")
+        if self.url is not None or os.environ.get(ENV_URL) or os.environ.get(ENV_TOKEN):
+            return  # the library's own messages name the environment variables
+        path = neuro_sync.Factory(self.config).path
+        if not path.exists():
+            raise neuro_sync.ConfigError(
+                f"No URL and token: pass --url and --token, set ${ENV_URL} and ${ENV_TOKEN}, "
+                f"or log in with `neuro-sync login-with-token TOKEN URL` (it writes {path}). "
+                "For the local platform: export NEUROMATION_CONFIG=<its data dir>/client.nmrc"
+            )
 
 
 pass_state = click.make_pass_decorator(State)
@@ -142,8 +173,8 @@ Exit codes:
   0    success
   1    API, network or configuration error (one line on stderr)
   2    usage error: bad options or input
-  N    `run` (attached): the job's own exit code
-  125  `run`: the job failed without starting (the reason goes to stderr)
+  N    `run` (attached) and `wait`: the job's own exit code
+  125  `run` and `wait`: the job failed without starting (the reason goes to stderr)
   130  interrupted by Ctrl-C (an attached `run` detaches; the job keeps running)
 """
 
@@ -198,6 +229,12 @@ def describe_error(err: BaseException) -> str:
         return f"Permission denied: {msg}{extra}. Ask the owner to share the resource."
     if isinstance(err, neuro_sync.JobNotFound):
         return f"{msg}. List your jobs with `neuro-sync ps -a`."
+    if isinstance(err, neuro_sync.ResourceNotFound):
+        return f"{msg}. Check the URL (--url, $NEURO_SYNC_URL or the config file)."
+    if isinstance(err, neuro_sync.HostKeyMismatch):
+        return (
+            f"{msg}. (--no-key-check skips the check, and lets anyone in between read the token.)"
+        )
     if isinstance(err, neuro_sync.ServerError):
         return f"The server failed ({msg}). Try again later."
     if isinstance(err, neuro_sync.JobSubmissionUncertain):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import shlex
 import sys
@@ -40,7 +41,8 @@ __all__: list[str] = []
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STARTED = (JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED)
-_PORT_FORWARD_CHECK = 10.0
+_PORT_FORWARD_CHECK = 10.0  # seconds between checks that the job still runs
+_PORT_FORWARD_TICK = 0.5  # seconds between looks at the forwards' errors
 
 
 def format_option(f: F) -> F:
@@ -106,24 +108,37 @@ def _label(job: JobDescription) -> str:
     return f"{job.id}: {job.status.value}{reason}"
 
 
-def _exit_code(job: JobDescription) -> int:
-    """The exit code an attached `run` ends with, explaining on stderr when there is none."""
+_MAX_DESCRIPTION = 200
+
+
+def _outcome(job: JobDescription) -> str:
+    """Why a job ended, on one line: `failed: OOMKilled: <description> (exit 137)`."""
+    h = job.history
+    description = " ".join((h.description or "").split())
+    if len(description) > _MAX_DESCRIPTION:
+        description = description[: _MAX_DESCRIPTION - 3] + "..."
+    line = ": ".join(x for x in (job.status.value, h.reason, description) if x)
+    if h.exit_code is not None:
+        return f"{line} (exit {h.exit_code})"
+    if job.status is JobStatus.FAILED:
+        return f"{line} (it never started its command)"
+    return line
+
+
+def _exit_code(job: JobDescription, *, explain: bool = True) -> int:
+    """The exit code an attached `run` and `wait` end with: 0 only when the job succeeded,
+    else its exit code, 125 when it failed without starting, 1 when it ended otherwise.
+    With `explain`, a job that did not succeed gets one line on stderr saying why."""
     code = job.history.exit_code
+    if job.status is JobStatus.SUCCEEDED and not code:
+        return 0
+    if explain:
+        click.echo(REDACT(f"Job {job.id}: {_outcome(job)}"), err=True)
     if code is None:
-        if job.status is JobStatus.SUCCEEDED:
-            return 0
-        reason = ": ".join(x for x in (job.history.reason, job.history.description.strip()) if x)
-        if job.status is JobStatus.FAILED:
-            click.echo(
-                f"Job {job.id} failed without starting its command: {reason or 'no reason given'}",
-                err=True,
-            )
-            return EXIT_NOT_STARTED
-        click.echo(f"Job {job.id} ended as {job.status.value}: {reason}", err=True)
-        return EXIT_API
+        return EXIT_NOT_STARTED if job.status is JobStatus.FAILED else EXIT_API
     if code < 0:  # killed by a signal, as a shell reports it
         code = 128 - code
-    return min(code, 255)
+    return min(code, 255) or EXIT_API  # a failed job never exits 0
 
 
 def _copy_log(client: neuro_sync.Client, job_id: str) -> None:
@@ -171,7 +186,9 @@ and no -s, no preset is used.
 \b
 Attached (default): prints the job id on stderr, waits for the job to start,
 streams its log to stdout and exits with the job's exit code (125 when it
-failed without starting). Ctrl-C detaches: the job keeps running.
+failed without starting); a job that did not succeed gets one line on stderr
+saying why (`Job ID: failed: OOMKilled (exit 137)`). Ctrl-C detaches: the job
+keeps running.
 --detach prints the job id on stdout and returns at once (--wait-start: once
 the job has started); --no-wait-start implies --detach.
 """
@@ -311,6 +328,7 @@ def run_cmd(
 # ---------------------------------------------------------------------------- ps, status
 
 _LISTED = [s.value for s in JobStatus if s is not JobStatus.UNKNOWN]
+_LIVE = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 @cli.command("ps")
@@ -326,7 +344,12 @@ _LISTED = [s.value for s in JobStatus if s is not JobStatus.UNKNOWN]
 @click.option("-n", "--name", help="Only jobs with this name.")
 @click.option("-o", "--owner", "owners", multiple=True, help="Only jobs of this user (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only the job ids.")
-@click.option("-w", "--wide", is_flag=True, help="All columns, nothing cut.")
+@click.option(
+    "-w",
+    "--wide",
+    is_flag=True,
+    help="All columns, nothing cut (piped output is never cut, whatever the columns).",
+)
 @format_option
 @pass_state
 def ps_cmd(
@@ -379,6 +402,25 @@ def _log_snapshot(client: neuro_sync.Client, job_id: str) -> None:
             click.echo(line)
 
 
+def _log_tail(client: neuro_sync.Client, job_id: str, count: int, *, follow: bool) -> None:
+    """The last `count` lines so far; with `follow`, then the log from the line after them
+    (the followed log starts from the beginning: the lines already seen are skipped)."""
+    last: collections.deque[str] = collections.deque(maxlen=count)
+    seen = 0
+    with client.jobs.logs(job_id, follow=False) as lines:
+        for line in lines:
+            last.append(line)
+            seen += 1
+    for line in last:
+        click.echo(line)
+    if not follow or client.jobs.status(job_id).status not in _LIVE:
+        return
+    with client.jobs.logs(job_id, follow=True) as lines:
+        for index, line in enumerate(lines):
+            if index >= seen:
+                click.echo(line)
+
+
 @cli.command("logs")
 @click.argument("job_id")
 @click.option(
@@ -387,10 +429,18 @@ def _log_snapshot(client: neuro_sync.Client, job_id: str) -> None:
     show_default=True,
     help="Keep printing a running job's log until it ends.",
 )
+@click.option(
+    "--tail",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only the last N lines logged so far (then, with --follow, what comes next).",
+)
 @pass_state
-def logs_cmd(state: State, job_id: str, follow: bool) -> None:
+def logs_cmd(state: State, job_id: str, follow: bool, tail: int | None) -> None:
     """Print a job's log (stdout and stderr, as bytes)."""
-    if follow:
+    if tail is not None:
+        _log_tail(state.client, job_id, tail, follow=follow)
+    elif follow:
         _copy_log(state.client, job_id)
     else:
         _log_snapshot(state.client, job_id)
@@ -442,14 +492,26 @@ def kill_cmd(ctx: click.Context, state: State, job_ids: tuple[str, ...]) -> None
 )
 @format_option
 @pass_state
-def wait_cmd(state: State, job_id: str, timeout: float | None, fmt: str) -> None:
-    """Wait until a job finishes and print its final status (exit 0 whatever the job's)."""
+@click.pass_context
+def wait_cmd(
+    ctx: click.Context, state: State, job_id: str, timeout: float | None, fmt: str
+) -> None:
+    """Wait until a job finishes and print its final status.
+
+    \b
+    The exit code is the job's outcome, as for an attached `run`:
+      0    the job succeeded
+      N    the job's own exit code when it failed
+      125  it failed without starting its command
+      1    it ended otherwise (cancelled), or an API error or --timeout
+    """
     job = state.client.jobs.wait(job_id, timeout=timeout, progress=_progress())
     if fmt == "json":
         _echo_json(job_to_json(job))
     else:
         code = job.history.exit_code
         click.echo(f"{_label(job)}" + ("" if code is None else f", exit code {code}"))
+    ctx.exit(_exit_code(job, explain=False))
 
 
 # ---------------------------------------------------------------------------- exec, port-forward
@@ -500,15 +562,24 @@ def port_forward_cmd(
 ) -> None:
     """Forward 127.0.0.1:LOCAL to port REMOTE of a running job, until Ctrl-C (LOCAL 0: any)."""
     client = state.client
+    opened: list[neuro_sync.PortForward] = []
     with contextlib.ExitStack() as stack:
         for local, remote in ports:
             fwd = client.jobs.port_forward(job_id, local, remote, no_key_check=no_key_check)
             stack.enter_context(fwd)
+            opened.append(fwd)
             click.echo(f"127.0.0.1:{fwd.local_port} -> {job_id}:{remote}")
         click.echo("Forwarding; press Ctrl-C to stop.", err=True)
         try:
+            checked = time.monotonic()
             while True:
-                time.sleep(_PORT_FORWARD_CHECK)
+                time.sleep(_PORT_FORWARD_TICK)
+                for fwd in opened:
+                    if fwd.error is not None:
+                        raise fwd.error
+                if time.monotonic() - checked < _PORT_FORWARD_CHECK:
+                    continue
+                checked = time.monotonic()
                 job = client.jobs.status(job_id)
                 if job.status is not JobStatus.RUNNING:
                     click.echo(f"Job {job_id} is {job.status.value}: forwarding stopped.", err=True)

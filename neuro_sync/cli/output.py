@@ -126,19 +126,25 @@ def _when(value: datetime.datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def jobs_table(jobs: Sequence[JobDescription], *, wide: bool, width: int) -> list[str]:
+def _status_cell(job: JobDescription) -> str:
+    """`failed: Collected`: the status with its reason (why a job waits or ended)."""
+    reason = job.history.reason
+    return f"{job.status.value}: {reason}" if reason else job.status.value
+
+
+def jobs_table(jobs: Sequence[JobDescription], *, wide: bool, width: int | None) -> list[str]:
     headers = ["ID", "STATUS", "NAME", "IMAGE", "COMMAND"]
     rows = [
-        [j.id, j.status.value, j.name or "", str(j.container.image), j.container.command or ""]
+        [j.id, _status_cell(j), j.name or "", str(j.container.image), j.container.command or ""]
         for j in jobs
     ]
     if wide:
         headers[2:2] = ["OWNER", "CREATED"]
         for j, row in zip(jobs, rows, strict=True):
             row[2:2] = [j.owner, _when(j.history.created_at)]
-        headers.append("DESCRIPTION")
+        headers += ["DESCRIPTION", "WHY"]  # the job's description; the status description
         for j, row in zip(jobs, rows, strict=True):
-            row.append(j.description or "")
+            row += [j.description or "", j.history.description or ""]
         return table(headers, rows, width=None)
     return table(headers, rows, width=width, flexible=(2, 3, 4))
 
@@ -193,7 +199,9 @@ def telemetry_row(sample: JobTelemetry) -> list[str]:
     return [when, f"{sample.cpu:.2f}", f"{sample.memory:.0f}", gpu, gpu_mem]
 
 
-def terminal_width() -> int:
+def terminal_width() -> int | None:
+    """The terminal's width, or None (nothing is cut) when stdout is not a terminal: a script
+    or a pipe gets every character."""
     if sys.stdout.isatty():
         return shutil.get_terminal_size((80, 24)).columns
-    return 80
+    return None

@@ -24,10 +24,20 @@ from aiohttp import web
 from . import auth
 from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
 from .files import open_private, private_dir
+from .ssh_gateway import load_host_key
 
-__all__ = ["DEFAULT_USER", "LocalPlatform", "write_client_config"]
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_USER",
+    "KNOWN_HOSTS_FILE",
+    "LocalPlatform",
+    "write_client_config",
+    "write_known_hosts",
+]
 
 DEFAULT_USER = "user"
+# The one default data dir (the command's, and the docs'): `~` is expanded where it is used.
+DEFAULT_DATA_DIR = "~/.neuro-sync-local"
 
 # Silent unless the embedding program configures logging (the CLI does).
 logging.getLogger("neuro_sync.local").addHandler(logging.NullHandler())
@@ -49,8 +59,28 @@ class _NoRequestEcho(logging.Filter):
 _http_log.addFilter(_NoRequestEcho())
 
 
+KNOWN_HOSTS_FILE = "known_hosts"
+
+
+def write_known_hosts(settings: Settings) -> Path:
+    """`<data-dir>/known_hosts`: the SSH gateway's host key, in OpenSSH's known_hosts format,
+    for the address jobs name in `ssh_server`; `client.nmrc` names it, so the client checks
+    the key without a prompt (and without turning the check off)."""
+    public = load_host_key(settings.data_dir).export_public_key().decode().split()
+    host, port = settings.ssh_host, settings.ssh_port
+    address = host if port == 22 else f"[{host}]:{port}"
+    path = settings.data_dir / KNOWN_HOSTS_FILE
+    tmp = path.with_name(KNOWN_HOSTS_FILE + ".tmp")
+    with open_private(tmp, "wb") as f:
+        f.write(f"{address} {public[0]} {public[1]}\n".encode())
+    os.replace(tmp, path)
+    return path
+
+
 def write_client_config(settings: Settings, token: str) -> Path:
-    """`<data-dir>/client.nmrc`: the 2019 `.nmrc` format, so `NEUROMATION_CONFIG` finds us."""
+    """`<data-dir>/client.nmrc`: the 2019 `.nmrc` format, so `NEUROMATION_CONFIG` finds us.
+
+    Beside the 2019 keys, `ssh_known_hosts` names the file with the SSH gateway's host key."""
     cluster = cluster_part(settings)
     presets: dict[str, Any] = {}
     for p in PRESETS:
@@ -68,6 +98,7 @@ def write_client_config(settings: Settings, token: str) -> Path:
         "pypi": {},
         "cookie_session": {},
         "version": "neuro-sync-local",
+        "ssh_known_hosts": str(write_known_hosts(settings)),
     }
     path = settings.data_dir / "client.nmrc"
     tmp = path.with_name("client.nmrc.tmp")

@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import LocalPlatform, auth
+from . import DEFAULT_DATA_DIR, LocalPlatform, auth
+from .runner import DEFAULT_MAX_JOBS_PER_USER, DEFAULT_MAX_LOG_BYTES, DEFAULT_MAX_PENDING_PER_USER
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -31,24 +32,68 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server (the default)")
     token = sub.add_parser("token", help="print a token for a user")
     for p in (parser, serve, token):
-        p.add_argument("--data-dir", type=Path, default=Path("~/.neuro-sync-local").expanduser())
-    for p in (parser, serve):
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+        # The defaults live on the top parser only: a subcommand's own default would
+        # override an option given before it (`--data-dir X token` used the default dir).
+        top = p is parser
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=DEFAULT_DATA_DIR if top else argparse.SUPPRESS,
+            help=f"the platform's state: secret, jobs, client.nmrc (default: {DEFAULT_DATA_DIR})",
+        )
+        if p is token:
+            continue
+        p.add_argument("--host", default="127.0.0.1" if top else argparse.SUPPRESS)
+        p.add_argument(
+            "--port",
+            type=int,
+            default=8080 if top else argparse.SUPPRESS,
+            help="0 picks a free port (default: 8080)",
+        )
         p.add_argument(
             "--runtime",
             choices=("auto", "podman", "process"),
-            default="auto",
+            default="auto" if top else argparse.SUPPRESS,
             help="what runs jobs: podman containers, local processes, or auto (podman if a "
-            "trial container runs here, else processes)",
+            "trial container runs here, else processes; the default)",
         )
-        p.add_argument("--cpus", type=_positive(float), help="CPUs the jobs share (default: all)")
         p.add_argument(
-            "--memory-mb", type=_positive(int), help="memory the jobs share (default: all)"
+            "--cpus",
+            type=_positive(float),
+            default=None if top else argparse.SUPPRESS,
+            help="CPUs the jobs share (default: all)",
+        )
+        p.add_argument(
+            "--memory-mb",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="memory the jobs share (default: all)",
+        )
+        p.add_argument(
+            "--max-pending-per-user",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="pending jobs a user may have; more are refused with 400 "
+            f"(default: {DEFAULT_MAX_PENDING_PER_USER})",
+        )
+        p.add_argument(
+            "--max-jobs-per-user",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="job records kept per user; past it a user's oldest finished ones are "
+            f"dropped (default: {DEFAULT_MAX_JOBS_PER_USER})",
+        )
+        p.add_argument(
+            "--max-log-mb",
+            type=_positive(int),
+            default=None if top else argparse.SUPPRESS,
+            help="size of a job's log past which its oldest part is dropped "
+            f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
         )
         p.add_argument(
             "--no-isolation",
             action="store_true",
+            default=False if top else argparse.SUPPRESS,
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
         p.add_argument(
@@ -60,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
+    args.data_dir = args.data_dir.expanduser()
 
     if args.command == "token":
         try:
@@ -80,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
         dialect=args.dialect,
+        max_pending_per_user=args.max_pending_per_user,
+        max_jobs_per_user=args.max_jobs_per_user,
+        max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,
     )
     try:
         platform.start()
@@ -92,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     print(f"client config: {platform.config_path}", flush=True)
-    print(f"use it: NEUROMATION_CONFIG={platform.config_path} python your_script.py", flush=True)
+    print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

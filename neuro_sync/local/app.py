@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from . import auth, validation
+from . import auth, logs, validation
 from .ingress import Ingress
 from .runner import Runner
 from .runtime import VolumeForbidden, create_runtime, storage_path
@@ -54,6 +54,10 @@ class Settings:
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
     dialect: str = "2019"  # the wire spoken: "2019" or "2022" (dialect2022.py)
     life_span_minute: float = 60.0  # seconds in a `max_run_time_minutes` minute (tests: less)
+    # Per-user limits and the log cap; None: the defaults of runner.py (docs/local-platform.md)
+    max_pending_per_user: int | None = None
+    max_jobs_per_user: int | None = None
+    max_log_bytes: int | None = None
 
     @property
     def registry_host(self) -> str:
@@ -77,6 +81,9 @@ class State:
             self.runtime,
             cpus=settings.cpus,
             memory_mb=settings.memory_mb,
+            max_pending_per_user=settings.max_pending_per_user,
+            max_jobs_per_user=settings.max_jobs_per_user,
+            max_log_bytes=settings.max_log_bytes,
         )
         self.ingress = Ingress(secret=self.secret, store=self.store, runtime=self.runtime)
         self.gateway = SSHGateway(
@@ -103,8 +110,14 @@ def _error(message: str, status: int = 400) -> web.Response:
     return _json({"error": message}, status)
 
 
-def _unauthorized() -> web.Response:
-    return web.Response(text="401: Unauthorized", status=401, content_type="text/plain")
+def _unauthorized(request: web.Request) -> web.Response:
+    text = "401: Unauthorized"
+    if auth.signed_elsewhere(_state(request).secret, request.headers.get("Authorization")):
+        text += (
+            ": the token was issued by a platform with another data dir (signed with another"
+            " secret); use the client.nmrc in the --data-dir this platform runs with"
+        )
+    return web.Response(text=text, status=401, content_type="text/plain")
 
 
 def _forbidden_text() -> web.Response:
@@ -213,7 +226,7 @@ async def get_config(request: web.Request) -> web.Response:
 async def create_job(request: web.Request) -> web.Response:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     state = _state(request)
     raw = await _body(request)
     if state.settings.dialect == "2022" and "from_preset" in request.query:
@@ -231,7 +244,7 @@ async def create_job(request: web.Request) -> web.Response:
         extra = fields
     name = data.get("name")
     if name:
-        for other in reversed(state.store.ordered()):
+        for other in reversed(state.store.owned(user)):
             if other.owner == user and other.name == name:
                 if not other.finished:
                     return _error(
@@ -260,15 +273,21 @@ async def create_job(request: web.Request) -> web.Response:
             return _forbidden_json(err.uri, err.action)
         except ValueError as err:
             return _error(str(err))
+    refusal = state.runner.admit(user)
+    if refusal is not None:
+        return _error(refusal)  # a quota: 400, as the real platform (docs/protocol.md §2.7)
     if "http" in job.container:
         await state.ingress.open(job)
     state.store.add(job)
+    if state.runner.lifecycle is not None:
+        state.runner.lifecycle.watch(job)
+    state.runner.wake()
     return _json(job.to_wire(state.settings), 202)
 
 
 def _visible(state: State, user: str, filters: dict[str, Any]) -> list[JobRecord]:
     out = []
-    for job in state.store.ordered():
+    for job in state.store.owned(user):
         if job.owner != user:
             continue
         if filters["statuses"] and job.status not in filters["statuses"]:
@@ -288,7 +307,7 @@ def _visible(state: State, user: str, filters: dict[str, Any]) -> list[JobRecord
 async def list_jobs(request: web.Request) -> web.StreamResponse:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     state = _state(request)
     filters = validation.list_filters(request.query, dialect=state.settings.dialect)
     visible = _visible(state, user, filters)
@@ -296,23 +315,33 @@ async def list_jobs(request: web.Request) -> web.StreamResponse:
         from . import dialect2022
 
         visible = dialect2022.filter_jobs(visible, filters)
-    if NDJSON_TYPE in request.headers.get("Accept", ""):
-        return await _ndjson_jobs(request, visible, state.settings)
-    return _json({"jobs": [j.to_wire(state.settings) for j in visible]})
+    ndjson = NDJSON_TYPE in request.headers.get("Accept", "")
+    return await _stream_jobs(request, visible, state.settings, ndjson=ndjson)
 
 
-async def _ndjson_jobs(
-    request: web.Request, jobs: list[JobRecord], settings: Settings
+async def _stream_jobs(
+    request: web.Request, jobs: list[JobRecord], settings: Settings, *, ndjson: bool
 ) -> web.StreamResponse:
-    """The platform's format since 2020: one job per line, streamed, written in batches."""
-    response = web.StreamResponse(headers={"Content-Type": f"{NDJSON_TYPE}; charset=utf-8"})
+    """A list reply, serialized one job at a time and streamed in chunks of about 64 KiB, so
+    a list of many big jobs never exists whole in memory. `ndjson`: the platform's format
+    since 2020, one job per line; else the 2019 `{"jobs": [...]}`."""
+    kind = NDJSON_TYPE if ndjson else JSON_TYPE
+    response = web.StreamResponse(headers={"Content-Type": f"{kind}; charset=utf-8"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    for start in range(0, len(jobs), 100):
-        batch = jobs[start : start + 100]
-        await response.write(
-            b"".join(json.dumps(j.to_wire(settings)).encode() + b"\n" for j in batch)
-        )
+    chunk = bytearray() if ndjson else bytearray(b'{"jobs": [')
+    for i, job in enumerate(jobs):
+        if not ndjson and i:
+            chunk += b", "
+        chunk += json.dumps(job.to_wire(settings)).encode()
+        if ndjson:
+            chunk += b"\n"
+        if len(chunk) >= 64 * 1024:
+            await response.write(bytes(chunk))
+            chunk.clear()
+    if not ndjson:
+        chunk += b"]}"
+    await response.write(bytes(chunk))
     await response.write_eof()
     return response
 
@@ -320,7 +349,7 @@ async def _ndjson_jobs(
 def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
     user = _user(request)
     if user is None:
-        return _unauthorized()
+        return _unauthorized(request)
     job_id = request.match_info["job_id"]
     state = _state(request)
     job = state.store.get(job_id)
@@ -374,18 +403,12 @@ async def job_log(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    path = state.runner.log_path(found.id)
-    offset = 0
+    reader = logs.Reader(state.runner.log_path(found.id), state.runner.max_log_bytes)
     while True:
         job = state.store.get(found.id)
         done = job is None or (job.finished and found.id not in state.runner.running)
-        data = b""
-        if path.exists():
-            with open(path, "rb") as f:
-                f.seek(offset)
-                data = f.read(64 * 1024)
+        data = reader.read()  # with a marker line where the log cap dropped a part
         if data:
-            offset += len(data)
             for i in range(0, len(data), 1024):
                 await response.write(data[i : i + 1024])
             continue

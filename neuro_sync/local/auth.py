@@ -45,3 +45,19 @@ def user_from_header(secret: bytes, header: str | None) -> str | None:
     if isinstance(user, str) and is_user_name(user):
         return user
     return None
+
+
+def signed_elsewhere(secret: bytes, header: str | None) -> bool:
+    """True for a well-formed token of ours whose signature is not this data dir's: a
+    `client.nmrc` written by the platform when it ran with another `--data-dir`."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    token = header[len("Bearer ") :].strip()
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False}, algorithms=["HS256"])
+        jwt.decode(token, secret, algorithms=["HS256"])
+    except jwt.InvalidSignatureError:
+        return isinstance(claims.get("identity"), str)
+    except jwt.PyJWTError:
+        return False
+    return False

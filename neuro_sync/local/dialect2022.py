@@ -34,7 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from . import app as platform
-from . import auth, validation
+from . import auth, logs, validation
 from .runner import Lifecycle, Runner
 from .store import JobRecord, Store
 
@@ -263,12 +263,22 @@ class LogStamps:
 
 
 class Lifecycle2022(Lifecycle):
-    """Restart policies, life spans and log times (see the module docstring)."""
+    """Restart policies, life spans and log times (see the module docstring). Each tick
+    looks only at the jobs that have a life span or a restart due, never at the whole
+    history."""
 
     def __init__(self, store: Store, runner: Runner, minute: float = 60.0) -> None:
         self.store = store
         self.minute = minute  # seconds in a life-span minute (60; tests shorten it)
         self.stamps = LogStamps(runner)
+        self._timed: set[str] = set()  # unfinished jobs with a life span
+        self._restarts: dict[str, float] = {}  # job id -> when its back-off ends
+        for job in store.ordered():
+            self.watch(job)
+
+    def watch(self, job: JobRecord) -> None:
+        if job.extra.get("max_run_time_minutes") is not None and not job.finished:
+            self._timed.add(job.id)
 
     def held(self, job: JobRecord) -> bool:
         return float(job.extra.get("restart_at", 0.0)) > time.time()
@@ -280,7 +290,7 @@ class Lifecycle2022(Lifecycle):
         restarts = int(job.extra.get("restarts", 0)) + 1
         job.extra["restarts"] = restarts
         delay = min(RESTART_BACKOFF_MAX, RESTART_BACKOFF * 2 ** (restarts - 1))
-        job.extra["restart_at"] = time.time() + delay
+        job.extra["restart_at"] = self._restarts[job.id] = time.time() + delay
         job.pid = None
         exit_code = code if code >= 0 else 128 - code
         job.set_status("pending", "Restarting", f"The job exited with code {exit_code}")
@@ -288,14 +298,22 @@ class Lifecycle2022(Lifecycle):
         return True
 
     def tick(self, runner: Runner) -> None:
-        for job_id in list(runner.running):
+        for job_id in runner.running:
             self.stamps.sample(job_id)
-        for job in self.store.ordered():
-            limit = job.extra.get("max_run_time_minutes")
-            if limit is None or job.finished or not job.started_at:
+        now = time.time()
+        for job_id, at in list(self._restarts.items()):
+            if at <= now:
+                del self._restarts[job_id]
+                runner.wake()
+        for job_id in list(self._timed):
+            job = self.store.get(job_id)
+            if job is None or job.finished:
+                self._timed.discard(job_id)
                 continue
-            if run_time_seconds(job) >= limit * self.minute:
+            limit = job.extra["max_run_time_minutes"]
+            if job.started_at and run_time_seconds(job) >= limit * self.minute:
                 runner.kill(job, "cancelled", "LifeSpanEnded")
+                self._timed.discard(job_id)
 
 
 def setup(state: platform.State) -> None:
@@ -357,7 +375,10 @@ async def bump_life_span(request: web.Request) -> web.Response:
     else:
         # With no life span yet, the addition counts from the job's start.
         job.extra["max_run_time_minutes"] = (current or 0) + body["additional_max_run_time_minutes"]
-    platform._state(request).store.save(job)
+    state = platform._state(request)
+    state.store.save(job)
+    if state.runner.lifecycle is not None:
+        state.runner.lifecycle.watch(job)
     return web.Response(status=204)
 
 
@@ -369,13 +390,13 @@ def _log_params(request: web.Request) -> tuple[datetime.datetime | None, bool]:
 async def log_lines(
     state: platform.State, job: JobRecord, since: datetime.datetime | None, timestamps: bool
 ) -> AsyncIterator[bytes]:
-    """The job's log from the start, followed until the job ends, line by line with the time
-    each line was written: only lines written at or after `since`; each prefixed with that
-    time (RFC 3339) and a space when `timestamps`."""
+    """The job's log from the start (as the capped-log reader gives it, marker lines
+    included), followed until the job ends, line by line with the time each line was written:
+    only lines written at or after `since`; each prefixed with that time (RFC 3339) and a
+    space when `timestamps`."""
     lifecycle = state.runner.lifecycle
     assert isinstance(lifecycle, Lifecycle2022)
-    path = state.runner.log_path(job.id)
-    offset = 0
+    reader = logs.Reader(state.runner.log_path(job.id), state.runner.max_log_bytes)
     pending = b""
     since_ts = since.timestamp() if since is not None else None
     sizes: list[int] = []
@@ -383,31 +404,29 @@ async def log_lines(
     while True:
         current = state.store.get(job.id)
         done = current is None or (current.finished and job.id not in state.runner.running)
-        data = b""
-        if path.exists():
-            with open(path, "rb") as f:
-                f.seek(offset)
-                data = f.read(64 * 1024)
+        data = reader.read()
         if not data and not done:
             await asyncio.sleep(0.05)
             continue
-        start = offset - len(pending)
-        offset += len(data)
-        pending += data
-        lines = pending.split(b"\n")
+        lines = (pending + data).split(b"\n")
         pending = lines.pop()
         if not data and pending:  # the end: a last line without a newline
             lines.append(pending)
             pending = b""
         if lines:
-            if not sizes or sizes[-1] < offset:  # (re)read the times only when they lag
+            # Where each line ends in the file, counted back from the reader's offset.
+            end = reader.offset - len(pending)
+            ends = []
+            for line in reversed(lines):
+                ends.append(end)
+                end -= len(line) + 1
+            ends.reverse()
+            if not sizes or sizes[-1] < ends[-1]:  # (re)read the times only when they lag
                 lifecycle.stamps.sample(job.id)
                 sizes, times = lifecycle.stamps.load(job.id)
             out = []
-            for line in lines:
-                end = start + len(line) + 1
-                start = end
-                i = bisect.bisect_left(sizes, min(end, offset))
+            for line, line_end in zip(lines, ends, strict=True):
+                i = bisect.bisect_left(sizes, line_end)
                 stamp = times[i] if i < len(times) else time.time()
                 if since_ts is not None and stamp < since_ts:
                     continue

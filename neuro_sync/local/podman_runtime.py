@@ -202,8 +202,12 @@ class PodmanRuntime:
             run.proc = self._spawn(["pull", "--quiet", run.image], log=run.log)
             raise NotReady(CREATING)
         if run.phase == "pull" and code != 0:
+            if code is not None and code > 0:
+                why = pull_error(_tail(run.log_path))
+            else:  # killed: it took longer than PULL_TIMEOUT
+                why = f"no pull after {PULL_TIMEOUT:g} s"
             self._forget(job.id)
-            raise StartError("Image can not be pulled", reason=PULL_FAILED)
+            raise StartError(f"Image can not be pulled: {why}", reason=PULL_FAILED)
         if run.phase != "run":
             try:
                 self._run(run)
@@ -358,9 +362,12 @@ class PodmanRuntime:
         run.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
 
     def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
+        name = container_name(job.id)
         return ExecSpec(
-            argv=self.podman.argv("exec", "--interactive", container_name(job.id), *argv),
+            argv=self.podman.argv("exec", "--interactive", name, *argv),
             env=self.podman.env(),
+            # `--env TERM` (no value): the TERM the gateway gives podman, the client's.
+            tty_argv=self.podman.argv("exec", "-i", "--tty", "--env", "TERM", name, *argv),
         )
 
     def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
@@ -420,6 +427,21 @@ class PodmanRuntime:
         self._helpers.clear()
         self._oom.close()
         self.podman.release()
+
+
+_MAX_PULL_ERROR = 300
+
+
+def pull_error(output: bytes) -> str:
+    """Why `podman pull` failed, on one short line: its last `Error:` line (the registry's or
+    podman's message), else its last line."""
+    lines = [" ".join(line.split()) for line in output.decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")]
+    text = (errors or lines or ["podman pull failed without a message"])[-1]
+    if len(text) > _MAX_PULL_ERROR:
+        text = text[: _MAX_PULL_ERROR - 3] + "..."
+    return text
 
 
 def _tail(path: Path, size: int = 4096) -> bytes:

@@ -1,27 +1,72 @@
 """Job supervision: the queue, scheduling, statuses (docs/protocol.md §2.8). Runtime-independent:
-what runs a job is a `Runtime` (runtime.py)."""
+what runs a job is a `Runtime` (runtime.py).
+
+Which pending job to try next is a `Policy`, by default `fair_order` (fair share across
+owners, FIFO within an owner); the rest of `_schedule` is capacity bookkeeping. A runtime
+with a scheduler of its own would replace `_schedule` as a whole. The per-user limits
+(pending jobs, stored records) are checked by `admit` before a job is stored; logs are
+capped by `logs.cap`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime
+import heapq
 import logging
+import shutil
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import psutil
 
+from . import logs
 from .files import private_dir
 from .runtime import JobSpec, NotReady, Runtime, StartError, job_argv, job_env
-from .store import JobRecord, Store
+from .store import JobRecord, Store, is_pending
 
 log = logging.getLogger("neuro_sync.local")
 
 KILL_GRACE = 3.0
 LOG_TAIL_BYTES = 4096
 DEFAULT_SCHEDULE_TIMEOUT = 180.0
+TICK = 0.05
+# Without a change (a submission, a kill, a job ending), the queues are looked at this often:
+# for the schedule timeouts of jobs that cannot fit.
+RESCAN_INTERVAL = 1.0
+DEFAULT_MAX_PENDING_PER_USER = 1000
+DEFAULT_MAX_JOBS_PER_USER = 10_000
+DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024
+
+
+# A scheduling policy: the pending jobs (owner -> queue, oldest first) in the order to try
+# them, given each owner's share of the capacity in use (which the caller updates as it goes).
+Policy = Callable[[Mapping[str, list[JobRecord]], Mapping[str, float]], Iterator[JobRecord]]
+
+
+def fair_order(
+    queues: Mapping[str, list[JobRecord]], usage: Mapping[str, float]
+) -> Iterator[JobRecord]:
+    """The scheduling policy: every pending job once, fair share across owners, FIFO within one.
+
+    Next is always the oldest pending job of the owner whose running jobs hold the smallest
+    share of the capacity (`usage`, which the caller raises for each job it starts; ties go to
+    the older job). So one owner's long queue delays another owner's first job by at most one
+    scheduling round. Work: O(pending * log(owners)).
+    """
+    heap = [(usage.get(owner, 0.0), queue[0].created_at, owner) for owner, queue in queues.items()]
+    heapq.heapify(heap)
+    position = dict.fromkeys(queues, 0)
+    while heap:
+        _, _, owner = heapq.heappop(heap)
+        queue, i = queues[owner], position[owner]
+        yield queue[i]
+        position[owner] = i = i + 1
+        if i < len(queue):
+            heapq.heappush(heap, (usage.get(owner, 0.0), queue[i].created_at, owner))
 
 
 class Runner:
@@ -35,11 +80,16 @@ class Runner:
         *,
         cpus: float | None = None,
         memory_mb: int | None = None,
+        max_pending_per_user: int | None = None,
+        max_jobs_per_user: int | None = None,
+        max_log_bytes: int | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.store = store
         self.data_dir = data_dir
         self.runtime = runtime
         self.running: set[str] = set()  # started and not yet swept
+        self._starting: set[str] = set()  # a runtime is starting them (NotReady)
         self._task: asyncio.Task[None] | None = None
         self.total_memory_mb = memory_mb or psutil.virtual_memory().total // (1024 * 1024)
         self.cpus = cpus or psutil.cpu_count() or 1
@@ -47,6 +97,14 @@ class Runner:
         # and the jobs' life spans and restarts (applied only to jobs that ask for them).
         self.passed_config: Callable[[JobRecord], dict[str, str]] | None = None
         self.lifecycle: Lifecycle | None = None
+        self.max_pending_per_user = max_pending_per_user or DEFAULT_MAX_PENDING_PER_USER
+        self.max_jobs_per_user = max_jobs_per_user or DEFAULT_MAX_JOBS_PER_USER
+        self.max_log_bytes = max_log_bytes or DEFAULT_MAX_LOG_BYTES
+        self._log_start: dict[str, int] = {}  # job id -> where its log's data starts
+        self._changed = True  # the queues or the capacity changed since the last round
+        self._last_round = 0.0
+        self.rounds = 0  # scheduling rounds made (a figure for tests and measurements)
+        self.policy: Policy = policy or fair_order
 
     def job_dir(self, job_id: str) -> Path:
         """The platform's private files of a job (its log)."""
@@ -76,7 +134,44 @@ class Runner:
                 self.tick()
             except Exception:  # noqa: BLE001 - one bad job must not stop the supervisor
                 log.exception("supervisor tick failed")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(TICK)
+
+    def wake(self) -> None:
+        """Something changed the queues (a submission): schedule at the next tick."""
+        self._changed = True
+
+    def admit(self, owner: str) -> str | None:
+        """Make room for one more job of `owner`; the refusal (a 400 message) if there is none.
+
+        Pending jobs are limited per user. Stored records are too: past the limit the owner's
+        oldest finished records are collected (with their logs), and only a user whose
+        unfinished jobs alone fill the limit is refused.
+        """
+        pending = self.store.pending_count(owner)
+        if pending >= self.max_pending_per_user:
+            return (
+                f"Too many pending jobs: user '{owner}' has {pending}, the limit is "
+                f"{self.max_pending_per_user} pending jobs per user"
+            )
+        excess = self.store.count(owner) + 1 - self.max_jobs_per_user
+        for job in self.store.owned(owner) if excess > 0 else ():
+            if excess <= 0:
+                break
+            if job.finished and job.id not in self.running:
+                self.collect(job)
+                excess -= 1
+        if excess > 0:
+            return (
+                f"Too many jobs: user '{owner}' has {self.store.count(owner)} unfinished jobs, "
+                f"the limit is {self.max_jobs_per_user} stored jobs per user"
+            )
+        return None
+
+    def collect(self, job: JobRecord) -> None:
+        """Forget a finished job: its record and its private files (the log)."""
+        self.store.remove(job)
+        self._log_start.pop(job.id, None)
+        shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
 
     def fits(self, job: JobRecord) -> bool:
         """The job fits on an empty machine (else it can never run here)."""
@@ -84,30 +179,52 @@ class Runner:
         return r["memory_mb"] <= self.total_memory_mb and r["cpu"] <= self.cpus and not r.get("gpu")
 
     def tick(self) -> None:
-        self._schedule()
+        now = time.monotonic()
+        if self._changed or self._starting or now - self._last_round >= RESCAN_INTERVAL:
+            self._changed, self._last_round = False, now
+            self._schedule()
         for job_id in list(self.running):
+            self._cap_log(job_id)
             code = self.runtime.poll(job_id)
             if code is not None:
                 self._finish(job_id, code)
         if self.lifecycle is not None:
             self.lifecycle.tick(self)
 
-    def _schedule(self) -> None:
-        """Start pending jobs in submission order while they fit the free capacity.
+    def _cap_log(self, job_id: str) -> None:
+        start = self._log_start.get(job_id, 0)
+        new = logs.cap(self.log_path(job_id), start, self.max_log_bytes)
+        if new != start:
+            self._log_start[job_id] = new
 
-        Strict FIFO: once a job waits for capacity, no later job starts before it (no
-        backfilling), so a big job is never starved by a stream of small ones. A job that
+    def _schedule(self) -> None:
+        """Start pending jobs, in the policy's order, while they fit the free capacity.
+
+        No backfilling: once the next job in that order waits for capacity, no other job
+        starts before it, so a big job is never starved by a stream of small ones. A job that
         can never fit does not hold the queue: it fails after its schedule timeout.
         """
-        free_cpu, free_memory = self.cpus, self.total_memory_mb
+        self.rounds += 1
+        queues = self.store.pending()
+        if not queues:
+            return
+        free = {"cpu": float(self.cpus), "memory_mb": float(self.total_memory_mb)}
+        usage: dict[str, float] = {}
         for job_id in self.running:
             running = self.store.get(job_id)
             if running is not None:
-                free_cpu -= running.container["resources"]["cpu"]
-                free_memory -= running.container["resources"]["memory_mb"]
+                self._take(running, free, usage)
+        # Jobs a runtime is still starting hold their resources and go on first.
+        for job_id in list(self._starting):
+            job = self.store.get(job_id)
+            if job is None or not is_pending(job):
+                self._starting.discard(job_id)
+                continue
+            self._take(job, free, usage)
+            self._start(job)
         waiting = False
-        for job in self.store.ordered():
-            if job.status != "pending" or job.pid is not None:
+        for job in self.policy(queues, usage):
+            if job.id in self._starting or not is_pending(job):
                 continue
             if self.lifecycle is not None and self.lifecycle.held(job):
                 continue  # restarting after a back-off
@@ -116,13 +233,24 @@ class Runner:
                 continue
             r = job.container["resources"]
             # A small epsilon: ten 0.1-CPU jobs fill one CPU despite float sums.
-            if not waiting and r["cpu"] <= free_cpu + 1e-9 and r["memory_mb"] <= free_memory:
+            if (
+                not waiting
+                and r["cpu"] <= free["cpu"] + 1e-9
+                and r["memory_mb"] <= free["memory_mb"]
+            ):
                 if self._start(job):
-                    free_cpu -= r["cpu"]
-                    free_memory -= r["memory_mb"]
+                    self._take(job, free, usage)
                 continue
             waiting = True
             self._mark_waiting(job)
+
+    def _take(self, job: JobRecord, free: dict[str, float], usage: dict[str, float]) -> None:
+        """Count a started job against the free capacity and its owner's share."""
+        r = job.container["resources"]
+        free["cpu"] -= r["cpu"]
+        free["memory_mb"] -= r["memory_mb"]
+        share = max(r["cpu"] / self.cpus, r["memory_mb"] / self.total_memory_mb)
+        usage[job.owner] = usage.get(job.owner, 0.0) + share
 
     def _wait_or_give_up(self, job: JobRecord) -> None:
         timeout = job.schedule_timeout or DEFAULT_SCHEDULE_TIMEOUT
@@ -150,15 +278,18 @@ class Runner:
             spec = self.spec(job)
             self.runtime.start(job, spec)
         except NotReady as wait:
+            self._starting.add(job.id)
             if (job.reason, job.status_description) != (wait.reason, wait.description):
                 job.set_status("pending", wait.reason, wait.description)
                 self.store.save(job)
             return True  # being started: its resources are taken
         except StartError as err:
+            self._starting.discard(job.id)
             job.pid = -1
             job.set_status("failed", err.reason, str(err))
             self.store.save(job)
             return False
+        self._starting.discard(job.id)
         if job.pid is None:  # a runtime without pids: still marks the job as started here
             job.pid = 0
         job.set_status("running")
@@ -186,6 +317,9 @@ class Runner:
 
     def _finish(self, job_id: str, code: int) -> None:
         self.running.discard(job_id)
+        self._changed = True  # capacity freed
+        self._cap_log(job_id)  # what it wrote since the last tick
+        self._log_start.pop(job_id, None)
         reason = self.runtime.failure_reason(job_id, code) if code else None
         # Like a container, nothing of the job outlives its main process.
         self.runtime.sweep(job_id)
@@ -221,6 +355,8 @@ class Runner:
             return
         job.set_status(status, reason)
         self.store.save(job)
+        self._changed = True
+        self._starting.discard(job.id)
         if job.id in self.running:
             self.runtime.signal(job.id, signal.SIGTERM)
             asyncio.get_running_loop().call_later(
@@ -255,8 +391,13 @@ class Lifecycle:
         or let it finish (False)."""
         raise NotImplementedError
 
+    def watch(self, job: JobRecord) -> None:
+        """A new job (or a changed life span): keep an eye on it."""
+        raise NotImplementedError
+
     def tick(self, runner: Runner) -> None:
-        """Every supervisor tick: end jobs past their life span."""
+        """Every supervisor tick: end jobs past their life span, wake the scheduler when a
+        restart's back-off is over."""
         raise NotImplementedError
 
 

@@ -69,6 +69,9 @@ class ExecSpec:
     cwd: Path | None = None
     user: int | None = None  # uid/gid to run as, None: the server's own
     group: int | None = None
+    # The argv when the client asked for a terminal (`exec -t`), if it differs: a container
+    # needs its own terminal (`podman exec --tty`); a process gets the gateway's directly.
+    tty_argv: list[str] | None = None
 
 
 def job_env(job: JobRecord, home: str | None = None) -> dict[str, str]:

@@ -229,7 +229,7 @@ class SSHGateway:
         spec = self._runner.runtime.exec_spec(job, argv)
         term = process.get_terminal_type()
         if term:
-            spec = replace(spec, env={**spec.env, "TERM": term})
+            spec = replace(spec, env={**spec.env, "TERM": term}, argv=spec.tty_argv or spec.argv)
             return await self._exec_pty(process, job.id, argv, spec)
         try:
             proc = await asyncio.create_subprocess_exec(

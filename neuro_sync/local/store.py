@@ -1,4 +1,10 @@
-"""Job records in SQLite (WAL). One writer: the server's event-loop thread."""
+"""Job records in SQLite (WAL). One writer: the server's event-loop thread.
+
+Besides all records in submission order, the store keeps two indices, updated on every
+`add`/`save`/`remove`: each owner's records, and each owner's pending jobs (not finished, not
+started) in submission order. The scheduler reads only the latter, so its work per tick is
+proportional to the pending jobs, never to the history (docs/local-platform.md "Scheduling").
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,11 @@ from typing import Any
 # `cancelled`: a job killed, or past its life span, on a 2022-dialect platform.
 FINISHED = ("succeeded", "failed", "cancelled")
 MAX_TRANSITIONS = 1000
+
+
+def is_pending(job: JobRecord) -> bool:
+    """Waiting to start: not finished and not started here (a runtime may be starting it)."""
+    return job.status == "pending" and job.pid is None
 
 
 def now_iso() -> str:
@@ -132,18 +143,50 @@ class Store:
             " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, data TEXT NOT NULL)"
         )
         self.jobs: dict[str, JobRecord] = {}
+        # owner -> job id -> record, oldest first (dicts keep insertion order)
+        self._owned: dict[str, dict[str, JobRecord]] = {}
+        self._pending: dict[str, dict[str, JobRecord]] = {}
         for (data,) in self._db.execute("SELECT data FROM jobs ORDER BY seq"):
-            record = JobRecord(**json.loads(data))
-            self.jobs[record.id] = record
+            self._index(JobRecord(**json.loads(data)))
+
+    def _index(self, job: JobRecord) -> None:
+        self.jobs[job.id] = job
+        self._owned.setdefault(job.owner, {})[job.id] = job
+        self._reindex(job)
+
+    def _reindex(self, job: JobRecord) -> None:
+        queue = self._pending.get(job.owner)
+        if is_pending(job):
+            if queue is None:
+                queue = self._pending[job.owner] = {}
+            queue.setdefault(job.id, job)  # a job keeps its place in its owner's queue
+        elif queue is not None:
+            queue.pop(job.id, None)
+            if not queue:
+                del self._pending[job.owner]
 
     def add(self, job: JobRecord) -> None:
         self._db.execute(
             "INSERT INTO jobs (id, data) VALUES (?, ?)", (job.id, json.dumps(asdict(job)))
         )
-        self.jobs[job.id] = job
+        self._index(job)
 
     def save(self, job: JobRecord) -> None:
         self._db.execute("UPDATE jobs SET data = ? WHERE id = ?", (json.dumps(asdict(job)), job.id))
+        self._reindex(job)
+
+    def remove(self, job: JobRecord) -> None:
+        """Forget a record (a finished job collected to keep its owner under the limit)."""
+        self._db.execute("DELETE FROM jobs WHERE id = ?", (job.id,))
+        self.jobs.pop(job.id, None)
+        owned = self._owned.get(job.owner, {})
+        owned.pop(job.id, None)
+        if not owned:
+            self._owned.pop(job.owner, None)
+        queue = self._pending.get(job.owner, {})
+        queue.pop(job.id, None)
+        if not queue:
+            self._pending.pop(job.owner, None)
 
     def get(self, job_id: str) -> JobRecord | None:
         return self.jobs.get(job_id)
@@ -151,6 +194,30 @@ class Store:
     def ordered(self) -> list[JobRecord]:
         """Oldest first, as the real platform lists them."""
         return list(self.jobs.values())
+
+    def owned(self, owner: str) -> list[JobRecord]:
+        """One owner's records, oldest first."""
+        return list(self._owned.get(owner, {}).values())
+
+    def count(self, owner: str) -> int:
+        return len(self._owned.get(owner, ()))
+
+    def pending(self) -> dict[str, list[JobRecord]]:
+        """Each owner's pending jobs (see `is_pending`), oldest first: the scheduler's queues.
+
+        Stale entries (a record changed without `save`) are dropped on the way."""
+        queues: dict[str, list[JobRecord]] = {}
+        for owner, queue in list(self._pending.items()):
+            jobs = [job for job in queue.values() if is_pending(job)]
+            if len(jobs) != len(queue):
+                for job in list(queue.values()):
+                    self._reindex(job)
+            if jobs:
+                queues[owner] = jobs
+        return queues
+
+    def pending_count(self, owner: str) -> int:
+        return len(self._pending.get(owner, ()))
 
     def close(self) -> None:
         self._db.close()

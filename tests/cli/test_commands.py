@@ -90,8 +90,42 @@ def test_no_configuration_is_one_line_exit_1(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("NEURO_SYNC_TOKEN")
     result = invoke("ps")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: No url and token")
+    assert result.stderr.startswith("Error: No URL and token: pass --url and --token")
+    assert "neuro-sync login-with-token" in result.stderr
+    assert "neuro_sync." not in result.stderr  # the CLI's words, not the library's
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--url", BASE, "ps"), "--url needs --token too"),
+        (("--token", TOKEN, "ps"), "--token needs --url too"),
+        (("--url", BASE, "--token", TOKEN, "--config", "x.nmrc", "ps"), "--config, not both"),
+    ],
+)
+def test_configuration_errors_name_the_flags(
+    offline: responses.RequestsMock, args: tuple[str, ...], words: str
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert "neuro_sync." not in result.stderr and "url=" not in result.stderr
+    assert len(offline.calls) == 0
+
+
+def test_a_malformed_url_flag_is_named(offline: responses.RequestsMock) -> None:
+    result = invoke("--url", "foo", "--token", TOKEN, "ps")
+    assert result.exit_code == 2
+    assert "Invalid value for --url: must be an http(s) API base URL" in result.stderr
+
+
+def test_a_wrong_url_says_it_is_not_a_jobs_api(offline: responses.RequestsMock) -> None:
+    offline.get("http://api.test/config", body="<html>404: Not Found</html>", status=404)
+    result = invoke("--url", "http://api.test", "--token", TOKEN, "ps")
+    assert result.exit_code == 1
+    assert "the URL does not look like a jobs API" in result.stderr
+    assert "Check the URL (--url" in result.stderr
 
 
 # ---------------------------------------------------------------------------- run
@@ -201,7 +235,36 @@ def test_run_attached_streams_the_log_and_passes_the_exit_code(
     result = invoke("run", "ubuntu", "sh", "-c", "exit 3")
     assert result.exit_code == 3, result.output
     assert result.stdout_bytes == b"line 1\n\xffraw bytes\n"  # the log, untouched
-    assert result.stderr == f"Job ID: {JOB_ID}\n"
+    # Why it ended: one line after the job id.
+    assert result.stderr == f"Job ID: {JOB_ID}\nJob {JOB_ID}: failed: Error (exit 3)\n"
+
+
+def test_attached_run_says_why_a_killed_job_ended(api: responses.RequestsMock) -> None:
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    api.get(JOB_URL, json=wire_job("running"))
+    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"")
+    finished = {
+        "exit_code": 137,
+        "reason": "OOMKilled",
+        "description": "the job used more than its\n 64 MB",
+        "finished_at": "2019-08-16T10:12:00+00:00",
+    }
+    api.get(JOB_URL, json=wire_job("failed", history=finished))
+    result = invoke("run", "ubuntu", "python big.py")
+    assert result.exit_code == 137
+    assert result.stderr.splitlines()[1:] == [
+        f"Job {JOB_ID}: failed: OOMKilled: the job used more than its 64 MB (exit 137)"
+    ]
+
+
+def test_attached_run_of_a_successful_job_adds_nothing(api: responses.RequestsMock) -> None:
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    api.get(JOB_URL, json=wire_job("running"))
+    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"ok\n")
+    finished = {"exit_code": 0, "finished_at": "2019-08-16T10:12:00+00:00"}
+    api.get(JOB_URL, json=wire_job("succeeded", history=finished))
+    result = invoke("run", "ubuntu", "true")
+    assert (result.exit_code, result.stderr) == (0, f"Job ID: {JOB_ID}\n")
 
 
 def test_run_that_never_started_exits_125_and_says_why(
@@ -241,13 +304,15 @@ def test_attached_run_of_a_job_that_ended_with_a_newer_status(
     api.get(f"{MONITORING}/{JOB_ID}/log", body=b"")
     result = invoke("run", "ubuntu", "true")
     assert result.exit_code == 1
-    assert f"Job {JOB_ID} ended as unknown: Cancelled" in result.stderr
+    assert f"Job {JOB_ID}: unknown: Cancelled" in result.stderr
 
 
 # ---------------------------------------------------------------------------- ps, status
 
 
-def test_ps_defaults_to_live_jobs_and_fits_80_columns(api: responses.RequestsMock) -> None:
+def test_ps_defaults_to_live_jobs_and_is_complete_when_piped(
+    api: responses.RequestsMock,
+) -> None:
     long = wire_job(
         "running", name="a-rather-long-job-name", container={"command": "python " + "x" * 200}
     )
@@ -258,8 +323,16 @@ def test_ps_defaults_to_live_jobs_and_fits_80_columns(api: responses.RequestsMoc
     assert sorted(query.split("&")) == ["status=pending", "status=running"]
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ID", "STATUS", "NAME", "IMAGE", "COMMAND"]
-    assert lines[1].startswith(f"{JOB_ID}  running") and lines[1].endswith("...")
-    assert all(len(line) <= 80 for line in lines)
+    # Not a terminal: nothing is cut (a terminal's width applies only to a terminal).
+    assert lines[1].startswith(f"{JOB_ID}  running  a-rather-long-job-name")
+    assert lines[1].endswith("python " + "x" * 200)
+
+
+def test_the_table_fits_a_terminal_width() -> None:
+    from neuro_sync.cli.output import table
+
+    lines = table(["ID", "COMMAND"], [["job-1", "python " + "x" * 200]], width=80, flexible=(1,))
+    assert lines[1].endswith("...") and all(len(line) <= 80 for line in lines)
 
 
 def test_ps_wide_all_and_filters(api: responses.RequestsMock) -> None:
@@ -335,6 +408,42 @@ def test_wait_prints_the_final_status(api: responses.RequestsMock) -> None:
     assert result.stdout == f"{JOB_ID}: succeeded, exit code 0\n"
 
 
+@pytest.mark.parametrize(
+    ("status", "history", "code"),
+    [
+        ("failed", {"exit_code": 3, "reason": "Error"}, 3),
+        ("failed", {"exit_code": 137, "reason": "OOMKilled"}, 137),
+        ("failed", {"reason": "ErrImagePull", "description": "no such image"}, 125),
+        ("cancelled", {"reason": "Cancelled"}, 1),
+        ("succeeded", {"exit_code": 0}, 0),
+    ],
+)
+def test_wait_exits_with_the_outcome_like_attached_run(
+    api: responses.RequestsMock, status: str, history: dict[str, object], code: int
+) -> None:
+    history = history | {"finished_at": "2019-08-16T10:12:00+00:00"}
+    api.get(JOB_URL, json=wire_job(status, history=history))
+    api.get(JOB_URL, json=wire_job(status, history=history))
+    api.post(f"{BASE}/jobs", json=wire_job(), status=202)
+    if code != 125:  # a job that never started has no log to stream
+        api.get(f"{MONITORING}/{JOB_ID}/log", body=b"")
+    waited = invoke("wait", JOB_ID)
+    assert waited.exit_code == code, waited.output
+    assert waited.stderr == ""  # the outcome is on stdout already
+    as_json = invoke("wait", "--format", "json", JOB_ID)
+    assert as_json.exit_code == code
+    # The JSON itself is unchanged: the job.
+    assert json.loads(as_json.stdout)["history"]["reason"] == history.get("reason", "")
+    attached = invoke("run", "ubuntu", "true")
+    assert attached.exit_code == code
+
+
+def test_wait_help_documents_its_exit_codes() -> None:
+    text = invoke("wait", "--help").stdout
+    for line in ("0    the job succeeded", "N    the job's own exit code", "125  it failed"):
+        assert line in text
+
+
 def test_wait_timeout_is_exit_1(api: responses.RequestsMock) -> None:
     api.get(JOB_URL, json=wire_job("pending"))
     result = invoke("wait", "--timeout", "0", JOB_ID)
@@ -350,6 +459,16 @@ def test_logs_no_follow_prints_what_is_there(api: responses.RequestsMock) -> Non
     result = invoke("logs", "--no-follow", JOB_ID)
     assert result.exit_code == 0
     assert result.stdout_bytes == b"so far\nlast\n"
+
+
+@pytest.mark.parametrize("follow", ["--follow", "--no-follow"])
+def test_logs_tail_prints_the_last_lines(api: responses.RequestsMock, follow: str) -> None:
+    finished = {"exit_code": 0, "finished_at": "2019-06-01T12:00:00+00:00"}
+    api.get(JOB_URL, json=wire_job("succeeded", history=finished))
+    api.get(f"{MONITORING}/{JOB_ID}/log", body=b"one\ntwo\nthree\nfour\n")
+    result = invoke("logs", "--tail", "2", follow, JOB_ID)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "three\nfour\n"
 
 
 # ---------------------------------------------------------------------------- errors, secrets

@@ -12,6 +12,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -285,3 +286,196 @@ def test_python_dash_m(platform: LocalPlatform, env: dict[str, str]) -> None:
     check_no_token(platform, proc.stdout, proc.stderr)
     assert proc.returncode == 0
     assert f"URL:          {platform.url}" in proc.stdout
+
+
+def test_attached_run_and_wait_end_with_the_outcome(
+    platform: LocalPlatform, env: dict[str, str]
+) -> None:
+    attached = console(platform, env, "run", "ubuntu", "--", "sh", "-c", "echo hi; exit 4")
+    assert attached.returncode == 4
+    job_id = attached.stderr.split()[2]
+    # One line: status, reason, description (the local platform's: the log's end), exit code.
+    assert attached.stderr.splitlines()[-1] == f"Job {job_id}: failed: Error: hi (exit 4)"
+    waited = console(platform, env, "wait", job_id)
+    assert (waited.returncode, waited.stdout) == (4, f"{job_id}: failed (Error), exit code 4\n")
+    as_json = console(platform, env, "wait", "--format", "json", job_id)
+    assert as_json.returncode == 4 and json.loads(as_json.stdout)["history"]["exit_code"] == 4
+    fine = console(platform, env, "run", "--detach", "ubuntu", "true").stdout.strip()
+    assert console(platform, env, "wait", fine).returncode == 0
+
+
+def test_ps_is_complete_when_piped_and_fits_a_terminal(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client
+) -> None:
+    command = "sh -c 'sleep 600; echo " + " ".join(["a long line"] * 12) + "'"
+    job_id = console(platform, env, "run", "--detach", "ubuntu", command).stdout.strip()
+    try:
+        piped = console(platform, env, "ps").stdout.splitlines()
+        assert any(line.endswith(command) for line in piped), piped
+        status = console(platform, env, "status", job_id).stdout
+        assert f"Command:       {command}" in status
+        shown, _ = _on_terminal(env | {"COLUMNS": "80"}, ["ps"], stdout_too=True)
+        lines = [ln for ln in shown.split("\r\n") if ln]
+        assert lines and all(len(line) <= 80 for line in lines), lines
+        assert any(job_id in line and line.endswith("...") for line in lines), lines
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_logs_tail(platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client) -> None:
+    script = (
+        "for i in 1 2 3 4 5; do echo line $i; done; "
+        "while [ ! -e go ]; do sleep 0.1; done; echo after"
+    )
+    started = console(platform, env, "run", "--detach", "ubuntu", "--", "sh", "-c", script)
+    job_id = started.stdout.strip()
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while "line 5" not in console(platform, env, "logs", "--no-follow", job_id).stdout:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        tail = console(platform, env, "logs", "--tail", "2", "--no-follow", job_id)
+        assert tail.stdout == "line 4\nline 5\n"
+        following = subprocess.Popen(
+            [SCRIPT, "logs", "--tail", "1", job_id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert following.stdout is not None
+        assert following.stdout.readline() == "line 5\n"
+        assert client.jobs.exec(job_id, ["touch", "go"], capture_output=True).returncode == 0
+        out, err = following.communicate(timeout=RUN_TIMEOUT)
+        assert (following.returncode, out, err) == (0, "after\n", "")
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_exec_checks_the_published_host_key(
+    platform: LocalPlatform, env: dict[str, str], client: neuro_sync.Client, tmp_path: Path
+) -> None:
+    started = console(platform, env, "run", "--detach", "--wait-start", "ubuntu", "sleep 600")
+    job_id = started.stdout.strip()
+    try:
+        # No --no-key-check, no prompt: the key comes from the file client.nmrc names.
+        ran = console(platform, env, "exec", job_id, "--", "echo", "hi")
+        assert (ran.returncode, ran.stdout, ran.stderr) == (0, "hi\n", "")
+        # Another key in that file: a clear error, nothing run.
+        other = tmp_path / "known_hosts"
+        other.write_text(platform.config_path.with_name("known_hosts").read_text().replace(
+            "AAAA", "AAAB", 1
+        ))  # fmt: skip
+        config = tmp_path / "client.nmrc"
+        text = platform.config_path.read_text()
+        config.write_text(
+            text.replace(str(platform.config_path.with_name("known_hosts")), str(other))
+        )
+        refused = console(
+            platform, env | {"NEUROMATION_CONFIG": str(config)}, "exec", job_id, "--", "echo", "hi"
+        )
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert refused.stderr.startswith("Error: The SSH gateway at 127.0.0.1:")
+        assert f"not the one in {other}" in refused.stderr
+        assert refused.stderr.count("\n") == 1
+        # port-forward: the first connection fails, and the command ends saying why.
+        forward = subprocess.Popen(
+            [SCRIPT, "port-forward", job_id, "0:9"],
+            env=env | {"NEUROMATION_CONFIG": str(config)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert forward.stdout is not None
+            port = int(forward.stdout.readline().split()[0].rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port), RUN_TIMEOUT) as conn:
+                conn.settimeout(RUN_TIMEOUT)
+                assert conn.recv(1) == b""
+            _, err = forward.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            if forward.poll() is None:
+                forward.kill()
+                forward.wait()
+        assert forward.returncode == 1
+        assert err.splitlines()[-1].startswith("Error: The SSH gateway at 127.0.0.1:")
+    finally:
+        client.jobs.kill(job_id)
+
+
+def test_a_token_of_another_data_dir_says_so(
+    platform: LocalPlatform, env: dict[str, str], tmp_path: Path
+) -> None:
+    # The client.nmrc another data dir's platform wrote when it ran on this address.
+    with LocalPlatform(tmp_path / "other") as other:
+        config = other.config_path.read_text().replace(other.url, platform.url)
+    (tmp_path / "client.nmrc").write_text(config)
+    proc = console(platform, env | {"NEUROMATION_CONFIG": str(tmp_path / "client.nmrc")}, "ps")
+    assert proc.returncode == 1
+    assert "issued by a platform with another data dir" in proc.stderr, proc.stderr
+
+
+def test_an_image_that_cannot_be_pulled_says_why_everywhere(tmp_path: Path) -> None:
+    from tests.containers.conftest import podman_platform
+
+    podman = podman_platform(tmp_path / "podman-platform")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+        env |= {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(podman.config_path)}
+        # `.invalid` never resolves (RFC 2606): the pull fails fast, online or not.
+        ran = console(podman, env, "run", "registry.invalid/no-such-image:v0", "true")
+        assert ran.returncode == 125
+        job_id = ran.stderr.split()[2]
+        why = ran.stderr.splitlines()[-1]
+        assert why.startswith(f"Job {job_id}: failed: Collected: Image can not be pulled: ")
+        assert "registry.invalid" in why and why.endswith("(it never started its command)")
+        status = console(podman, env, "status", job_id).stdout
+        assert "Status:        failed (Collected)" in status
+        assert "Image can not be pulled: " in status and "registry.invalid" in status
+        listed = console(podman, env, "ps", "-a", "--wide").stdout.splitlines()
+        (row,) = [line for line in listed if job_id in line]
+        assert "failed: Collected" in row and "Image can not be pulled: " in row
+    finally:
+        podman.stop()
+
+
+def test_the_local_platform_shows_its_one_default_data_dir() -> None:
+    from neuro_sync.local import DEFAULT_DATA_DIR
+
+    local = str(Path(sys.executable).with_name("neuro-sync-local"))
+    for args in ([], ["serve"], ["token"]):
+        shown = subprocess.run(
+            [local, *args, "--help"], capture_output=True, text=True, timeout=RUN_TIMEOUT
+        )
+        assert shown.returncode == 0
+        assert f"(default: {DEFAULT_DATA_DIR})" in " ".join(shown.stdout.split()), shown.stdout
+    assert DEFAULT_DATA_DIR == "~/.neuro-sync-local"
+
+
+def test_token_and_serve_share_the_default_data_dir(tmp_path: Path) -> None:
+    """`neuro-sync-local token` without --data-dir signs with the secret `serve` uses."""
+    from neuro_sync.local import LocalPlatform as Platform
+
+    local = str(Path(sys.executable).with_name("neuro-sync-local"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    env["HOME"] = str(tmp_path)
+    with Platform(tmp_path / ".neuro-sync-local") as platform:
+        token = subprocess.run(
+            [local, "token", "--user", "alice"], env=env, capture_output=True, text=True,
+            timeout=RUN_TIMEOUT, check=True,
+        ).stdout.strip()  # fmt: skip
+        with neuro_sync.Client(platform.url, token) as alice:
+            assert alice.jobs.list() == []
+    # --data-dir before or after the subcommand: the same dir (argparse defaults of a
+    # subcommand used to override the option given before it).
+    with Platform(tmp_path / "elsewhere") as platform:
+        for args in (
+            ["--data-dir", str(tmp_path / "elsewhere"), "token", "--user", "bob"],
+            ["token", "--data-dir", str(tmp_path / "elsewhere"), "--user", "bob"],
+        ):
+            token = subprocess.run(
+                [local, *args], env=env, capture_output=True, text=True,
+                timeout=RUN_TIMEOUT, check=True,
+            ).stdout.strip()  # fmt: skip
+            with neuro_sync.Client(platform.url, token) as bob:
+                assert bob.jobs.list() == []

@@ -1,7 +1,9 @@
-"""Fenced Python code blocks of the Markdown pages (README.md, docs/*.md), for testing them.
+"""Fenced code blocks of the Markdown pages (README.md, docs/*.md), for testing them: the
+Python blocks and the shell (`sh`) command blocks.
 
 A block is skipped only when the line before its fence (blank lines aside) is the comment
-`<!-- no-test -->`: for examples that need a real remote platform.
+`<!-- no-test -->` or `<!-- no-test: why -->`: for examples that need a real remote platform,
+install packages, or start a server in the foreground.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from pathlib import Path
 from types import CodeType
 
 NO_TEST = "<!-- no-test -->"
+_NO_TEST = re.compile(r"^<!-- no-test(:[^>]*)? -->$")
 # ```python, ```py, and MyST's ```{code-block} python (or {code}, {sourcecode}).
 _OPEN = re.compile(
     r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*"
     r"(?:\{(?:code-block|code|sourcecode)\}[ \t]+)?(?P<lang>[\w+-]*)"
 )
 PYTHON = {"python", "py", "python3"}
+SHELL = {"sh", "bash", "shell"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ class Block:
 
 
 def python_blocks(path: Path, text: str | None = None) -> list[Block]:
+    return code_blocks(path, PYTHON, text)
+
+
+def shell_blocks(path: Path, text: str | None = None) -> list[Block]:
+    return code_blocks(path, SHELL, text)
+
+
+def code_blocks(path: Path, languages: set[str], text: str | None = None) -> list[Block]:
     lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
     blocks: list[Block] = []
     i = 0
@@ -46,7 +58,7 @@ def python_blocks(path: Path, text: str | None = None) -> list[Block]:
         end = i + 1
         while end < len(lines) and not lines[end].strip().startswith(fence):
             end += 1
-        if m["lang"].lower() in PYTHON:
+        if m["lang"].lower() in languages:
             body = [ln.removeprefix(indent) for ln in lines[i + 1 : end]]
             # MyST directive options (`:caption: ...`) open a code-block's body.
             start = i + 1
@@ -54,7 +66,7 @@ def python_blocks(path: Path, text: str | None = None) -> list[Block]:
                 body.pop(0)
                 start += 1
             before = [ln.strip() for ln in lines[:i] if ln.strip()]
-            skipped = bool(before) and before[-1] == NO_TEST
+            skipped = bool(before) and bool(_NO_TEST.match(before[-1]))
             code = textwrap.dedent("\n".join(body)) + "\n"
             blocks.append(Block(path, start + 1, code, skipped))
         i = end + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -101,3 +102,21 @@ def test_the_list_is_an_html_table(executed: dict[str, Any]) -> None:
 
 def test_kill_ended_the_server(executed: dict[str, Any]) -> None:
     assert _text(executed["kill"]) == "succeeded\n"
+
+
+def test_exec_in_a_cell_echoes_no_return_value(executed: dict[str, Any]) -> None:
+    cell = executed["exec-print"]
+    assert [o.output_type for o in cell.outputs] == ["stream"], cell.outputs
+    assert _text(cell) == "printed in the cell\n"
+
+
+def test_wait_leaves_a_readable_final_line(executed: dict[str, Any]) -> None:
+    """A saved notebook's static HTML shows how the wait ended, not an empty widget."""
+    nbconvert = pytest.importorskip("nbconvert")
+    cell = executed["wait"]
+    lines = _text(cell).splitlines()
+    assert re.fullmatch(r"job-[0-9a-f-]+: succeeded \(exit code 0\) \(\d+\.\d s\)", lines[0]), lines
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert re.search(r"job-[0-9a-f-]+: succeeded \(exit code 0\) \(\d+\.\d s\)", text), text[-2000:]

@@ -32,6 +32,7 @@ from neuro_sync import (
     ServerError,
     StreamInterrupted,
 )
+from neuro_sync._transport import NOT_A_JOBS_API
 
 from .conftest import BASE, MONITORING, REGISTRY, TOKEN
 
@@ -139,7 +140,7 @@ STATUS_CASES: list[tuple[str, int, dict[str, Any], type[Exception], str, dict[st
         404,
         {"body": "404: Not Found", "content_type": "text/plain"},
         ResourceNotFound,
-        "404: Not Found",
+        f"404: Not Found: {NOT_A_JOBS_API}",
         {},
     ),
     (
@@ -350,7 +351,7 @@ def test_unregistered_host_is_a_connection_error(
         (500, {"json": {"error": "boom"}}, ServerError, "boom"),
         (502, {"body": ""}, ServerError, "502: Bad Gateway"),
         (401, {"body": "401: Unauthorized"}, AuthenticationError, "401: Unauthorized"),
-        (404, {"body": "404: Not Found"}, ResourceNotFound, "404: Not Found"),
+        (404, {"body": "404: Not Found"}, ResourceNotFound, f"404: Not Found: {NOT_A_JOBS_API}"),
     ],
 )
 def test_config_error_statuses(

@@ -63,6 +63,12 @@ RUN_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     # description / is_preemptible / schedule_timeout
     ("description-blank", {"description": "   "}, "description", BLANK),
     ("description-not-str", {"description": 5}, "description", NOT_STR),
+    (
+        "description-long",
+        {"description": "d" * 4097},
+        "description",
+        "length should be at most 4096",
+    ),
     ("preemptible-str", {"is_preemptible": "true"}, "is_preemptible", NOT_BOOL),
     ("preemptible-int", {"is_preemptible": 1}, "is_preemptible", NOT_BOOL),
     ("schedule-below-1", {"schedule_timeout": 0.5}, "schedule_timeout", SCHEDULE_LOW),
@@ -158,6 +164,32 @@ CONTAINER_CASES: list[tuple[str, Any, str, str]] = [
     ("entrypoint-blank", c(entrypoint="  "), "container.entrypoint", BLANK),
     ("env-key-blank", c(env={" ": "x"}), "container.env. .key", BLANK),
     ("env-value-int", c(env={"A": 1}), "container.env.A.value", NOT_STR),
+    # size limits (the spec's maxLength / maxProperties), the limit in the message
+    ("command-long", c(command="x" * 65537), "container.command", "length should be at most 65536"),
+    (
+        "entrypoint-long",
+        c(entrypoint="x" * 65537),
+        "container.entrypoint",
+        "length should be at most 65536",
+    ),
+    (
+        "env-key-long",
+        c(env={"K" * 257: ""}),
+        f"container.env.{'K' * 257}.key",
+        "length should be at most 256",
+    ),
+    (
+        "env-value-long",
+        c(env={"A": "x" * 65537}),
+        "container.env.A.value",
+        "length should be at most 65536",
+    ),
+    (
+        "env-too-many",
+        c(env={f"V{i}": "" for i in range(1001)}),
+        "container.env",
+        "should have at most 1000 keys",
+    ),
     # http
     ("port-negative", c(http=HTTPPort(-1)), "container.http.port", PORT_LOW),
     ("port-high", c(http=HTTPPort(65536)), "container.http.port", PORT_HIGH),

@@ -27,7 +27,8 @@ class ContainerRequest:
     command: str | Unset = UNSET
 
     env: ContainerRequestEnv | Unset = UNSET
-    """ A process environment cannot hold names with `=` or NUL, or values with NUL. """
+    """ A process environment cannot hold names with `=` or NUL, or values with NUL. At most 1000 variables, names
+    of at most 256 characters, values of at most 65536. """
 
     http: HTTPRequest | Unset = UNSET
 

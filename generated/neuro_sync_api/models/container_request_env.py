@@ -9,7 +9,9 @@ from attrs import field as _attrs_field
 
 @_attrs_define
 class ContainerRequestEnv:
-    """A process environment cannot hold names with `=` or NUL, or values with NUL."""
+    """A process environment cannot hold names with `=` or NUL, or values with NUL. At most 1000 variables, names of at
+    most 256 characters, values of at most 65536.
+    """
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
