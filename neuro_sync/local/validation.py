@@ -96,9 +96,10 @@ def is_user_name(value: object) -> bool:
 
 # One instance per dialect: a 2019 schema lacks the 2022 keys (refused, or for queries
 # ignored, as the 2019 server did).
-_DIALECTS = ("2019", "2022")
-_JOB_REQUEST = {d: rules.for_dialect(rules.JobRequest, d) for d in _DIALECTS}
-_LIST_QUERY = {d: rules.for_dialect(rules.ListJobsQuery, d) for d in _DIALECTS}
+_JOB_REQUEST = rules.for_dialect(rules.JobRequest, "2019")
+_LIST_QUERY = rules.for_dialect(rules.ListJobsQuery, "2019")
+_JOB_REQUEST_2022 = rules.for_dialect(rules.JobRequest, "2022")
+_LIST_QUERY_2022 = rules.for_dialect(rules.ListJobsQuery, "2022")
 _LOG_QUERY = rules.for_dialect(rules.GetJobLogQuery, "2022")
 _LIFE_SPAN = rules.for_dialect(rules.LifeSpanRequest, "2022")
 _SAVE_REQUEST = rules.SaveRequest()
@@ -127,7 +128,7 @@ def job_request(
     """Validate a POST /jobs body; return it normalised (coerced numbers, defaults filled)."""
     if dialect != "2019":
         data = _memory_in_bytes(data)
-    body = _load(_JOB_REQUEST[dialect], _coerced(data))
+    body = _load(_JOB_REQUEST if dialect == "2019" else _JOB_REQUEST_2022, _coerced(data))
     container = body["container"]
     resources = container["resources"]
     model = resources.get("gpu_model")
@@ -169,7 +170,7 @@ def list_filters(query: Mapping[str, Any], dialect: str = "2019") -> dict[str, A
     for key in ("name", "hostname", "since", "until", "reverse", "limit"):
         if key in query:
             raw[key] = query[key]
-    loaded = _load(_LIST_QUERY[dialect], raw)
+    loaded = _load(_LIST_QUERY if dialect == "2019" else _LIST_QUERY_2022, raw)
     out: dict[str, Any] = {
         "statuses": set(loaded["status"]) | later,
         "owners": set(loaded["owner"]),
