@@ -330,15 +330,25 @@ async def _stream_jobs(
     response.enable_chunked_encoding()
     await response.prepare(request)
     chunk = bytearray() if ndjson else bytearray(b'{"jobs": [')
-    for i, job in enumerate(jobs):
-        if not ndjson and i:
-            chunk += b", "
-        chunk += json.dumps(job.to_wire(settings)).encode()
-        if ndjson:
-            chunk += b"\n"
-        if len(chunk) >= 64 * 1024:
-            await response.write(bytes(chunk))
-            chunk.clear()
+    try:
+        for i, job in enumerate(jobs):
+            if not ndjson and i:
+                chunk += b", "
+            chunk += json.dumps(job.to_wire(settings)).encode()
+            if ndjson:
+                chunk += b"\n"
+            if len(chunk) >= 64 * 1024:
+                await response.write(bytes(chunk))
+                chunk.clear()
+    except Exception as err:
+        if not (ndjson and settings.dialect == "2022"):
+            raise
+        # The 2022 server's in-band failure: one last object, without a newline, then EOF.
+        log.exception("listing jobs failed")
+        message = f"Unexpected exception: {err}. Path with query: {request.path_qs}."
+        await response.write(bytes(chunk) + json.dumps({"error": message}).encode())
+        await response.write_eof()
+        return response
     if not ndjson:
         chunk += b"]}"
     await response.write(bytes(chunk))

@@ -413,3 +413,26 @@ def test_status_changes_are_bounded() -> None:
     changes = job.extra["statuses"]
     assert len(changes) == MAX_TRANSITIONS
     assert (changes[0]["status"], changes[-1]["status"]) == ("running", "running")
+
+
+def test_2022_ndjson_failure_is_a_last_error_object(
+    monkeypatch: pytest.MonkeyPatch, api22: Api
+) -> None:
+    from neuro_sync.local import dialect2022
+
+    ids = [api22.create(sh("true", tags=["broken"]))["id"] for _ in range(3)]
+    amend = dialect2022.amend_wire
+
+    def breaks_on_the_second(job: Any, wire: dict[str, Any], settings: Any) -> None:
+        if job.id == ids[1]:
+            raise RuntimeError("disk on fire")
+        amend(job, wire, settings)
+
+    monkeypatch.setattr(dialect2022, "amend_wire", breaks_on_the_second)
+    response = api22.get(
+        "/jobs", params={"tag": "broken"}, headers={"Accept": "application/x-ndjson"}
+    )
+    assert response.status_code == 200
+    first, last = response.text.split("\n")
+    assert json.loads(first)["id"] == ids[0]
+    assert json.loads(last)["error"].startswith("Unexpected exception: disk on fire.")
