@@ -6,7 +6,8 @@ command in a running job. Every frame is binary and starts with its channel: the
 0 (stdin bytes; an empty one is the end of stdin) and 4 (`{"height": h, "width": w}`, the
 terminal size); the server sends 1 (stdout), 2 (stderr) and, once the command has exited and its
 output is sent, 3 (`{"exit_code": n}`), then closes. With `tty=1` the command runs on a
-pseudo-terminal (its output all on channel 1). The command runs as `job_exec` of the SSH gateway
+pseudo-terminal (its output all on channel 1; in a container, `podman exec --tty`). The command
+runs as `job_exec` of the SSH gateway
 does (`Runtime.exec_spec`: the job's user, directory and environment) and ends (SIGTERM, then
 SIGKILL) when the client goes away or the job stops.
 
@@ -166,7 +167,8 @@ async def _exec(
     try:
         if tty:
             master, slave = os.openpty()
-            spec = replace(spec, env={**spec.env, "TERM": spec.env.get("TERM", "xterm")})
+            term = spec.env.get("TERM", "xterm")
+            spec = replace(spec, env={**spec.env, "TERM": term}, argv=spec.tty_argv or spec.argv)
             wrapper = shutil.which("setsid")
             argv = [wrapper, "--ctty", *spec.argv] if wrapper else spec.argv
             try:

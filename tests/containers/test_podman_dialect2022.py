@@ -93,6 +93,15 @@ def test_exec_and_port_forward_over_websockets(api: Api) -> None:
             break
     assert b"".join(f[1:] for f in frames if f[:1] == b"\x01") == b"hi-httpd\n"
     assert json.loads(frames[-1][1:]) == {"exit_code": 0}
+    tty = _ws(
+        api, f"/jobs/{job['id']}/exec?cmd=sh%20-c%20%22test%20-t%201%20%26%26%20echo%20tty%22&tty=1"
+    )
+    frames = []
+    while frame := _recv(tty):
+        frames.append(frame)
+        if frame[:1] == b"\x03":
+            break
+    assert b"".join(f[1:] for f in frames if f[:1] == b"\x01").strip() == b"tty"
 
     def served() -> bool:  # until httpd listens, the handshake is refused
         try:
