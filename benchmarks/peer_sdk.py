@@ -56,6 +56,7 @@ class PeerSpec:
     version: str
     imports: str  # the module that must import (the API entry point)
     fallback_constraints: tuple[str, ...]  # a second attempt pins these
+    venv_name: str  # its venv: `.bench/<venv_name>` (benchmarks and tests share it)
 
     @property
     def package(self) -> str:
@@ -77,6 +78,7 @@ SDK_2019 = PeerSpec(
         "attrs<24",
         "setuptools<70",
     ),
+    venv_name="peer-venv",
 )
 # neuro-sdk 22.7.1 imports a class that later neuro-config-client releases dropped.
 SDK_2022 = PeerSpec(
@@ -85,6 +87,7 @@ SDK_2022 = PeerSpec(
     version="22.7.1",
     imports="neuro_sdk",
     fallback_constraints=("aiohttp>=3.8.5,<3.10", "yarl<1.10", "multidict<6.1"),
+    venv_name="sdk-22.7.1",
 )
 
 

@@ -1,7 +1,8 @@
 """A released SDK (the 2019 `neuromation`, neuro-sdk 22.7.1) driven from a test.
 
 The SDK gets a venv of its own under `.bench/` (made on first use by the mechanism of the
-benchmarks' peer, `benchmarks.peer_sdk.ensure_peer_venv`); where it cannot be installed (no
+benchmarks' peer, `benchmarks.peer_sdk.ensure_peer_venv`; the 2019 SDK's is the benchmarks'
+`.bench/peer-venv`); where it cannot be installed (no
 package index, no cache) the tests that need it are skipped, saying why. The SDK runs in a
 driver process (a `driver.py` next to the tests, JSON lines over a pipe): `call(op, ...)`.
 """
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def sdk_python(spec: PeerSpec) -> Path:
     """The python of the SDK's venv, or a skip saying why it cannot be had."""
-    venv = ROOT / ".bench" / f"sdk-{spec.version}"
+    venv = ROOT / ".bench" / spec.venv_name
     try:
         return ensure_peer_venv(venv, spec=spec, log=lambda _: None).python
     except (PeerUnavailable, OSError, subprocess.SubprocessError) as err:
