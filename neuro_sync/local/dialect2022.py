@@ -35,6 +35,7 @@ from aiohttp import web
 
 from . import app as platform
 from . import auth, logs, validation
+from .files import open_private
 from .runner import Lifecycle, Runner
 from .store import JobRecord, Store
 
@@ -44,6 +45,7 @@ MIB = 2**20
 RESTART_BACKOFF = 0.5  # seconds before the first restart, doubling up to RESTART_BACKOFF_MAX
 RESTART_BACKOFF_MAX = 10.0
 PASSED_CONFIG = "NEURO_PASSED_CONFIG"
+MAX_STAMPS = 50_000  # log time samples kept per job (about 1 MiB)
 
 
 # ---------------------------------------------------------------------------- /config
@@ -223,11 +225,14 @@ def passed_config(
 class LogStamps:
     """When each part of a running job's log was written: the log file's size, sampled every
     supervisor tick, as `<size> <unix time>` lines beside the log. A line's time is the first
-    sample that covers its end (so within a tick of the truth)."""
+    sample that covers its end (so within a tick of the truth). Bounded like the log: past
+    MAX_STAMPS samples the older half goes, and lines older than what is left read as the
+    oldest time kept."""
 
     def __init__(self, runner: Runner) -> None:
         self._runner = runner
-        self._sizes: dict[str, int] = {}
+        self._sizes: dict[str, int] = {}  # running job -> its log's size at the last sample
+        self._counts: dict[str, int] = {}  # running job -> samples written since a restart
 
     def path(self, job_id: str) -> Path:
         return self._runner.job_dir(job_id) / "log-times"
@@ -237,13 +242,28 @@ class LogStamps:
             size = self._runner.log_path(job_id).stat().st_size
         except OSError:
             return
-        if size != self._sizes.get(job_id, 0):
-            self._sizes[job_id] = size
-            with open(self.path(job_id), "a") as f:
-                f.write(f"{size} {time.time():.6f}\n")
+        if size == self._sizes.get(job_id, 0):
+            return
+        self._sizes[job_id] = size
+        with open_private(self.path(job_id)) as f:
+            f.write(f"{size} {time.time():.6f}\n".encode())
+        if job_id not in self._counts:  # after a restart of the job or of the platform
+            self._counts[job_id] = self.path(job_id).read_bytes().count(b"\n") - 1
+        count = self._counts[job_id] + 1
+        if count > MAX_STAMPS:
+            lines = self.path(job_id).read_bytes().splitlines(keepends=True)
+            with open_private(self.path(job_id), "wb") as f:
+                f.write(b"".join(lines[len(lines) // 2 :]))
+            count = len(lines) - len(lines) // 2
+        self._counts[job_id] = count
 
     def forget(self, job_id: str) -> None:
         self._sizes.pop(job_id, None)
+        self._counts.pop(job_id, None)
+
+    def forget_all_but(self, running: set[str]) -> None:
+        for job_id in [j for j in self._sizes if j not in running]:
+            self.forget(job_id)
 
     def load(self, job_id: str) -> tuple[list[int], list[float]]:
         sizes: list[int] = []
@@ -300,6 +320,7 @@ class Lifecycle2022(Lifecycle):
     def tick(self, runner: Runner) -> None:
         for job_id in runner.running:
             self.stamps.sample(job_id)
+        self.stamps.forget_all_but(runner.running)
         now = time.time()
         for job_id, at in list(self._restarts.items()):
             if at <= now:

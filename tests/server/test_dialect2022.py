@@ -12,6 +12,7 @@ import datetime
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -436,3 +437,28 @@ def test_2022_ndjson_failure_is_a_last_error_object(
     first, last = response.text.split("\n")
     assert json.loads(first)["id"] == ids[0]
     assert json.loads(last)["error"].startswith("Unexpected exception: disk on fire.")
+
+
+def test_log_times_are_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from neuro_sync.local import dialect2022
+
+    class Dirs:  # the two paths LogStamps asks a runner for
+        def job_dir(self, job_id: str) -> Path:
+            return tmp_path
+
+        def log_path(self, job_id: str) -> Path:
+            return tmp_path / "log"
+
+    monkeypatch.setattr(dialect2022, "MAX_STAMPS", 10)
+    stamps = dialect2022.LogStamps(Dirs())  # type: ignore[arg-type]
+    with open(tmp_path / "log", "ab") as log:
+        for i in range(25):
+            log.write(b"x\n")
+            log.flush()
+            stamps.sample("job")
+            if i == 12:
+                stamps.forget("job")  # as at a restart: the count comes from the file
+    sizes, times = stamps.load("job")
+    assert len(sizes) <= 10
+    assert sizes == sorted(sizes) and sizes[-1] == 50
+    assert times == sorted(times)
