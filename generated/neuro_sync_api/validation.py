@@ -317,6 +317,21 @@ class UniqueBy:
 # --------------------------------------------------------------------------- from the spec
 
 
+def image_reference(**kwargs: Any) -> String:
+    """ImageReference: a fresh field (extra field arguments pass through)."""
+    return String(
+        validate=[
+            Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),
+            Length(None, 512),
+            Pattern(
+                "^(?!(?:docker-archive|docker-daemon|oci|oci-archive|dir|containers-storage|ostree|sif|tarball):)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$",
+                error="'{input}' is not an image reference: give a registry name such as ubuntu:22.04 or registry/owner/name:tag (transports and store specs such as docker-archive: are not accepted)",
+            ),
+        ],
+        **kwargs,
+    )
+
+
 def non_blank(**kwargs: Any) -> String:
     """NonBlank: a fresh field (extra field arguments pass through)."""
     return String(
@@ -418,7 +433,7 @@ class VolumeRequest(Object):
 
 class ContainerRequest(Object):
     since_dialect: ClassVar[dict[str, str]] = {"working_dir": "2022", "tty": "2022"}
-    image = non_blank(required=True)
+    image = image_reference(required=True)
     entrypoint = String(
         validate=[
             Pattern("^\\s*\\S[\\s\\S]*$", error="blank value is not allowed"),

@@ -131,6 +131,7 @@ class LocalPlatform:
         self.user = user
         # `runtime`: "process" (job commands run on this machine), "podman" (each job is a
         # container) or "auto" (podman if a trial container runs, else processes).
+        # `image_store=PATH` (podman): a host podman storage whose images jobs may run.
         self.settings = Settings(data_dir=self.data_dir, runtime=runtime, **settings)
         self.runtime = runtime  # after start: the runtime that was chosen
         self.url = ""

@@ -103,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             help="the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
             "22.7.1 speaks it (see docs/dialects.md)",
         )
+        p.add_argument(
+            "--image-store",
+            type=Path,
+            metavar="PATH",
+            help="podman runtime: also run images from this host podman storage, read-only "
+            "(e.g. /var/lib/containers/storage, where `podman build` puts them as root)",
+        )
     token.add_argument("--user", required=True)
     args = parser.parse_args(argv)
     args.data_dir = args.data_dir.expanduser()
@@ -126,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
         dialect=args.dialect,
+        image_store=args.image_store,
         max_pending_per_user=args.max_pending_per_user,
         max_jobs_per_user=args.max_jobs_per_user,
         max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,

@@ -54,6 +54,7 @@ class Settings:
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
     dialect: str = "2019"  # the wire spoken: "2019" or "2022" (dialect2022.py)
     life_span_minute: float = 60.0  # seconds in a `max_run_time_minutes` minute (tests: less)
+    image_store: Path | None = None  # a host podman storage the podman runtime reads images from
     # Per-user limits and the log cap; None: the defaults of runner.py (docs/local-platform.md)
     max_pending_per_user: int | None = None
     max_jobs_per_user: int | None = None
@@ -263,6 +264,10 @@ async def create_job(request: web.Request) -> web.Response:
         schedule_timeout=data.get("schedule_timeout"),
         extra=extra,
     )
+    saved = validation.platform_image(job.container["image"], state.settings.registry_host)
+    if saved is not None and saved[0] != user:
+        # A saved image is its owner's: the registry would refuse anyone else the pull.
+        return _forbidden_json(saved[1], "read")
     problem = state.runtime.check(job)
     if problem is not None:
         return _error(problem)

@@ -7,7 +7,16 @@ data dir>/` (conmon's sockets live there and must stay short: under a long data 
 every container exit stalls for 20 s), and its own `containers.conf`, passed through
 `CONTAINERS_CONF` and `CONTAINERS_STORAGE_CONF`: the user's global podman settings and
 containers are never touched, and two platforms (or two tests) never share a lock or an
-events file.
+events file. With an image store (`--image-store`), a host podman storage is one of podman's
+additional image stores: read, never written.
+
+Volumes are pinned (`stage_volumes`): podman gets a mount point in the platform's private
+state onto which the platform bind-mounted the volume's directory from a descriptor opened
+without following symlinks, never a path in the storage, which a job could swap for a
+symlink between any check and podman's own resolution of it. Chosen over handing podman
+`/proc/<pid>/fd/N` (safe only while podman and runc never canonicalize a source path) and
+over `openat2(RESOLVE_BENEATH)` through ctypes (the per-component O_NOFOLLOW walk of
+`files.open_dir_beneath` does the same with the standard library).
 """
 
 from __future__ import annotations
@@ -27,13 +36,14 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from .files import NotBeneath, open_dir_beneath, private_dir
 from .runtime import storage_path
 from .store import JobRecord
 
@@ -51,6 +61,9 @@ __all__ = [
     "resolve_image",
     "run_argv",
     "bind_source",
+    "image_candidates",
+    "release_volumes",
+    "stage_volumes",
 ]
 
 LABEL_JOB = "io.neuro-sync.job"
@@ -79,6 +92,8 @@ _STORAGE_CONF = """\
 driver = "overlay"
 graphroot = {root}
 runroot = {run}
+[storage.options]
+additionalimagestores = {stores}
 """
 
 
@@ -113,8 +128,14 @@ def _toml(path: Path) -> str:
 class Podman:
     """The `podman` CLI bound to one platform's private configuration and storage."""
 
-    def __init__(self, state_dir: Path, executable: str = "podman") -> None:
+    def __init__(
+        self, state_dir: Path, executable: str = "podman", *, image_store: Path | None = None
+    ) -> None:
+        """`image_store`: a host podman storage (a graphroot such as /var/lib/containers/
+        storage) whose images are visible read-only, through podman's additional image
+        stores; podman never writes there (pulls, commits and containers stay in ours)."""
         self.state_dir = state_dir
+        self.image_store = image_store
         self.run_dir = volatile_dir(state_dir)
         self.executable = shutil.which(executable) or executable
         self.conf = state_dir / "containers.conf"
@@ -130,9 +151,12 @@ class Podman:
         for path in (self.run_dir.parent, self.run_dir, self.run_dir / "run", self.run_dir / "tmp"):
             path.mkdir(exist_ok=True, mode=0o700)
         self.conf.write_text(_CONF.format(tmp=_toml(self.run_dir / "tmp")))
+        stores = [] if self.image_store is None else [str(self.image_store.resolve())]
         self.storage_conf.write_text(
             _STORAGE_CONF.format(
-                root=_toml(self.state_dir / "root"), run=_toml(self.run_dir / "run")
+                root=_toml(self.state_dir / "root"),
+                run=_toml(self.run_dir / "run"),
+                stores=json.dumps(stores),  # a JSON array of strings is a valid TOML array
             )
         )
 
@@ -233,7 +257,7 @@ class Podman:
         return False
 
     def image_exists(self, image: str) -> bool:
-        return self.run("image", "exists", image, timeout=30).code == 0
+        return self.run("image", "exists", "--", image, timeout=30).code == 0
 
 
 # ---------------------------------------------------------------------------- images
@@ -317,14 +341,28 @@ def resolve_image(image: str) -> str:
     return image
 
 
+def image_candidates(image: str) -> list[str]:
+    """The names to look the job's image up by, in order; the last one is pulled if none
+    exists. A name without a registry host may be an image built or tagged on this machine,
+    which podman names `localhost/<name>`: that comes first, then the Docker Hub name."""
+    qualified = resolve_image(image)
+    if _DOMAIN_RE.match(image):
+        return [qualified]
+    path = qualified.split("/", 2)[2] if "/" not in image else qualified.split("/", 1)[1]
+    return [f"localhost/{path}", qualified]
+
+
 def container_name(job_id: str) -> str:
     return f"neuro-{job_id}"
 
 
 def bind_source(data_dir: Path, owner: str, volume: dict[str, Any]) -> Path:
-    """The host directory bound for a volume: the owner's storage (see `storage_path`),
-    resolved, and never outside it even through a symlink a job planted there (a bind mount
-    follows it on the host)."""
+    """The host directory of a volume as it is now (the owner's storage, see `storage_path`),
+    never outside it even through a symlink a job planted there.
+
+    A check only: a path is resolved again by whoever uses it, after a job may have swapped
+    a directory for a symlink. What is mounted is pinned by `stage_volumes`.
+    """
     path = storage_path(data_dir, owner, volume)
     root = (data_dir / "storage" / owner).resolve()
     resolved = path.resolve()
@@ -333,8 +371,128 @@ def bind_source(data_dir: Path, owner: str, volume: dict[str, Any]) -> Path:
     return resolved
 
 
-def run_argv(job: JobRecord, *, image: str, data_dir: Path, env_file: Path) -> list[str]:
+# mount(2) and umount2(2) flags
+_MS_RDONLY = 0x1
+_MS_REMOUNT = 0x20
+_MS_BIND = 0x1000
+_UMOUNT_NOFOLLOW = 0x8
+
+
+def _libc_call(what: str, result: int) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def stage_volumes(data_dir: Path, job: JobRecord, mounts_dir: Path) -> list[Path]:
+    """Bind-mount each volume's storage directory, pinned, onto `mounts_dir/<n>`; return
+    those mount points, the sources to give podman (`run_argv(sources=...)`).
+
+    Why: `podman run --mount src=PATH` resolves PATH (in podman, then in the OCI runtime)
+    after any check of ours, so a job that owns the storage could swap a directory for a
+    symlink in between and get a bind mount of any host directory. Here each directory is
+    opened component by component without following symlinks (`open_dir_beneath`, creating
+    what is missing the same way), and the descriptor, not a path, is bind-mounted (mount
+    of `/proc/self/fd/N`, which names the open directory itself). The mount point lies in
+    the platform's private state, where no job can change a component, so what podman
+    resolves later is that directory whatever happens in the storage meanwhile. Read-only
+    volumes are also read-only here. Needs CAP_SYS_ADMIN (root), like the podman runtime.
+
+    Raises ValueError (a symlink or a file on the way: the job cannot run) or OSError.
+    """
+    private_dir(mounts_dir)
+    libc = ctypes.CDLL(None, use_errno=True)
+    sources = []
+    try:
+        for n, volume in enumerate(job.container.get("volumes", [])):
+            parts = storage_path(data_dir, job.owner, volume).relative_to(data_dir).parts
+            try:
+                fd = open_dir_beneath(data_dir, parts, create=True)
+            except NotBeneath as err:
+                raise ValueError(f"Invalid path: {volume['src_storage_uri']} ({err})") from None
+            try:
+                target = mounts_dir / str(n)
+                with contextlib.suppress(FileExistsError):
+                    target.mkdir(mode=0o700)
+                _libc_call(
+                    "cannot mount a volume",
+                    libc.mount(
+                        f"/proc/self/fd/{fd}".encode(), str(target).encode(), None, _MS_BIND, None
+                    ),
+                )
+                sources.append(target)
+                if volume.get("read_only", True):
+                    flags = _MS_BIND | _MS_REMOUNT | _MS_RDONLY
+                    _libc_call(
+                        "cannot make a volume read-only",
+                        libc.mount(None, str(target).encode(), None, flags, None),
+                    )
+            finally:
+                os.close(fd)
+    except BaseException:
+        release_volumes(mounts_dir)
+        raise
+    return sources
+
+
+_MOUNTINFO_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def is_mount_point(path: Path) -> bool:
+    """Whether something is mounted on `path` (os.path.ismount misses a bind mount within
+    one file system)."""
+    wanted = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            for line in f:
+                point = _MOUNTINFO_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), line.split()[4])
+                if point == wanted:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def release_volumes(mounts_dir: Path) -> bool:
+    """Unmount and remove what `stage_volumes` made (also after a crash); True if all went.
+
+    Never deletes recursively: a mount point that is still mounted is someone's storage.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        names = os.listdir(mounts_dir)
+    except FileNotFoundError:
+        return True
+    clean = True
+    for name in names:
+        target = mounts_dir / name
+        for _ in range(8):  # a volume may have been mounted twice over a crash
+            if not is_mount_point(target):
+                break
+            if libc.umount2(str(target).encode(), _MNT_DETACH | _UMOUNT_NOFOLLOW) != 0:
+                break
+        try:
+            target.rmdir()
+        except OSError:
+            clean = False
+    with contextlib.suppress(OSError):
+        mounts_dir.rmdir()
+    return clean
+
+
+def run_argv(
+    job: JobRecord,
+    *,
+    image: str,
+    data_dir: Path,
+    env_file: Path,
+    sources: Sequence[Path] | None = None,
+) -> list[str]:
     """The `podman run` arguments (after `podman`) for a job: a pure function of the record.
+
+    `sources`: the host directory bound for each volume, in order: the pinned mount points
+    of `stage_volumes`. Without them the storage paths themselves are used (`bind_source`),
+    which is safe only where no job can write the storage while the container starts.
 
     Kubernetes semantics for the command: `entrypoint` replaces the image's ENTRYPOINT (and
     drops its CMD), `command` replaces CMD; both are split like a shell. The job's variables
@@ -380,8 +538,11 @@ def run_argv(job: JobRecord, *, image: str, data_dir: Path, env_file: Path) -> l
     if r.get("shm"):
         # The 2019 platform mounts a memory-backed /dev/shm bounded by the job's memory.
         argv += ["--shm-size", memory]
-    for v in c.get("volumes", []):
-        src = bind_source(data_dir, job.owner, v)
+    volumes = c.get("volumes", [])
+    if sources is not None and len(sources) != len(volumes):
+        raise ValueError("one source per volume")
+    for n, v in enumerate(volumes):
+        src = sources[n] if sources is not None else bind_source(data_dir, job.owner, v)
         dst = v["dst_path"]
         if "," in str(src) or "," in dst:
             raise ValueError(f"A volume path cannot contain a comma: {dst}")

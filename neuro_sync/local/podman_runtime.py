@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .files import open_private
+import psutil
+
+from .files import open_private, private_dir
 from .podman_cli import (
     BUILTIN_IMAGE,
     BUSYBOX_BINARY,
@@ -34,11 +36,13 @@ from .podman_cli import (
     connect_in_netns,
     container_name,
     env_file_text,
+    image_candidates,
     parse_stats,
-    resolve_image,
+    release_volumes,
     run_argv,
+    stage_volumes,
 )
-from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
+from .runtime import ExecSpec, JobSpec, NotReady, StartError
 from .store import JobRecord
 
 if TYPE_CHECKING:
@@ -50,13 +54,25 @@ CREATING = "ContainerCreating"
 PULL_FAILED = "Collected"  # the 2019 platform's reason for a job whose image cannot be pulled
 PULL_TIMEOUT = 600.0
 STATS_INTERVAL = 0.5  # seconds: the youngest `top` sample that is reused
+JOB_FILES = ("env", "cid", "pid", "oom")  # what a job's private directory holds (+ mounts/)
+
+
+def platform_podman(settings: Settings) -> Podman:
+    """The podman CLI bound to this platform's private state (and its image store, if any)."""
+    store = None if settings.image_store is None else Path(settings.image_store)
+    if store is not None and not (store / "overlay-images").is_dir():
+        raise RuntimeError(
+            f"--image-store {store}: not a podman image store (no overlay-images/ there; "
+            "give the graphroot, e.g. /var/lib/containers/storage)"
+        )
+    return Podman(settings.data_dir / "podman", image_store=store)
 
 
 def podman_unusable(settings: Settings) -> str | None:
     """Why podman cannot run jobs for this platform (None: it can). A trial container runs."""
+    podman = platform_podman(settings)  # a bad --image-store is an error, not a fallback
     if not Podman.installed():
         return "podman is not installed"
-    podman = Podman(settings.data_dir / "podman")
     try:
         podman.configure()
         _ensure_builtin_image(podman)
@@ -132,7 +148,7 @@ class KernelOomLog:
 @dataclass
 class _Job:
     record: JobRecord
-    image: str
+    images: list[str]  # the names still to look up; the first one is the job's image
     log_path: Path
     log: IO[bytes]
     phase: str = "lookup"  # lookup -> pull -> run
@@ -150,7 +166,7 @@ class PodmanRuntime:
 
     def __init__(self, settings: Settings) -> None:
         self.data_dir = settings.data_dir
-        self.podman = Podman(settings.data_dir / "podman")
+        self.podman = platform_podman(settings)
         self.podman.configure()
         self._jobs: dict[str, _Job] = {}
         self._helpers: list[subprocess.Popen[bytes]] = []  # fire-and-forget podman commands
@@ -160,9 +176,9 @@ class PodmanRuntime:
         self.version = version.out.decode().strip() if version.code == 0 else "unknown"
 
     def _job_dir(self, job_id: str) -> Path:
-        """The platform's private files of a job (log, env file, container id and pid)."""
-        run = self._jobs.get(job_id)
-        return run.log_path.parent if run is not None else self.data_dir / "jobs" / job_id
+        """The runtime's private files of a running job (env file, container id and pid,
+        volume mount points), removed when the job ends (the log is the runner's)."""
+        return self.podman.state_dir / "jobs" / job_id
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -171,6 +187,7 @@ class PodmanRuntime:
             "podman": self.version,
             "network": "none (own loopback; ports reached through the platform)",
             "builtin_images": [BUILTIN_IMAGE],
+            "image_store": str(self.podman.image_store) if self.podman.image_store else None,
         }
 
     def check(self, job: JobRecord) -> str | None:
@@ -186,10 +203,10 @@ class PodmanRuntime:
         run = self._jobs.get(job.id)
         if run is None:
             log = open_private(spec.log_path)
-            image = resolve_image(job.container["image"])
-            run = _Job(record=job, image=image, log_path=spec.log_path, log=log)
+            images = image_candidates(job.container["image"])
+            run = _Job(record=job, images=images, log_path=spec.log_path, log=log)
             self._jobs[job.id] = run
-            run.proc = self._spawn(["image", "exists", run.image], log=None)
+            run.proc = self._spawn(["image", "exists", "--", run.images[0]], log=None)
         code = run.proc.poll() if run.proc is not None else 1
         if run.phase == "pull" and code is None and time.monotonic() - run.since > PULL_TIMEOUT:
             assert run.proc is not None
@@ -197,9 +214,13 @@ class PodmanRuntime:
             code = run.proc.wait()
         if code is None and run.phase != "run":
             raise NotReady(CREATING)
+        if run.phase == "lookup" and code != 0 and len(run.images) > 1:
+            run.images.pop(0)  # not here: the next name
+            run.proc = self._spawn(["image", "exists", "--", run.images[0]], log=None)
+            raise NotReady(CREATING)
         if run.phase == "lookup" and code != 0:
             run.phase, run.since = "pull", time.monotonic()
-            run.proc = self._spawn(["pull", "--quiet", run.image], log=run.log)
+            run.proc = self._spawn(["pull", "--quiet", "--", run.images[0]], log=run.log)
             raise NotReady(CREATING)
         if run.phase == "pull" and code != 0:
             if code is not None and code > 0:
@@ -221,18 +242,19 @@ class PodmanRuntime:
 
     def _run(self, run: _Job) -> None:
         job = run.record
-        job_dir = self._job_dir(job.id)
+        job_dir = private_dir(self._job_dir(job.id))
+        for name in JOB_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (job_dir / name).unlink()
         env_file = job_dir / "env"
         with open_private(env_file, "wb") as f:
             f.write(env_file_text(job.container.get("env", {})).encode())
-        for v in job.container.get("volumes", []):  # a bind source must exist
-            storage_path(self.data_dir, job.owner, v).mkdir(parents=True, exist_ok=True)
-        argv = run_argv(job, image=run.image, data_dir=self.data_dir, env_file=env_file)
+        run.phase = "run"  # from here on, _forget releases the job's directory
+        sources = stage_volumes(self.data_dir, job, job_dir / "mounts")
+        argv = run_argv(
+            job, image=run.images[0], data_dir=self.data_dir, env_file=env_file, sources=sources
+        )
         argv[1:1] = ["--cidfile", str(job_dir / "cid"), "--pidfile", str(job_dir / "pid")]
-        for name in ("cid", "pid", "oom"):
-            with contextlib.suppress(FileNotFoundError):
-                (job_dir / name).unlink()
-        run.phase = "run"
         # conmon inherits the directory and writes an `oom` file there when the kernel
         # OOM-kills the container: in the job's directory it says which job.
         run.proc = self._spawn(argv, log=run.log, cwd=job_dir)
@@ -273,7 +295,7 @@ class PodmanRuntime:
         if code in (126, 127) and b"OCI runtime" in _tail(run.log_path):
             return "ContainerCannotRun"  # podman's own error: the command could not start
         if code in (137, -signal.SIGKILL) and not run.signalled:
-            if (run.log_path.parent / "oom").exists():
+            if (self._job_dir(job_id) / "oom").exists():
                 return "OOMKilled"
             cid = self._container_id(job_id)
             if self._oom.available:
@@ -312,7 +334,6 @@ class PodmanRuntime:
         run = self._jobs.get(job_id)
         if run is None:
             return False
-        env_file = self._job_dir(job_id) / "env"
         del self._jobs[job_id]
         if run.refresh is not None:
             run.refresh.cancel()
@@ -320,8 +341,7 @@ class PodmanRuntime:
             run.proc.kill()  # the podman client only; the container is removed by name
             run.proc.wait()
         run.log.close()
-        with contextlib.suppress(FileNotFoundError):
-            env_file.unlink()
+        _remove_job_dir(self._job_dir(job_id))
         return run.phase == "run"
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
@@ -380,11 +400,11 @@ class PodmanRuntime:
     def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
         """`podman commit` into the platform's image store under `image`."""
         try:
-            self.podman.run("commit", "--quiet", container_name(job.id), image, timeout=600).check(
-                "commit failed"
-            )
+            self.podman.run(
+                "commit", "--quiet", "--", container_name(job.id), image, timeout=600
+            ).check("commit failed")
             info = self.podman.run(
-                "image", "inspect", "--format", "{{.Id}} {{.Size}}", image, timeout=60
+                "image", "inspect", "--format", "{{.Id}} {{.Size}}", "--", image, timeout=60
             ).check("cannot read the saved image")
         except PodmanError as err:
             raise OSError(errno.EIO, str(err)) from None
@@ -400,11 +420,29 @@ class PodmanRuntime:
         return result.out.decode().split() if result.code == 0 else []
 
     def recover(self, jobs: list[JobRecord]) -> None:
-        """A container of a previous server has no log reader or supervisor left: end it (the
-        runner reports its job as lost)."""
+        """What a previous server left when it was killed: its podman commands (a `run`
+        still starting a container, a `commit` of a save), containers with no log reader or
+        supervisor left (the runner reports their jobs as lost), volume mounts and the jobs'
+        private files."""
+        self._end_leftover_commands()
         ids = self._own_containers()
         if ids:
             self.podman.run("rm", "--force", "--time", "0", *ids, timeout=120)
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.podman.state_dir / "jobs"):
+                _remove_job_dir(Path(entry.path))
+
+    def _end_leftover_commands(self) -> None:
+        """SIGKILL the podman commands that run with this platform's configuration (a
+        previous server's: this one has started none yet)."""
+        marker = f"CONTAINERS_CONF={self.podman.conf}"
+        left = []
+        for proc in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error):
+                if proc.info["name"] == "podman" and marker in _environ(proc.pid):
+                    proc.kill()
+                    left.append(proc)
+        psutil.wait_procs(left, timeout=30)
 
     def stop(self, grace: float) -> None:
         """Stop every job container (SIGTERM, SIGKILL after `grace`) and remove them all."""
@@ -427,6 +465,25 @@ class PodmanRuntime:
         self._helpers.clear()
         self._oom.close()
         self.podman.release()
+
+
+def _environ(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _remove_job_dir(job_dir: Path) -> None:
+    """Unmount the job's volumes and remove its private files (never recursively: see
+    `release_volumes`)."""
+    release_volumes(job_dir / "mounts")
+    for name in JOB_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            (job_dir / name).unlink()
+    with contextlib.suppress(OSError):
+        job_dir.rmdir()
 
 
 _MAX_PULL_ERROR = 300

@@ -22,11 +22,13 @@ import json
 import logging
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -119,6 +121,8 @@ class ProcessRuntime:
         self._jobs: dict[str, _Job] = {}
         if self.why_not:
             log.warning("jobs are not isolated: %s", self.why_not)
+        if settings.image_store is not None:
+            log.warning("the process runtime uses no image: the image store is ignored")
 
     def work_dir(self, job_id: str) -> Path:
         """The job's working directory (and HOME)."""
@@ -167,7 +171,7 @@ class ProcessRuntime:
         with contextlib.suppress(FileExistsError):
             work.mkdir(mode=0o700)
         if uid is not None:
-            os.chown(work, uid, uid)
+            os.chown(work, uid, uid, follow_symlinks=False)
         log_file = open_private(spec.log_path)
         env = _for_uid({"HOME": str(work), **spec.env, JOB_MARKER: job.id}, uid)
         try:
@@ -186,9 +190,11 @@ class ProcessRuntime:
             )
         except OSError as err:
             log_file.close()
+            self._discard(work)
             raise StartError(f"Cannot start {spec.argv[0]!r}: {err.strerror}") from None
         except ValueError as err:  # NUL bytes, unencodable text, `=` in an env name
             log_file.close()
+            self._discard(work)
             raise StartError(f"Cannot start {spec.argv[0]!r}: {err}") from None
         job.pid = proc.pid
         ps = None
@@ -223,6 +229,18 @@ class ProcessRuntime:
             if run.proc.poll() is None:
                 run.proc.wait()
             run.log.close()
+        self._discard(self.work_dir(job_id))
+
+    def _discard(self, work: Path) -> None:
+        """Remove a job's directory: renamed away at once (the name is free, nothing of it is
+        reachable by it), deleted in a thread (a job may leave millions of files; the event
+        loop must not wait). A restart deletes what a stop cut short."""
+        trash = work.with_name(f"{TRASH}{work.name}")
+        try:
+            os.rename(work, trash)
+        except FileNotFoundError:
+            return
+        threading.Thread(target=remove_tree, args=(trash,), daemon=True).start()
 
     def telemetry(self, job_id: str) -> dict[str, float] | None:
         run = self._jobs.get(job_id)
@@ -254,13 +272,17 @@ class ProcessRuntime:
         return ExecSpec(argv=argv, env=env, cwd=work, user=uid, group=uid)
 
     def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
-        # tar runs as the job's user: a symlink the job planted reads nothing it could not.
+        # tar runs as the job's user: a symlink the job planted reads nothing it could not
+        # (tar stores symlinks as such; it never follows one in the tree). It carries the
+        # job's marker, so a restart after a crash ends a tar left running.
         uid = self.uid(job.owner)
         private_dir(target.parent)
-        partial = target.with_name(f".{target.name}.partial")
+        partial = target.with_name(f".{target.name}{PARTIAL}")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C", JOB_MARKER: job.id}
         with open_private(partial, "wb") as out:
             done = subprocess.run(
                 ["tar", "-C", str(self.work_dir(job.id)), "-czf", "-", "."],
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.PIPE,
@@ -287,8 +309,16 @@ class ProcessRuntime:
 
     def recover(self, jobs: list[JobRecord]) -> None:
         # Whatever still carries the id of one of our jobs was left by a previous server
-        # (job ids are UUIDs: another platform's jobs never match).
-        end_marked({job.id for job in jobs})
+        # (job ids are UUIDs: another platform's jobs never match): processes, a save's tar.
+        ids = {job.id for job in jobs}
+        end_marked(ids)
+        # Their working directories (no job runs yet; only our jobs' names are touched, in
+        # case the jobs root is shared), and the half-written archives of saves.
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.jobs_root):
+                if entry.name.removeprefix(TRASH) in ids:
+                    remove_tree(Path(entry.path))
+        remove_partials(self.data_dir / "images")
 
     def stop(self, grace: float) -> None:
         ids = set(self._jobs)
@@ -302,6 +332,26 @@ class ProcessRuntime:
             time.sleep(0.05)
         for job_id in ids:
             self.sweep(job_id)
+
+
+PARTIAL = ".partial"  # the suffix of a file being written; os.replace()d when complete
+TRASH = ".removing-"  # the prefix of a job's directory being deleted
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a job's directory without following any symlink in it (shutil.rmtree's
+    descriptor-based walk on Linux: a symlink is removed, never entered)."""
+    assert shutil.rmtree.avoids_symlink_attacks
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_partials(root: Path) -> None:
+    """Delete what a killed server left half-written under `root` (not following links)."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.endswith(PARTIAL):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def _make_jobs_root(path: Path, isolated: bool) -> None:

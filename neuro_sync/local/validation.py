@@ -157,6 +157,16 @@ def save_request(data: object, registry_host: str) -> str:
     return image
 
 
+def platform_image(image: str, registry_host: str) -> tuple[str, str] | None:
+    """(owner, `image://owner/rest` URI) of an image in the platform's registry
+    (`<registry host>/<owner>/<name>[:tag]`), or None for any other image."""
+    domain, slash, rest = image.partition("/")
+    if not slash or domain.lower() != registry_host.lower():
+        return None
+    owner = re.split(r"[/:@]", rest, maxsplit=1)[0]
+    return owner, f"image://{rest}"
+
+
 def list_filters(query: Mapping[str, Any], dialect: str = "2019") -> dict[str, Any]:
     """Validate GET /jobs query parameters (a MultiDict-like mapping with getall)."""
     getall = query.getall  # type: ignore[attr-defined]

@@ -6,17 +6,20 @@ No podman needed: these run in every `make unit`.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from neuro_sync.local.files import NotBeneath, open_dir_beneath
 from neuro_sync.local.podman_cli import (
     LABEL_JOB,
     LABEL_OWNER,
     bind_source,
     container_name,
     env_file_text,
+    image_candidates,
     parse_duration,
     parse_size,
     parse_stats,
@@ -201,3 +204,56 @@ def test_oom_kill_records_name_the_container() -> None:
     # Another cgroup's OOM kill (the host's, or a limit above the container) is not ours.
     assert oom_killed_container(b"6,1,2,-;oom-kill:constraint=CONSTRAINT_NONE,oom_memcg=/") is None
     assert oom_killed_container(b"6,1,2,-;Memory cgroup out of memory: Killed process 1") is None
+
+
+def test_volumes_bind_the_given_sources(tmp_path: Path) -> None:
+    record = job(
+        volumes=[
+            {"src_storage_uri": "storage://alice/a", "dst_path": "/a", "read_only": True},
+            {"src_storage_uri": "storage://alice/b", "dst_path": "/b", "read_only": False},
+        ]
+    )
+    pinned = [tmp_path / "mounts" / "0", tmp_path / "mounts" / "1"]
+    args = run_argv(
+        record, image="img", data_dir=tmp_path, env_file=tmp_path / "env", sources=pinned
+    )
+    assert option(args, "--mount") == [
+        f"type=bind,src={pinned[0]},dst=/a,ro=true",
+        f"type=bind,src={pinned[1]},dst=/b,ro=false",
+    ]
+    with pytest.raises(ValueError, match="one source per volume"):
+        run_argv(record, image="img", data_dir=tmp_path, env_file=tmp_path, sources=pinned[:1])
+
+
+@pytest.mark.parametrize(
+    ("wire", "names"),
+    [
+        ("my-image:dev", ["localhost/my-image:dev", "docker.io/library/my-image:dev"]),
+        ("team/img", ["localhost/team/img:latest", "docker.io/team/img:latest"]),
+        ("registry.localhost/alice/img:v1", ["registry.localhost/alice/img:v1"]),
+        ("localhost/img", ["localhost/img:latest"]),
+    ],
+)
+def test_image_candidates(wire: str, names: list[str]) -> None:
+    assert image_candidates(wire) == names
+
+
+def test_the_walk_never_follows_a_symlink(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "link").symlink_to(outside)
+    (root / "file").write_text("")
+    for parts in (["a", "link"], ["a", "link", "new"], ["file"], ["file", "x"], [".."]):
+        with pytest.raises(NotBeneath):
+            open_dir_beneath(root, parts, create=True)
+    assert list(outside.iterdir()) == []
+    fd = open_dir_beneath(root, ["a", "b", "c"], create=True)
+    try:
+        (root / "a" / "b").rename(root / "moved")  # the descriptor follows the directory
+        assert os.readlink(f"/proc/self/fd/{fd}") == str(root / "moved" / "c")
+    finally:
+        os.close(fd)
+    with pytest.raises(FileNotFoundError):
+        open_dir_beneath(root, ["missing"])

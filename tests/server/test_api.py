@@ -179,7 +179,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
         "is_preemptible": True,
         "schedule_timeout": 600,
         "container": {
-            "image": "registry.localhost/someone/img:v1",
+            "image": f"registry.localhost/{fresh.user}/img:v1",
             "entrypoint": "sh -c",
             "command": "'exit 0'",
             "env": {"A": "1", "EMPTY": ""},
@@ -218,7 +218,7 @@ def test_create_full_exact_shape(fresh: Api) -> None:
                 "created_at": created,
             },
             "container": {
-                "image": "registry.localhost/someone/img:v1",
+                "image": f"registry.localhost/{fresh.user}/img:v1",
                 "entrypoint": "sh -c",
                 "command": "'exit 0'",
                 "env": {"A": "1", "EMPTY": ""},

@@ -33,8 +33,9 @@ def user(platform: LocalPlatform) -> Api:
 
 def output(api: Api, data_dir: Path, script: str) -> tuple[int, str]:
     """Run `sh -c script` as a job of `api`'s user: (exit code, its output)."""
-    job = api.wait(api.create(sh(f"{script} > out 2>&1"))["id"])
-    return job["history"]["exit_code"], (work_dir(data_dir, job["id"]) / "out").read_text()
+    job = api.wait(api.create(sh(f"{script} 2>&1"))["id"])
+    # The log, not a file: the job's working directory goes with the job.
+    return job["history"]["exit_code"], (data_dir / "jobs" / job["id"] / "log").read_text()
 
 
 @root_only

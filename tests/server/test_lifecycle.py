@@ -187,10 +187,10 @@ def test_kill_ends_children_that_ignore_sigterm(fresh: Api, data_dir: Path) -> N
 
 def test_background_children_end_with_the_job(fresh: Api, data_dir: Path) -> None:
     """As with a container: once the main process exits, nothing of the job keeps running."""
-    job = fresh.create(sh("sleep 60 & echo $! > childpid"))
+    job = fresh.create(sh("sleep 60 & echo $!"))
     done = fresh.wait(job["id"])
     assert (done["status"], done["history"]["exit_code"]) == ("succeeded", 0)
-    child = read_pid(work_dir(data_dir, job["id"]) / "childpid")
+    child = read_pid(data_dir / "jobs" / job["id"] / "log")
     wait_for(lambda: gone(child), "the background child to end")
 
 
@@ -250,7 +250,7 @@ def test_job_without_command_cannot_run(fresh: Api) -> None:
     ids=["nul-command", "surrogate-command"],
 )
 def test_unstartable_job_fails_and_does_not_block_others(
-    fresh: Api, container: dict[str, Any]
+    fresh: Api, data_dir: Path, container: dict[str, Any]
 ) -> None:
     body = job_body("true")
     body["container"].update(container)
@@ -259,6 +259,7 @@ def test_unstartable_job_fails_and_does_not_block_others(
     done = fresh.wait(bad["id"])
     assert (done["status"], done["history"]["reason"]) == ("failed", "ContainerCannotRun")
     assert fresh.wait(good["id"])["status"] == "succeeded"
+    assert not work_dir(data_dir, bad["id"]).exists()  # nothing left of it
 
 
 @pytest.mark.parametrize(
@@ -293,11 +294,12 @@ def test_oversized_job_scales_up_then_fails(fresh: Api, resources: dict[str, Any
 
 
 def test_job_runs_in_its_work_dir(fresh: Api, data_dir: Path) -> None:
-    done = fresh.wait(fresh.create(sh('pwd > where; echo "$HOME" >> where'))["id"])
+    done = fresh.wait(fresh.create(sh('pwd; echo "$HOME"'))["id"])
     assert done["status"] == "succeeded"
     work = work_dir(data_dir, done["id"])
-    lines = (work / "where").read_text().splitlines()
-    assert [Path(line).resolve() for line in lines] == [work.resolve()] * 2
+    lines = (data_dir / "jobs" / done["id"] / "log").read_text().splitlines()
+    assert lines == [str(work)] * 2
+    assert not work.exists()  # removed when the job ended
 
 
 def test_kill_ends_children_that_left_the_session(fresh: Api, data_dir: Path) -> None:
@@ -310,8 +312,8 @@ def test_kill_ends_children_that_left_the_session(fresh: Api, data_dir: Path) ->
 
 
 def test_children_that_left_the_session_end_with_the_job(fresh: Api, data_dir: Path) -> None:
-    job = fresh.create(escaping("while [ ! -e escpid ]; do sleep 0.02; done"))
+    job = fresh.create(escaping("while [ ! -e escpid ]; do sleep 0.02; done; cat escpid"))
     done = fresh.wait(job["id"])
     assert done["status"] == "succeeded"
-    escaped = read_pid(work_dir(data_dir, job["id"]) / "escpid")
+    escaped = read_pid(data_dir / "jobs" / job["id"] / "log")
     wait_for(lambda: gone(escaped), "the escaped child to end")
