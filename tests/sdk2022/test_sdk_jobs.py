@@ -5,6 +5,7 @@ SDK's public `Client.jobs` methods (see tests/sdk2022/driver.py)."""
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import uuid
 
@@ -52,9 +53,11 @@ def test_working_dir_is_the_jobs_directory(sdk: Sdk) -> None:
 
 
 def test_restart_policy_on_failure_restarts_until_success(sdk: Sdk) -> None:
-    # Fails twice, then succeeds: the job's directory keeps a counter across restarts.
+    # Fails twice, then succeeds. A restart is a fresh process in a fresh directory: the
+    # counter lives outside the job.
+    count = f"/tmp/neuro-sync-restarts-{uuid.uuid4().hex}"
     script = (
-        "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo run $n;"
+        f"n=$(cat {count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {count}; echo run $n;"
         " [ $n -ge 3 ]"
     )
     job = sdk.call("run", command=f"sh -c '{script}'", restart_policy="on-failure")
@@ -63,6 +66,7 @@ def test_restart_policy_on_failure_restarts_until_success(sdk: Sdk) -> None:
     assert done["restarts"] == 2
     assert ["pending", "Restarting"] in done["transitions"]
     assert sdk.call("logs", id=job["id"])["text"] == "run 1\nrun 2\nrun 3\n"
+    os.unlink(count)
 
 
 def test_restart_policy_always_restarts_after_success(sdk: Sdk) -> None:

@@ -271,10 +271,12 @@ def test_2022_life_span_and_its_bump(api22: Api) -> None:
     assert api22.request("PUT", path, json={"max_run_time_minutes": 5}).status_code == 400
 
 
-def test_2022_restart_policy(platform22: LocalPlatform, api22: Api) -> None:
+def test_2022_restart_policy(api22: Api) -> None:
+    # A restart is a fresh process in a fresh directory: what it keeps is outside the job.
+    mark = Path("/tmp") / f"neuro-sync-restart-{uuid.uuid4().hex}"
     never = api22.create(sh("exit 4"))
     on_failure = api22.create(
-        sh("test -e again && exit 0; touch again; exit 4", restart_policy="on-failure")
+        sh(f"test -e {mark} && exit 0; touch {mark}; exit 4", restart_policy="on-failure")
     )
     done = api22.wait(never["id"], FINISHED)
     assert (done["status"], done["history"]["restarts"]) == ("failed", 0)
@@ -283,6 +285,7 @@ def test_2022_restart_policy(platform22: LocalPlatform, api22: Api) -> None:
     reasons = [(s["status"], s["reason"]) for s in done["statuses"]]
     assert ("pending", "Restarting") in reasons
     assert [s for s, _ in reasons].count("running") == 2
+    mark.unlink()
 
 
 def test_2022_pass_config(platform22: LocalPlatform, api22: Api) -> None:
