@@ -143,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as err:
         print(f"neuro-sync-local: {err}", file=sys.stderr)
         return 1
+    dialect = "" if args.dialect == "2019" else f", dialect: {args.dialect}"  # 2019: as before
     print(
-        f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime},"
-        f" dialect: {args.dialect})",
+        f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime}{dialect})",
         flush=True,
     )
     print(f"client config: {platform.config_path}", flush=True)

@@ -465,3 +465,37 @@ def test_log_times_are_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert len(sizes) <= 10
     assert sizes == sorted(sizes) and sizes[-1] == 50
     assert times == sorted(times)
+
+
+def test_the_command_line_serves_the_dialect_it_is_given(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "neuro_sync.local", "--port", "0", "--runtime", "process"]
+        + ["--data-dir", str(tmp_path), "--dialect", "2022"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()  # the URL line
+        assert line.rstrip().endswith("(runtime: process, dialect: 2022)")
+        url = line.split()[3]
+        token = subprocess.run(
+            [sys.executable, "-m", "neuro_sync.local", "token", "--user", "alice"]
+            + ["--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+        config = requests.get(
+            f"{url}/config", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()
+        assert config["local_platform"]["dialect"] == "2022"
+        assert config["clusters"][0]["name"] == "default"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
