@@ -12,6 +12,8 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.
 * `podman`: runs jobs in podman containers (tests/containers; also `integration`); skipped
   where podman cannot run them.
+* `slurm`: runs jobs on a private 3-node Slurm cluster it starts (tests/slurm; also
+  `integration`); skipped without root, Slurm, munge or podman.
 * `packaging`: builds the wheel and sdist and installs the wheel into a fresh venv.
 * `docs`: runs the code blocks of README.md and docs/ against the local platform.
 * `sdk`: drives a released SDK, installed into a venv of its own on first use, against the

@@ -130,10 +130,12 @@ class LocalPlatform:
         self.port = port
         self.user = user
         # `runtime`: "process" (job commands run on this machine), "podman" (each job is a
-        # container) or "auto" (podman if a trial container runs, else processes).
+        # container), "auto" (podman if a trial container runs, else processes) or "slurm"
+        # (containers on a Slurm cluster: `slurm_conf`, `slurm_partition`, `slurm_account`).
         # `image_store=PATH` (podman): a host podman storage whose images jobs may run.
         self.settings = Settings(data_dir=self.data_dir, runtime=runtime, **settings)
         self.runtime = runtime  # after start: the runtime that was chosen
+        self.runtime_info: dict[str, Any] = {}  # after start: its `/config` description
         self.url = ""
         self.token = ""
         self.config_path = self.data_dir / "client.nmrc"
@@ -186,6 +188,7 @@ class LocalPlatform:
     async def _serve(self) -> None:
         app = make_app(self.settings)
         self.runtime = app[STATE].runtime.name
+        self.runtime_info = app[STATE].runtime.describe()
         # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
         # a log or top stream follows a running job until it ends, so the default 60 s
         # would hold stop() (and leave the jobs running) for a minute.

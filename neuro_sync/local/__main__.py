@@ -52,11 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         p.add_argument(
             "--runtime",
-            choices=("auto", "podman", "process"),
+            choices=("auto", "podman", "process", "slurm"),
             default="auto" if top else argparse.SUPPRESS,
-            help="what runs jobs: podman containers, local processes, or auto (podman if a "
-            "trial container runs here, else processes; the default)",
+            help="what runs jobs: podman containers, local processes, auto (podman if a "
+            "trial container runs here, else processes; the default), or slurm (containers "
+            "on a Slurm cluster, see docs/cluster.md)",
         )
+        for flag, kind, text in (
+            ("--slurm-conf", Path, "the cluster's slurm.conf (default: $SLURM_CONF)"),
+            ("--slurm-partition", str, "the Slurm partition jobs go to"),
+            ("--slurm-account", str, "the Slurm account jobs are charged to"),
+        ):
+            p.add_argument(flag, type=kind, default=None if top else argparse.SUPPRESS, help=text)
         p.add_argument(
             "--cpus",
             type=_positive(float),
@@ -133,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
         dialect=args.dialect,
+        slurm_conf=args.slurm_conf,
+        slurm_partition=args.slurm_partition,
+        slurm_account=args.slurm_account,
         image_store=args.image_store,
         max_pending_per_user=args.max_pending_per_user,
         max_jobs_per_user=args.max_jobs_per_user,
@@ -143,11 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as err:
         print(f"neuro-sync-local: {err}", file=sys.stderr)
         return 1
-    dialect = "" if args.dialect == "2019" else f", dialect: {args.dialect}"  # 2019: as before
-    print(
-        f"neuro-sync local platform: {platform.url} (runtime: {platform.runtime}{dialect})",
-        flush=True,
-    )
+    where = f"runtime: {platform.runtime}"
+    if "cluster" in platform.runtime_info:
+        where += f", cluster: {platform.runtime_info['cluster']}"
+    if args.dialect != "2019":  # a 2019 platform's line stays as it was
+        where += f", dialect: {args.dialect}"
+    print(f"neuro-sync local platform: {platform.url} ({where})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)
     stop = threading.Event()

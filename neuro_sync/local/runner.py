@@ -114,10 +114,12 @@ class Runner:
         return self.job_dir(job_id) / "log"
 
     def recover(self) -> None:
-        """After a restart: a job that was started here has lost its process."""
-        self.runtime.recover(self.store.ordered())
+        """After a restart: a job that was started here has lost its process, unless the
+        runtime follows it again."""
+        followed = self.runtime.recover(self.store.ordered()) or set()
+        self.running.update(followed)
         for job in self.store.ordered():
-            if not job.finished and job.pid is not None:
+            if not job.finished and job.pid is not None and job.id not in followed:
                 job.set_status(
                     "failed",
                     "NotFound",
@@ -203,10 +205,17 @@ class Runner:
         No backfilling: once the next job in that order waits for capacity, no other job
         starts before it, so a big job is never starved by a stream of small ones. A job that
         can never fit does not hold the queue: it fails after its schedule timeout.
+        A runtime that schedules jobs itself (Slurm) gets every pending job at once.
         """
         self.rounds += 1
         queues = self.store.pending()
         if not queues:
+            return
+        if getattr(self.runtime, "schedules_jobs", False):
+            self._starting.clear()  # Slurm holds the resources of the jobs it starts
+            for queue in queues.values():
+                for queued in queue:
+                    self._start(queued)
             return
         free = {"cpu": float(self.cpus), "memory_mb": float(self.total_memory_mb)}
         usage: dict[str, float] = {}

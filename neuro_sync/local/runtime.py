@@ -6,6 +6,10 @@ run: processes here (`process_runtime.py`), containers elsewhere. Every method i
 job id or record, so a runtime keeps its own handles. Methods are called on the event-loop
 thread, except `save`, which blocks and is run in an executor.
 
+A runtime whose own scheduler queues the jobs (Slurm) says so with a true `schedules_jobs`
+attribute: the runner then hands it every pending job at once, and its `start` keeps them
+pending (NotReady) until they run.
+
 Keep this protocol stable: add methods, never rename them.
 """
 
@@ -189,8 +193,9 @@ class Runtime(Protocol):
         """
         ...
 
-    def recover(self, jobs: list[JobRecord]) -> None:
-        """After a restart: end whatever still runs of these (all known) jobs."""
+    def recover(self, jobs: list[JobRecord]) -> set[str] | None:
+        """After a restart: end whatever still runs of these (all known) jobs, or (a runtime
+        whose jobs outlive the server, e.g. Slurm) return the ids of those it follows again."""
         ...
 
     def stop(self, grace: float) -> None:
@@ -213,4 +218,11 @@ def create_runtime(settings: Settings) -> Runtime:
         return ProcessRuntime(settings)
     if settings.runtime == "process":
         return ProcessRuntime(settings)
+    if settings.runtime == "slurm":
+        from .slurm_runtime import SlurmRuntime, slurm_unusable
+
+        why = slurm_unusable(settings)
+        if why is not None:
+            raise RuntimeError(f"the slurm runtime cannot run here: {why}")
+        return SlurmRuntime(settings)
     raise ValueError(f"unknown runtime {settings.runtime!r}")

@@ -1,0 +1,747 @@
+"""The Slurm runtime: every platform job is one Slurm batch job, run in its image by podman on
+whatever node Slurm picks (docs/cluster.md).
+
+Slurm is the scheduler: the runner does not queue for this runtime (`schedules_jobs`). The
+Slurm job's name is the platform job's id (`squeue -n <job id>` finds it); the batch script
+(`batch_script`) pulls the image if the node lacks it, then runs the podman runtime's own
+`podman run` mapping (`podman_cli.run_argv`) nested in the Slurm job's cgroup, so Slurm's
+memory and CPU limits hold for the container, and a TERM trap stops the container on `scancel`
+or at the time limit. Its output file is the job's log; it writes the container's exit code
+to `<job dir>/exit`. The platform's data dir must be on storage every node sees at the same
+path (the job dir, volumes and podman's image store live there).
+
+State comes from `squeue --json` (refreshed in the background, at most every
+`REFRESH_INTERVAL`), the `exit` file, and Slurm's job-completion file for jobs that ended
+long ago (no accounting database needed). Statuses and reasons: see `STATE_REASONS` and
+docs/cluster.md. `stop` leaves jobs running: they are Slurm's, and `recover` follows them
+again on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import errno
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .files import open_private
+from .podman_cli import (
+    BUILTIN_IMAGE,
+    BUSYBOX_BINARY,
+    Podman,
+    PodmanError,
+    build_busybox_image,
+    container_name,
+    env_file_text,
+    parse_stats,
+    resolve_image,
+    run_argv,
+)
+from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
+from .podman_runtime import _tail as tail  # one reader of a log's end for both runtimes
+from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
+from .store import JobRecord
+
+if TYPE_CHECKING:
+    from .app import Settings
+
+__all__ = ["SlurmRuntime", "batch_script", "slurm_unusable"]
+
+REFRESH_INTERVAL = 0.25  # seconds between two `squeue --json` in the background
+STOP_TIMEOUT = 3  # seconds `podman stop` gives the container, as run_argv's --stop-timeout
+# (Slurm's KillWait must exceed it)
+DEFAULT_SCHEDULE_TIMEOUT = 180.0  # as the runner's
+FINAL_STATE_WAIT = 5.0  # seconds a failed job's end waits for Slurm's final state
+FINAL_STATES = frozenset(
+    {
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TIMEOUT",
+        "OUT_OF_MEMORY",
+        "NODE_FAIL",
+        "BOOT_FAIL",
+        "PREEMPTED",
+        "DEADLINE",
+        "LOST",  # ours: in neither squeue nor the job-completion file
+    }
+)
+# A Slurm job that ended without the container's exit code: (exit code, reason).
+STATE_REASONS = {
+    "OUT_OF_MEMORY": (137, "OOMKilled"),
+    "TIMEOUT": (143, "Error"),
+    "DEADLINE": (143, "Error"),
+    "CANCELLED": (143, "NotFound"),  # not by the platform (a kill ends `succeeded` first)
+    "NODE_FAIL": (1, "NotFound"),
+    "BOOT_FAIL": (1, "NotFound"),
+    "PREEMPTED": (1, "NotFound"),
+    "LOST": (1, "NotFound"),  # in neither squeue nor the job-completion file
+}
+# Slurm pending reasons that mean "no room now" (2019: ClusterScalingUp); others: Scheduling.
+_WAITING_FOR_ROOM = {"Resources", "ReqNodeNotAvail", "NodeDown", "PartitionNodeLimit"}
+
+
+class SlurmError(Exception):
+    """A Slurm command failed; the message is Slurm's own error text."""
+
+
+class Slurm:
+    """The Slurm commands, bound to one cluster (its `SLURM_CONF`, if given)."""
+
+    def __init__(self, conf: Path | None = None) -> None:
+        conf_text = str(conf) if conf else os.environ.get("SLURM_CONF")
+        self.conf = Path(conf_text) if conf_text else None
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        if self.conf is not None:
+            env["SLURM_CONF"] = str(self.conf)
+        env.update(extra or {})
+        return env
+
+    def run(self, *argv: str, stdin: bytes | None = None, timeout: float = 30.0) -> str:
+        try:
+            done = subprocess.run(
+                argv,
+                input=stdin,
+                stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True,
+                env=self.env(),
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SlurmError(f"{argv[0]} timed out after {timeout} s") from None
+        except OSError as err:
+            raise SlurmError(f"cannot run {argv[0]}: {err.strerror}") from None
+        if done.returncode != 0:
+            text = done.stderr.decode(errors="replace").strip()
+            out = done.stdout.decode(errors="replace").strip()
+            raise SlurmError(text or out or f"{argv[0]} exited with {done.returncode}")
+        return done.stdout.decode(errors="replace")
+
+    def config(self) -> dict[str, str]:
+        """`scontrol show config` as a dict (it fails when the controller cannot be reached)."""
+        out = self.run("scontrol", "show", "config")
+        conf = {}
+        for line in out.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                conf[key.strip()] = value.strip()
+        return conf
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return _jobs_of(self.run("squeue", "--json"))
+
+
+def _jobs_of(text: str) -> list[dict[str, Any]]:
+    try:
+        jobs = json.loads(text).get("jobs", [])
+    except (ValueError, AttributeError):
+        return []
+    return [j for j in jobs if isinstance(j, dict)]
+
+
+def slurm_unusable(settings: Settings) -> str | None:
+    """Why the Slurm runtime cannot run here (None: it can)."""
+    if shutil.which("sbatch") is None:
+        return "the Slurm client commands are not installed (apt-get install slurm-client)"
+    if not Podman.installed():
+        return "podman is not installed"
+    slurm = Slurm(settings.slurm_conf)
+    conf = slurm.conf or Path("/etc/slurm/slurm.conf")
+    if not conf.is_file():  # Slurm's commands would retry for a minute
+        return f"the Slurm cluster cannot be reached: no configuration file {conf}"
+    try:
+        slurm.run("scontrol", "ping")  # fails at once when the controller is down
+    except SlurmError as err:
+        first = str(err).splitlines()[0] if str(err) else "scontrol ping failed"
+        return f"the Slurm cluster cannot be reached: {first}"
+    return None
+
+
+def _parse_jobcomp(line: str) -> dict[str, str]:
+    """One `jobcomp/filetxt` record: space-separated key=value pairs."""
+    return dict(p.split("=", 1) for p in line.split() if "=" in p)
+
+
+def _age(iso: str) -> float:
+    created = datetime.datetime.fromisoformat(iso)
+    return (datetime.datetime.now(datetime.UTC) - created).total_seconds()
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+_ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _srun(slurm_id: int, *argv: str) -> list[str]:
+    """`argv` on a job's node, inside its allocation (a step beside the batch one); output
+    unbuffered: exec and port forwarding are interactive."""
+    return ["srun", f"--jobid={slurm_id}", "--overlap", "--quiet", "--unbuffered", *argv]
+
+
+def batch_script(podman: Podman, image: str, podman_args: list[str], job_dir: Path) -> str:
+    """The batch script of a job. `podman_args` is the `run ...` argument list of
+    `podman_cli.run_argv`; the script adds the cgroup nesting and the pid/cid files.
+
+    The container joins the Slurm job's cgroup (`--cgroups=no-conmon` keeps conmon there
+    too), so Slurm's limits and `scancel` cover it; on TERM (scancel, time limit) the trap
+    stops it within STOP_TIMEOUT, and the script waits for it before exiting.
+    """
+    q = shlex.quote
+    env = podman.env()
+    exports = "".join(f"export {k}={q(v)}\n" for k, v in env.items())
+    name = container_name(job_dir.name)
+    run = ["run", "--cgroups=no-conmon", '--cgroup-parent="$cg"']
+    run += ["--cidfile", q(str(job_dir / "cid")), "--pidfile", q(str(job_dir / "pid"))]
+    run += ["--rm"] + [q(a) for a in podman_args[1:]]
+    pod = q(podman.executable)
+    return f"""#!/bin/sh
+# neuro-sync job {job_dir.name}: generated by neuro_sync/local/slurm_runtime.py
+exec 2>&1
+{exports}cd {q(str(job_dir))} || exit 1
+mkdir -p -m 700 {q(str(podman.run_dir / "run"))} {q(str(podman.run_dir / "tmp"))}
+rm -f exit exit.tmp pull-failed cid pid oom
+if ! {pod} image exists {q(image)}; then
+  if ! {pod} pull --quiet {q(image)} >/dev/null; then touch pull-failed; exit 1; fi
+fi
+cg="/slurm_${{SLURMD_NODENAME}}/uid_$(id -u)/job_${{SLURM_JOB_ID}}/step_batch"
+trap '{pod} stop -t {STOP_TIMEOUT} {q(name)} >/dev/null 2>&1' TERM INT
+{pod} {" ".join(run)} &
+child=$!
+while :; do
+  wait $child; code=$?
+  kill -0 $child 2>/dev/null || break
+done
+rm -f env
+echo $code > exit.tmp && mv exit.tmp exit
+exit $code
+"""
+
+
+@dataclass
+class _Job:
+    slurm_id: int
+    job_dir: Path
+    submitted: float = field(default_factory=time.monotonic)
+    state: str = "PENDING"
+    reason: str = ""
+    node: str = ""
+    seen: bool = True  # in the last squeue listing (or its final state known)
+    signalled: bool = False
+    exit_seen: float | None = None  # monotonic time the `exit` file was first read
+    sample: dict[str, float] | None = None
+    sampled_at: float = 0.0
+    cpu_seen: tuple[float, float] | None = None
+    refresh: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class SlurmRuntime:
+    name = "slurm"
+    schedules_jobs = True  # the runner does not queue: Slurm does (runner.py)
+
+    def __init__(self, settings: Settings) -> None:
+        self.data_dir = settings.data_dir
+        self.partition: str | None = settings.slurm_partition
+        self.account: str | None = settings.slurm_account
+        self.slurm = Slurm(settings.slurm_conf)
+        try:
+            conf = self.slurm.config()
+        except SlurmError as err:
+            raise RuntimeError(f"the Slurm cluster cannot be reached: {err}") from None
+        self.cluster = conf.get("ClusterName", "unknown")
+        self.jobcomp = (
+            Path(conf["JobCompLoc"]) if conf.get("JobCompType") == "jobcomp/filetxt" else None
+        )
+        gres = self.slurm.run("sinfo", "-h", "-o", "%G")
+        self.has_gpus = any("gpu" in line for line in gres.splitlines())
+        self.podman = platform_podman(settings)  # with --image-store, as the podman runtime
+        self.podman.configure()
+        if not self.podman.image_exists(BUILTIN_IMAGE) and BUSYBOX_BINARY.exists():
+            build_busybox_image(self.podman, BUILTIN_IMAGE)
+        version = self.podman.run("version", "--format", "{{.Client.Version}}", timeout=30)
+        self.version = version.out.decode().strip() if version.code == 0 else "unknown"
+        self._jobs: dict[str, _Job] = {}
+        self._adopt: dict[str, int] = {}  # job id -> Slurm job found at recover, not yet started
+        self._listing: asyncio.Task[None] | None = None
+        self._listed_at = 0.0  # monotonic start of the last finished listing
+        self._helpers: list[subprocess.Popen[bytes]] = []
+        self._oom = KernelOomLog()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "runtime": self.name,
+            "isolation": "container",
+            "cluster": self.cluster,
+            "partition": self.partition,
+            "podman": self.version,
+            "network": "none (own loopback; ports reached through the platform)",
+            "builtin_images": [BUILTIN_IMAGE],
+        }
+
+    def check(self, job: JobRecord) -> str | None:
+        try:
+            env_file_text(job.container.get("env", {}))
+        except ValueError as err:
+            return str(err)
+        return None
+
+    # ------------------------------------------------------------------------ state
+
+    def _refresh_soon(self) -> None:
+        """Start a background `squeue --json` unless one is running or the last is fresh."""
+        if self._listing is not None and not self._listing.done():
+            return
+        if time.monotonic() - self._listed_at < REFRESH_INTERVAL:
+            return
+        self._listing = asyncio.get_running_loop().create_task(self._list())
+
+    async def _list(self) -> None:
+        started = time.monotonic()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "squeue",
+                "--json",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=self.slurm.env(),
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        except (OSError, TimeoutError):
+            return
+        if proc.returncode != 0:
+            return  # the controller is away: states stay as they were
+        self._update(_jobs_of(out.decode(errors="replace")), started)
+
+    def _update(self, listing: list[dict[str, Any]], started: float) -> None:
+        by_id = {int(j.get("job_id", 0)): j for j in listing}
+        for run in self._jobs.values():
+            if run.state in FINAL_STATES:
+                continue
+            j = by_id.get(run.slurm_id)
+            if j is None:
+                if run.submitted < started:  # listed after submission and still absent
+                    self._final_from_jobcomp(run)
+                continue
+            run.state = str(j.get("job_state", "PENDING"))
+            run.reason = str(j.get("state_reason", ""))
+            run.node = str(j.get("batch_host") or j.get("nodes") or "")
+        self._listed_at = started
+
+    def _final_from_jobcomp(self, run: _Job) -> None:
+        for record in self._jobcomp_records():
+            if record.get("JobId") == str(run.slurm_id):
+                run.state = record.get("JobState", "LOST")
+                return
+        run.state = "LOST"
+
+    def _jobcomp_records(self) -> list[dict[str, str]]:
+        if self.jobcomp is None:
+            return []
+        try:
+            lines = self.jobcomp.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [_parse_jobcomp(line) for line in lines]
+
+    # ------------------------------------------------------------------------ start
+
+    def start(self, job: JobRecord, spec: JobSpec) -> None:
+        run = self._jobs.get(job.id)
+        if run is None:
+            adopted = self._adopt.pop(job.id, None)
+            slurm_id = adopted if adopted is not None else self._submit(job, spec)
+            run = _Job(slurm_id=slurm_id, job_dir=spec.log_path.parent)
+            self._jobs[job.id] = run
+        self._refresh_soon()
+        if (run.job_dir / "pid").exists() or (run.job_dir / "exit").exists():
+            job.pid = run.slurm_id
+            return
+        if run.state in FINAL_STATES:  # ended before its container started
+            self._forget(job.id)
+            if (run.job_dir / "pull-failed").exists():
+                raise StartError("Image can not be pulled", reason=PULL_FAILED)
+            if run.state in STATE_REASONS:
+                code, reason = STATE_REASONS[run.state]
+                raise StartError(f"Slurm: {run.state}", reason=reason)
+            text = tail(spec.log_path).decode(errors="replace").strip()
+            raise StartError(text or "The container could not start")
+        if run.state == "PENDING":
+            timeout = job.schedule_timeout or DEFAULT_SCHEDULE_TIMEOUT
+            if _age(job.created_at) >= timeout:
+                self._scancel(run)
+                self._forget(job.id)
+                raise StartError(
+                    f"Failed to scale up the cluster to get more resources (Slurm: {run.reason})",
+                    reason="ClusterScaleUpFailed",
+                )
+            reason = "ClusterScalingUp" if run.reason in _WAITING_FOR_ROOM else "Scheduling"
+            raise NotReady(reason, f"Slurm: {run.reason or 'queued'}")
+        raise NotReady(CREATING, f"Slurm: running on {run.node}" if run.node else None)
+
+    def _submit(self, job: JobRecord, spec: JobSpec) -> int:
+        """sbatch the job; its id. StartError when Slurm refuses it."""
+        r = job.container["resources"]
+        if r.get("gpu") and not self.has_gpus:
+            raise StartError(
+                f"The cluster {self.cluster} has no GPUs", reason="ClusterScaleUpFailed"
+            )
+        job_dir = spec.log_path.parent
+        env_file = job_dir / "env"
+        try:
+            with open_private(env_file, "wb") as f:
+                f.write(env_file_text(job.container.get("env", {})).encode())  # as podman runtime
+            for v in job.container.get("volumes", []):  # a bind source must exist
+                storage_path(self.data_dir, job.owner, v).mkdir(parents=True, exist_ok=True)
+            image = resolve_image(job.container["image"])
+            args = run_argv(job, image=image, data_dir=self.data_dir, env_file=env_file)
+        except (ValueError, OSError) as err:
+            raise StartError(str(err)) from None
+        open_private(spec.log_path).close()
+        argv = [
+            "sbatch",
+            "--parsable",
+            f"--job-name={job.id}",
+            f"--output={spec.log_path}",
+            f"--error={job_dir / 'slurm.err'}",
+            "--open-mode=append",
+            f"--chdir={job_dir}",
+            "--nodes=1",
+            "--ntasks=1",
+            "--no-requeue",  # never run again by Slurm after a node failure: run once
+            f"--cpus-per-task={max(1, math.ceil(float(r['cpu']) - 1e-9))}",
+            f"--mem={int(r['memory_mb'])}M",
+            f"--comment=neuro-sync job of {job.owner}",
+        ]
+        if r.get("gpu"):
+            argv.append(f"--gres=gpu:{int(r['gpu'])}")
+        if self.partition:
+            argv.append(f"--partition={self.partition}")
+        if self.account:
+            argv.append(f"--account={self.account}")
+        script = batch_script(self.podman, image, args, job_dir)
+        try:
+            slurm_id = int(self.slurm.run(*argv, stdin=script.encode()).strip().split(";")[0])
+        except (SlurmError, ValueError) as err:
+            found = self._submitted_as(job.id)  # an sbatch that timed out may have submitted
+            if found is None:
+                with contextlib.suppress(FileNotFoundError):
+                    env_file.unlink()
+                raise StartError(
+                    f"Slurm refused the job: {err}", reason="ClusterScaleUpFailed"
+                ) from None
+            slurm_id = found
+        (job_dir / "slurm_id").write_text(f"{slurm_id}\n")
+        return slurm_id
+
+    def _submitted_as(self, job_id: str) -> int | None:
+        """The live Slurm job named `job_id`, if there is one."""
+        try:
+            listing = self.slurm.jobs()
+        except SlurmError:
+            return None
+        for j in listing:
+            if j.get("name") == job_id and str(j.get("job_state")) not in FINAL_STATES:
+                return int(j["job_id"])
+        return None
+
+    # ------------------------------------------------------------------------ running
+
+    def poll(self, job_id: str) -> int | None:
+        run = self._jobs.get(job_id)
+        if run is None:
+            return None
+        code = _read_int(run.job_dir / "exit")
+        self._refresh_soon()
+        if code is not None:
+            # A failure's reason may be Slurm's (cancelled from outside, time limit, node
+            # failure): wait a moment for Slurm's final state, which follows the file.
+            if code == 0 or run.state in FINAL_STATES or run.signalled:
+                return code
+            run.exit_seen = run.exit_seen or time.monotonic()
+            return code if time.monotonic() - run.exit_seen > FINAL_STATE_WAIT else None
+        if run.state in FINAL_STATES:
+            return STATE_REASONS.get(run.state, (1, "Error"))[0]
+        return None
+
+    def failure_reason(self, job_id: str, code: int) -> str:
+        run = self._jobs.get(job_id)
+        if run is None:
+            return "Error"
+        if run.state in STATE_REASONS and not run.signalled:
+            return STATE_REASONS[run.state][1]  # Slurm ended the job: its reason wins
+        if code in (126, 127) and b"OCI runtime" in tail(run.job_dir / "log"):
+            return "ContainerCannotRun"
+        if code == 137 and not run.signalled:
+            if (run.job_dir / "oom").exists():
+                return "OOMKilled"
+            cid = (
+                (run.job_dir / "cid").read_text().strip() if (run.job_dir / "cid").exists() else ""
+            )
+            if not self._oom.available or (cid and self._oom.oom_killed(cid)):
+                return "OOMKilled"
+        return "Error"
+
+    def signal(self, job_id: str, sig: int) -> None:
+        """Any signal cancels the Slurm job: SIGTERM reaches the batch script, whose trap
+        stops the container; Slurm sends SIGKILL itself after its KillWait."""
+        run = self._jobs.get(job_id)
+        if run is None or run.signalled or run.state in FINAL_STATES:
+            return
+        run.signalled = True
+        if sig != signal.SIGKILL:
+            self._scancel(run)
+
+    def _scancel(self, run: _Job) -> None:
+        self._helpers = [p for p in self._helpers if p.poll() is None]
+        self._helpers.append(
+            subprocess.Popen(
+                ["scancel", str(run.slurm_id)],
+                env=self.slurm.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    def sweep(self, job_id: str) -> None:
+        run = self._jobs.get(job_id)
+        if run is None:
+            self._adopt.pop(job_id, None)
+            return
+        if run.state not in FINAL_STATES and not (run.job_dir / "exit").exists():
+            self._scancel(run)
+        self._forget(job_id)
+
+    def _forget(self, job_id: str) -> None:
+        run = self._jobs.pop(job_id, None)
+        if run is not None and run.refresh is not None:
+            run.refresh.cancel()
+
+    def _srun(self, run: _Job, *argv: str) -> list[str]:
+        """Run `argv` on the job's node, inside its allocation (a step beside the batch one)."""
+        return _srun(run.slurm_id, *argv)
+
+    def telemetry(self, job_id: str) -> dict[str, float] | None:
+        run = self._jobs.get(job_id)
+        if run is None or (run.job_dir / "exit").exists():
+            return None
+        stale = time.monotonic() - run.sampled_at >= 1.0
+        if stale and (run.refresh is None or run.refresh.done()):
+            run.refresh = asyncio.get_running_loop().create_task(self._sample(job_id, run))
+        return run.sample
+
+    async def _sample(self, job_id: str, run: _Job) -> None:
+        """One `podman stats` on the job's node."""
+        argv = self._srun(
+            run,
+            *self.podman.argv("stats", "--no-stream", "--format", "json", container_name(job_id)),
+        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=self.slurm.env(self.podman.env()),
+            )
+            try:
+                out, _ = await asyncio.wait_for(proc.communicate(), 30)
+            except (TimeoutError, asyncio.CancelledError):
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                raise
+        except (OSError, TimeoutError):
+            return
+        try:  # podman clears the screen first when srun gives it a pseudo-terminal
+            parsed = parse_stats(json.loads(_ANSI.sub(b"", out)))
+        except ValueError:
+            return
+        if parsed is None:
+            return
+        cpu_time, percent, memory = parsed
+        now = time.monotonic()
+        if run.cpu_seen is not None and now > run.cpu_seen[1]:
+            percent = max(0.0, (cpu_time - run.cpu_seen[0]) / (now - run.cpu_seen[1]))
+        run.cpu_seen, run.sampled_at = (cpu_time, now), now
+        run.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
+
+    def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
+        run = self._jobs.get(job.id)
+        slurm_id = run.slurm_id if run is not None else job.pid or 0
+        exec_argv = self.podman.argv("exec", "--interactive", container_name(job.id), *argv)
+        return ExecSpec(
+            argv=_srun(slurm_id, *exec_argv),
+            env=self.slurm.env(self.podman.env()),
+        )
+
+    def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
+        """A relay on the job's node (`slurm_relay`, an srun step) bridges a socket pair to
+        the container's port; it answers one byte once connected."""
+        run = self._jobs.get(job.id)
+        if run is None or (run.job_dir / "exit").exists():
+            raise OSError(errno.ESRCH, "the job's container is not running")
+        ours, theirs = socket.socketpair()
+        argv = self._srun(
+            run,
+            sys.executable,
+            "-m",
+            "neuro_sync.local.slurm_relay",
+            str(run.job_dir / "pid"),
+            str(port),
+        )
+        pythonpath = os.pathsep.join(p for p in sys.path if p)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=theirs.fileno(),
+                stdout=theirs.fileno(),
+                stderr=subprocess.DEVNULL,
+                env=self.slurm.env({"PYTHONPATH": pythonpath}),
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        self._helpers.append(proc)
+        ours.settimeout(timeout + 10)
+        try:
+            ok = ours.recv(1)
+        except OSError:
+            ok = b""
+        if ok != b"\x00":
+            ours.close()
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            raise OSError(errno.ECONNREFUSED, f"cannot connect to port {port} of the job")
+        ours.settimeout(None)
+        return ours
+
+    def save(self, job: JobRecord, target: Path, image: str) -> tuple[str, int]:
+        """`podman commit` on the job's node, into the (shared) image store."""
+        run = self._jobs.get(job.id)
+        if run is None:
+            raise OSError(errno.ESRCH, "the job's container is not running")
+        argv = self._srun(
+            run, *self.podman.argv("commit", "--quiet", container_name(job.id), image)
+        )
+        done = subprocess.run(
+            argv,
+            env=self.slurm.env(self.podman.env()),
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise OSError(
+                errno.EIO, f"commit failed: {done.stderr.decode(errors='replace').strip()}"
+            )
+        try:
+            info = self.podman.run(
+                "image", "inspect", "--format", "{{.Id}} {{.Size}}", image, timeout=60
+            ).check("cannot read the saved image")
+        except PodmanError as err:
+            raise OSError(errno.EIO, str(err)) from None
+        digest, size = info.out.decode().split()
+        return digest, int(size)
+
+    # ------------------------------------------------------------------------ restart, stop
+
+    def recover(self, jobs: list[JobRecord]) -> set[str]:
+        """Follow again the Slurm jobs of unfinished platform jobs (found by job name).
+
+        Started jobs still in Slurm, or whose `exit` file is there, are followed (returned);
+        a pending job already submitted is adopted, never submitted twice.
+        """
+        try:
+            listing = self.slurm.jobs()
+        except SlurmError:
+            listing = []
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for j in listing:
+            by_name.setdefault(str(j.get("name", "")), []).append(j)
+        comp: dict[str, dict[str, str]] = {}
+        for record in self._jobcomp_records():
+            comp[record.get("Name", "")] = record  # the last record of a name wins
+        followed: set[str] = set()
+        for job in jobs:
+            if job.finished:
+                continue
+            job_dir = self.data_dir / "jobs" / job.id
+            found = sorted(by_name.get(job.id, []), key=lambda j: int(j.get("job_id", 0)))
+            slurm_id = _read_int(job_dir / "slurm_id")
+            run: _Job | None = None
+            if found:
+                j = found[-1]
+                run = _Job(slurm_id=int(j["job_id"]), job_dir=job_dir, submitted=0.0)
+                run.state = str(j.get("job_state", "PENDING"))
+                run.reason = str(j.get("state_reason", ""))
+            elif job.id in comp:
+                run = _Job(
+                    slurm_id=int(comp[job.id].get("JobId", "0")), job_dir=job_dir, submitted=0.0
+                )
+                run.state = comp[job.id].get("JobState", "LOST")
+            elif slurm_id is not None:
+                run = _Job(slurm_id=slurm_id, job_dir=job_dir, submitted=0.0, state="LOST")
+            if run is None:
+                continue  # never reached Slurm: submitted when the runner starts it
+            if job.pid is None:
+                if run.state in FINAL_STATES and not (job_dir / "exit").exists():
+                    self._jobs[job.id] = run  # start() reports how it ended
+                else:
+                    self._adopt[job.id] = run.slurm_id
+                continue
+            self._jobs[job.id] = run
+            followed.add(job.id)
+        return followed
+
+    def stop(self, grace: float) -> None:
+        """Leave the jobs to Slurm (the next start follows them again); release what is ours."""
+        if self._listing is not None:
+            self._listing.cancel()
+        for run in self._jobs.values():
+            if run.refresh is not None:
+                run.refresh.cancel()
+        for helper in self._helpers:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                helper.wait(timeout=10)
+            if helper.poll() is None:
+                helper.kill()
+        self._helpers.clear()
+        self._oom.close()
+        if not self._active_jobs():
+            self.podman.release()  # no container of ours can be running: unmount the store
+
+    def _active_jobs(self) -> bool:
+        """Whether a Slurm job of this platform (its directory under our data dir) may still
+        run a container; True when Slurm cannot tell."""
+        try:
+            listing = self.slurm.jobs()
+        except SlurmError:
+            return True
+        ours = tuple({str(d / "jobs") + os.sep for d in (self.data_dir, self.data_dir.resolve())})
+        for j in listing:
+            cwd = str(j.get("current_working_directory", ""))
+            if cwd.startswith(ours) and str(j.get("job_state")) not in FINAL_STATES:
+                return True
+        return False
