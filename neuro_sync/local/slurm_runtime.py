@@ -57,7 +57,7 @@ from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
 from .store import JobRecord
 
 if TYPE_CHECKING:
-    from .app import Settings
+    from .settings import Settings
 
 __all__ = ["SlurmRuntime", "batch_script", "slurm_unusable"]
 
