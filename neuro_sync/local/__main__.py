@@ -134,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             help="run jobs as this user even as root (see docs/local-platform.md)",
         )
         p.add_argument(
+            "--dialect",
+            choices=("2019", "2022"),
+            default="2019",
+            help="the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
+            "22.7.1 speaks it (see docs/dialects.md)",
+        )
+        p.add_argument(
             "--image-store",
             type=Path,
             metavar="PATH",
@@ -162,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        dialect=args.dialect,
         slurm_conf=args.slurm_conf,
         slurm_partition=args.slurm_partition,
         slurm_account=args.slurm_account,
@@ -184,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     where = f"runtime: {platform.runtime}"
     if "cluster" in platform.runtime_info:
         where += f", cluster: {platform.runtime_info['cluster']}"
+    if args.dialect != "2019":  # a 2019 platform's line stays as it was
+        where += f", dialect: {args.dialect}"
     print(f"neuro-sync local platform: {platform.url} ({where})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)

@@ -44,6 +44,8 @@ STATE: web.AppKey[State] = web.AppKey("state", object)  # type: ignore[arg-type]
 
 class State:
     def __init__(self, settings: Settings) -> None:
+        if settings.dialect not in ("2019", "2022"):
+            raise ValueError(f"unknown dialect {settings.dialect!r}: 2019 or 2022")
         self.settings = settings
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
@@ -76,6 +78,10 @@ class State:
             port=settings.ssh_port,
             limits=settings.limits("ssh"),
         )
+        if settings.dialect == "2022":
+            from . import dialect2022
+
+            dialect2022.setup(self)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -195,11 +201,21 @@ def cluster_part(settings: Settings) -> dict[str, Any]:
 
 async def get_config(request: web.Request) -> web.Response:
     state = _state(request)
-    body = oauth_part(state.settings.base_url)
-    if _user(request) is not None:
-        body.update(cluster_part(state.settings))
-        # Not in the 2019 schema (clients ignore it): what runs jobs here, how isolated.
+    user = _user(request)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        body = dialect2022.config_body(state.settings, user)
+    else:
+        body = oauth_part(state.settings.base_url)
+        if user is not None:
+            body.update(cluster_part(state.settings))
+    if user is not None:
+        # Not in the schema (clients ignore it): what runs jobs here, how isolated; under
+        # 2022 also the dialect (a 2019 platform's answer stays exactly as it was).
         body["local_platform"] = state.runtime.describe()
+        if state.settings.dialect != "2019":
+            body["local_platform"]["dialect"] = state.settings.dialect
     return _json(body)
 
 
@@ -208,7 +224,20 @@ async def create_job(request: web.Request) -> web.Response:
     if user is None:
         return _unauthorized(request)
     state = _state(request)
-    data = validation.job_request(await _body(request), gpu_models=GPU_MODELS)
+    raw = await _body(request)
+    if state.settings.dialect == "2022" and "from_preset" in request.query:
+        from . import dialect2022
+
+        raw = dialect2022.from_preset(raw)
+    data = validation.job_request(raw, gpu_models=GPU_MODELS, dialect=state.settings.dialect)
+    extra: dict[str, Any] = {}
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        fields = dialect2022.job_fields(data, user, state.settings)
+        if isinstance(fields, web.Response):
+            return fields
+        extra = fields
     name = data.get("name")
     if name:
         for other in reversed(state.store.owned(user)):
@@ -224,10 +253,11 @@ async def create_job(request: web.Request) -> web.Response:
         owner=user,
         container=data["container"],
         created_at=now_iso(),
-        is_preemptible=data["is_preemptible"],
+        is_preemptible=data["is_preemptible"] or data.get("scheduler_enabled", False),
         name=name,
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
+        extra=extra,
     )
     saved = validation.platform_image(job.container["image"], state.settings.registry_host)
     if saved is not None and saved[0] != user:
@@ -249,6 +279,8 @@ async def create_job(request: web.Request) -> web.Response:
     if "http" in job.container:
         state.ingress.assign(job)
     state.store.add(job)
+    if state.runner.lifecycle is not None:
+        state.runner.lifecycle.watch(job)
     state.runner.wake()
     return _json(job.to_wire(state.settings), 202)
 
@@ -277,9 +309,13 @@ async def list_jobs(request: web.Request) -> web.StreamResponse:
     if user is None:
         return _unauthorized(request)
     state = _state(request)
-    filters = validation.list_filters(request.query)
+    filters = validation.list_filters(request.query, dialect=state.settings.dialect)
     await state.ingress.sync()  # a job seen running can be reached at its http_url
     visible = _visible(state, user, filters)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        visible = dialect2022.filter_jobs(visible, filters)
     ndjson = NDJSON_TYPE in request.headers.get("Accept", "")
     return await _stream_jobs(request, visible, state.settings, ndjson=ndjson)
 
@@ -295,15 +331,25 @@ async def _stream_jobs(
     response.enable_chunked_encoding()
     await response.prepare(request)
     chunk = bytearray() if ndjson else bytearray(b'{"jobs": [')
-    for i, job in enumerate(jobs):
-        if not ndjson and i:
-            chunk += b", "
-        chunk += json.dumps(job.to_wire(settings)).encode()
-        if ndjson:
-            chunk += b"\n"
-        if len(chunk) >= 64 * 1024:
-            await response.write(bytes(chunk))
-            chunk.clear()
+    try:
+        for i, job in enumerate(jobs):
+            if not ndjson and i:
+                chunk += b", "
+            chunk += json.dumps(job.to_wire(settings)).encode()
+            if ndjson:
+                chunk += b"\n"
+            if len(chunk) >= 64 * 1024:
+                await response.write(bytes(chunk))
+                chunk.clear()
+    except Exception as err:
+        if not (ndjson and settings.dialect == "2022"):
+            raise
+        # The 2022 server's in-band failure: one last object, without a newline, then EOF.
+        log.exception("listing jobs failed")
+        message = f"Unexpected exception: {err}. Path with query: {request.path_qs}."
+        await response.write(bytes(chunk) + json.dumps({"error": message}).encode())
+        await response.write_eof()
+        return response
     if not ndjson:
         chunk += b"]}"
     await response.write(bytes(chunk))
@@ -316,7 +362,12 @@ def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
     if user is None:
         return _unauthorized(request)
     job_id = request.match_info["job_id"]
-    job = _state(request).store.get(job_id)
+    state = _state(request)
+    job = state.store.get(job_id)
+    if job is None and state.settings.dialect == "2022":
+        from . import dialect2022
+
+        job = dialect2022.by_name(state.store, user, job_id)
     if job is None:
         return _error(f"no such job {job_id}")
     if job.owner != user:
@@ -336,7 +387,10 @@ async def kill_job(request: web.Request) -> web.Response:
     found = _lookup(request, "write")
     if isinstance(found, web.Response):
         return found
-    _state(request).runner.kill(found)
+    if _state(request).settings.dialect == "2022":
+        _state(request).runner.kill(found, "cancelled", "UserRequested")
+    else:
+        _state(request).runner.kill(found)
     return web.Response(status=204)
 
 
@@ -393,6 +447,8 @@ async def job_top(request: web.Request) -> web.StreamResponse:
             if job.status == "running":
                 sample = state.runner.telemetry(found.id)
                 if sample is not None:
+                    if state.settings.dialect == "2022":  # neuro-sdk 22.7 requires bytes
+                        sample = {**sample, "memory_bytes": int(sample["memory"] * 2**20)}
                     await ws.send_json(sample)
             done, _ = await asyncio.wait({reader}, timeout=1.0)
             if done:
@@ -491,7 +547,13 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get(f"{api}/jobs", list_jobs)
     app.router.add_get(f"{api}/jobs/{{job_id}}", get_job)
     app.router.add_delete(f"{api}/jobs/{{job_id}}", kill_job)
-    app.router.add_get(f"{api}/jobs/{{job_id}}/log", job_log)
+    log_handler: Handler = job_log
+    if settings.dialect == "2022":
+        from . import dialect2022
+
+        log_handler = dialect2022.job_log
+        dialect2022.add_routes(app, api)
+    app.router.add_get(f"{api}/jobs/{{job_id}}/log", log_handler)
     app.router.add_get(f"{api}/jobs/{{job_id}}/top", job_top)
     app.router.add_post(f"{api}/jobs/{{job_id}}/save", save_job)
 

@@ -155,6 +155,8 @@ class ProcessRuntime:
         return part
 
     def check(self, job: JobRecord) -> str | None:
+        if job.extra.get("privileged"):  # 2022 dialect
+            return "privileged jobs need a container runtime (the process runtime has none)"
         if job.container.get("volumes"):
             # Without a mount namespace nothing can appear at the job's dst_path; rather
             # than ignore the volumes, refuse the job.
@@ -178,7 +180,8 @@ class ProcessRuntime:
         try:
             proc = subprocess.Popen(
                 spec.argv,
-                cwd=work,
+                # A 2022 job may name its directory; on this machine's filesystem, as it is.
+                cwd=job.container.get("working_dir") or work,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,

@@ -24,6 +24,8 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    dialect: str = "2019"  # the wire spoken: "2019" or "2022" (dialect2022.py)
+    life_span_minute: float = 60.0  # seconds in a `max_run_time_minutes` minute (tests: less)
     slurm_conf: Path | None = None  # the Slurm runtime's cluster; None: $SLURM_CONF or default
     slurm_partition: str | None = None
     slurm_account: str | None = None

@@ -374,12 +374,7 @@ class SSHGateway:
         try:
             await asyncio.wait([exited, closed, job_ended], return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():
-                _signal_group(proc, signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
-                except TimeoutError:
-                    _signal_group(proc, signal.SIGKILL)
-                    await exited
+                await end_process(proc, exited)
                 if closed.done():
                     return None
             await asyncio.wait(copies, timeout=OUTPUT_GRACE)
@@ -482,6 +477,17 @@ def _set_size(fd: int, size: tuple[int, int, int, int]) -> None:
 def _groups(spec: ExecSpec) -> list[int] | None:
     """No supplementary groups (the server's) for a command run as the job's user."""
     return [] if spec.user is not None else None
+
+
+async def end_process(proc: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:
+    """End a command that is still running: SIGTERM to its process group, SIGKILL after
+    KILL_GRACE s; return once `exited` (its `wait()`) is done."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
+    except TimeoutError:
+        _signal_group(proc, signal.SIGKILL)
+        await exited
 
 
 def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:
