@@ -26,7 +26,6 @@ import errno
 import json
 import math
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -38,21 +37,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .files import open_private
+from .files import open_private, tail
 from .podman_cli import (
     BUILTIN_IMAGE,
     BUSYBOX_BINARY,
     Podman,
     PodmanError,
+    Usage,
     build_busybox_image,
     container_name,
     env_file_text,
-    parse_stats,
     resolve_image,
     run_argv,
 )
 from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
-from .podman_runtime import _tail as tail  # one reader of a log's end for both runtimes
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
 from .store import JobRecord
 
@@ -65,6 +63,7 @@ REFRESH_INTERVAL = 0.25  # seconds between two `squeue --json` in the background
 STOP_TIMEOUT = 3  # seconds `podman stop` gives the container, as run_argv's --stop-timeout
 # (Slurm's KillWait must exceed it)
 DEFAULT_SCHEDULE_TIMEOUT = 180.0  # as the runner's
+STATS_INTERVAL = 1.0  # seconds: the youngest `top` sample that is reused (an srun each)
 FINAL_STATE_WAIT = 5.0  # seconds a failed job's end waits for Slurm's final state
 FINAL_STATES = frozenset(
     {
@@ -191,9 +190,6 @@ def _read_int(path: Path) -> int | None:
         return None
 
 
-_ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
-
-
 def _srun(slurm_id: int, *argv: str) -> list[str]:
     """`argv` on a job's node, inside its allocation (a step beside the batch one); output
     unbuffered: exec and port forwarding are interactive."""
@@ -250,9 +246,7 @@ class _Job:
     seen: bool = True  # in the last squeue listing (or its final state known)
     signalled: bool = False
     exit_seen: float | None = None  # monotonic time the `exit` file was first read
-    sample: dict[str, float] | None = None
-    sampled_at: float = 0.0
-    cpu_seen: tuple[float, float] | None = None
+    usage: Usage = field(default_factory=Usage)
     refresh: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -547,10 +541,9 @@ class SlurmRuntime:
         run = self._jobs.get(job_id)
         if run is None or (run.job_dir / "exit").exists():
             return None
-        stale = time.monotonic() - run.sampled_at >= 1.0
-        if stale and (run.refresh is None or run.refresh.done()):
+        if run.usage.stale(STATS_INTERVAL) and (run.refresh is None or run.refresh.done()):
             run.refresh = asyncio.get_running_loop().create_task(self._sample(job_id, run))
-        return run.sample
+        return run.usage.sample
 
     async def _sample(self, job_id: str, run: _Job) -> None:
         """One `podman stats` on the job's node."""
@@ -574,18 +567,7 @@ class SlurmRuntime:
                 raise
         except (OSError, TimeoutError):
             return
-        try:  # podman clears the screen first when srun gives it a pseudo-terminal
-            parsed = parse_stats(json.loads(_ANSI.sub(b"", out)))
-        except ValueError:
-            return
-        if parsed is None:
-            return
-        cpu_time, percent, memory = parsed
-        now = time.monotonic()
-        if run.cpu_seen is not None and now > run.cpu_seen[1]:
-            percent = max(0.0, (cpu_time - run.cpu_seen[0]) / (now - run.cpu_seen[1]))
-        run.cpu_seen, run.sampled_at = (cpu_time, now), now
-        run.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
+        run.usage.update(out)
 
     def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
         run = self._jobs.get(job.id)
