@@ -3,8 +3,10 @@ whatever node Slurm picks (docs/cluster.md).
 
 Slurm is the scheduler: the runner does not queue for this runtime (`schedules_jobs`). The
 Slurm job's name is the platform job's id (`squeue -n <job id>` finds it); the batch script
-(`batch_script`) pulls the image if the node lacks it, then runs the podman runtime's own
-`podman run` mapping (`podman_cli.run_argv`) nested in the Slurm job's cgroup, so Slurm's
+(`batch_script`) pulls the image if the node lacks it, pins the job's volumes on the node
+(`slurm_volumes`: the podman runtime's `stage_volumes`, run there, so that no check made
+here can be raced), then runs the podman runtime's own `podman run` mapping
+(`podman_cli.run_argv`) nested in the Slurm job's cgroup, so Slurm's
 memory and CPU limits hold for the container, and a TERM trap stops the container on `scancel`
 or at the time limit. Its output file is the job's log; it writes the container's exit code
 to `<job dir>/exit`. The platform's data dir must be on storage every node sees at the same
