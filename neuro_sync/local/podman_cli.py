@@ -54,6 +54,7 @@ __all__ = [
     "Podman",
     "PodmanError",
     "build_busybox_image",
+    "env_problem",
     "connect_in_netns",
     "container_name",
     "parse_duration",
@@ -563,6 +564,16 @@ def env_file_text(env: Mapping[str, str]) -> str:
             raise ValueError(f"The podman runtime cannot pass the variable {key!r}")
         lines.append(f"{key}={value}\n")
     return "".join(lines)
+
+
+def env_problem(job: JobRecord) -> str | None:
+    """Why a container runtime cannot pass the job's variables (`env_file_text`), or None:
+    both container runtimes' `check` at submission."""
+    try:
+        env_file_text(job.container.get("env", {}))
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 # ---------------------------------------------------------------------------- stats

@@ -36,6 +36,7 @@ from .podman_cli import (
     connect_in_netns,
     container_name,
     env_file_text,
+    env_problem,
     image_candidates,
     release_volumes,
     run_argv,
@@ -188,11 +189,7 @@ class PodmanRuntime:
         }
 
     def check(self, job: JobRecord) -> str | None:
-        try:
-            env_file_text(job.container.get("env", {}))
-        except ValueError as err:
-            return str(err)
-        return None
+        return env_problem(job)
 
     # ------------------------------------------------------------------------ start
 

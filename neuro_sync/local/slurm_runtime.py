@@ -49,6 +49,7 @@ from .podman_cli import (
     build_busybox_image,
     container_name,
     env_file_text,
+    env_problem,
     release_volumes,
     resolve_image,
     run_argv,
@@ -316,11 +317,7 @@ class SlurmRuntime:
         }
 
     def check(self, job: JobRecord) -> str | None:
-        try:
-            env_file_text(job.container.get("env", {}))
-        except ValueError as err:
-            return str(err)
-        return None
+        return env_problem(job)
 
     # ------------------------------------------------------------------------ state
 

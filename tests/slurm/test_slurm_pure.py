@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from neuro_sync.local.podman_cli import Podman, run_argv
 from neuro_sync.local.slurm_runtime import (
@@ -19,18 +20,14 @@ from neuro_sync.local.store import JobRecord
 JOB_ID = "job-0b6c4a7e-7d0f-4a7a-9a52-2f5a3c1e9d11"
 
 
+def record(**container: Any) -> JobRecord:
+    """Alice's busybox job of 0.5 CPU and 64 MB, with `container` on top."""
+    body = {"image": "busybox", "resources": {"cpu": 0.5, "memory_mb": 64}, **container}
+    return JobRecord(id=JOB_ID, owner="alice", container=body, created_at="2019-01-01T00:00:00Z")
+
+
 def test_the_batch_script_nests_the_podman_runtimes_container(tmp_path: Path) -> None:
-    job = JobRecord(
-        id=JOB_ID,
-        owner="alice",
-        container={
-            "image": "busybox",
-            "command": "echo hi",
-            "resources": {"cpu": 0.5, "memory_mb": 64},
-            "env": {"SECRET": "s3cr3t"},
-        },
-        created_at="2019-01-01T00:00:00+00:00",
-    )
+    job = record(command="echo hi", env={"SECRET": "s3cr3t"})
     job_dir = tmp_path / "jobs" / JOB_ID
     image = "docker.io/library/busybox:latest"
     args = run_argv(job, image=image, data_dir=tmp_path, env_file=job_dir / "env")
@@ -46,17 +43,7 @@ def test_the_batch_script_nests_the_podman_runtimes_container(tmp_path: Path) ->
 
 def test_the_batch_script_pins_volumes_on_the_node_around_podman_run(tmp_path: Path) -> None:
     volume = {"src_storage_uri": "storage://alice/d", "dst_path": "/d", "read_only": False}
-    job = JobRecord(
-        id=JOB_ID,
-        owner="alice",
-        container={
-            "image": "busybox",
-            "command": "true",
-            "resources": {"cpu": 0.5, "memory_mb": 64},
-            "volumes": [volume],
-        },
-        created_at="2019-01-01T00:00:00+00:00",
-    )
+    job = record(command="true", volumes=[volume])
     job_dir = tmp_path / "jobs" / JOB_ID
     mounts = tmp_path / "podman" / "jobs" / JOB_ID / "mounts"
     image = "docker.io/library/busybox:latest"

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 import neuro_sync
-from neuro_sync import JobDescription, JobStatus, Volume
+from neuro_sync import JobStatus, Volume
 from neuro_sync.local import LocalPlatform
 from neuro_sync.local.podman_cli import is_mount_point, stage_volumes
 from neuro_sync.local.slurm_cluster import LocalCluster
 from neuro_sync.local.slurm_runtime import Slurm
 from neuro_sync.local.store import JobRecord
+from tests.support.storage_attacks import Swap, log_of, race_to_swap, storage
 
 from .conftest import slurm_platform
 from .helpers import finished, release_store, run, running, wait_until
@@ -26,61 +27,34 @@ from .helpers import finished, release_store, run, running, wait_until
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
 
-def storage(platform: LocalPlatform, client: neuro_sync.Client) -> Path:
-    home = platform.data_dir / "storage" / client.username
-    home.mkdir(parents=True, exist_ok=True)
-    return home
-
-
-def host_secret(tmp_path: Path) -> Path:
-    """A host directory no job may see: a symlink to it is what an attacker plants."""
-    secret = tmp_path / "host-only"
-    secret.mkdir()
-    (secret / "which").write_text("host\n")
-    return secret
-
-
-def log_of(client: neuro_sync.Client, job: JobDescription) -> bytes:
-    with client.jobs.monitor(job.id) as stream:
-        return b"".join(stream)
-
-
 def mounts_of(platform: LocalPlatform, job_id: str) -> Path:
     return platform.data_dir / "podman" / "jobs" / job_id / "mounts"
 
 
 def test_a_directory_swapped_for_a_symlink_after_submission_is_not_followed(
+    monkeypatch: pytest.MonkeyPatch,
     platform: LocalPlatform,
     client: neuro_sync.Client,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Another job of the owner, with a writable volume of the same storage, can run
-    # `mv swap away; ln -s /any/host/dir swap` at any moment: here, after the platform
-    # checked the volume and wrote the batch script, just before Slurm gets it. The job
-    # either mounts the directory that was there or refuses to start; it never sees the host.
-    home = storage(platform, client)
-    victim = home / "swap"
-    victim.mkdir()
-    (victim / "which").write_text("storage\n")
-    secret = host_secret(tmp_path)
+    # The swap (see `Swap`) happens after the platform checked the volume and wrote the
+    # batch script, just before Slurm gets it: today's podman runtime's mount-time pinning
+    # must run on the node for the job to refuse the symlink instead of mounting the host.
+    swap = Swap(platform, client, tmp_path)
     slurm_run = Slurm.run
 
     def swap_then_submit(self: Slurm, *argv: str, **kw: Any) -> str:
-        if argv[:1] == ("sbatch",) and not victim.is_symlink():
-            victim.rename(home / "swapped-away")
-            victim.symlink_to(secret)
+        if argv[:1] == ("sbatch",):
+            swap.now()
         return slurm_run(self, *argv, **kw)
 
     monkeypatch.setattr(Slurm, "run", swap_then_submit)
-    volume = Volume(f"storage://{client.username}/swap", "/data", read_only=False)
-    job = finished(
-        client, run(client, "sh -c 'cat /data/which; touch /data/written'", volumes=[volume])
-    )
+    command = "sh -c 'cat /data/which; touch /data/written'"
+    job = finished(client, run(client, command, volumes=[swap.volume]))
     monkeypatch.undo()
-    assert victim.is_symlink()  # the swap happened
+    assert swap.victim.is_symlink()  # the swap happened
     assert b"host" not in log_of(client, job)
-    assert sorted(p.name for p in secret.iterdir()) == ["which"]  # nothing written there
+    assert sorted(p.name for p in swap.secret.iterdir()) == ["which"]  # nothing written there
     assert job.status is JobStatus.FAILED, job.history
     assert "Invalid path" in (job.history.description or "")
     wait_until(lambda: not mounts_of(platform, job.id).exists(), "the job's mounts to go")
@@ -106,31 +80,17 @@ def test_a_pinned_volume_is_unmounted_when_the_job_is_cancelled(
 def test_a_job_racing_to_swap_its_storage_never_mounts_the_host(
     platform: LocalPlatform, client: neuro_sync.Client, tmp_path: Path
 ) -> None:
-    # The same attack by a real job on another node, in a loop, against jobs started
-    # meanwhile: each of them either runs on the storage directory or fails to start.
-    home = storage(platform, client)
-    (home / "race" / "x").mkdir(parents=True)
-    (home / "race" / "x" / "which").write_text("storage\n")
-    secret = host_secret(tmp_path)
-    swap = f"while true; do mv x y; ln -s {secret} x; rm x; mv y x; done"
-    attacker = run(
+    # The same attack by a real job on a node, in a loop, against jobs started meanwhile
+    # on any node.
+    race_to_swap(
+        platform,
         client,
-        f"sh -c 'cd /s && {swap}'",
-        volumes=[Volume(f"storage://{client.username}/race", "/s", read_only=False)],
+        tmp_path,
+        run=run,
+        finished=finished,
+        victims=4,
+        before_victims=lambda attacker: running(client, attacker),
     )
-    try:
-        running(client, attacker)
-        volume = Volume(f"storage://{client.username}/race/x", "/data", read_only=True)
-        victims = [run(client, "cat /data/which", volumes=[volume]) for _ in range(4)]
-        for victim in victims:
-            done = finished(client, victim)
-            if done.status is JobStatus.SUCCEEDED:
-                assert log_of(client, done) == b"storage\n"
-            else:  # found a symlink on the way, or nothing: refused, or nothing to read
-                assert b"host" not in log_of(client, done)
-                assert "host" not in (done.history.description or "")
-    finally:
-        client.jobs.kill(attacker.id)
 
 
 def test_a_restart_releases_the_mounts_a_killed_script_left(
