@@ -7,6 +7,8 @@ Runs against the private 3-node cluster (tests/slurm/conftest.py) as root.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,12 @@ from neuro_sync import JobStatus, Volume
 from neuro_sync.local import LocalPlatform
 from neuro_sync.local.podman_cli import is_mount_point, stage_volumes
 from neuro_sync.local.slurm_cluster import LocalCluster
-from neuro_sync.local.slurm_runtime import Slurm
+from neuro_sync.local.slurm_runtime import Slurm, SlurmRuntime
 from neuro_sync.local.store import JobRecord
 from tests.support.storage_attacks import Swap, log_of, race_to_swap, storage
 
 from .conftest import slurm_platform
-from .helpers import finished, release_store, run, running, wait_until
+from .helpers import finished, release_store, run, running, slurm_jobs, wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
@@ -60,21 +62,37 @@ def test_a_directory_swapped_for_a_symlink_after_submission_is_not_followed(
     wait_until(lambda: not mounts_of(platform, job.id).exists(), "the job's mounts to go")
 
 
-def test_a_pinned_volume_is_unmounted_when_the_job_is_cancelled(
-    platform: LocalPlatform, client: neuro_sync.Client
+@pytest.mark.parametrize("end", ["exit", "scancel"])
+def test_the_node_unmounts_a_pinned_volume_when_the_job_ends(
+    end: str,
+    platform: LocalPlatform,
+    client: neuro_sync.Client,
+    cluster: LocalCluster,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The node's script releases them itself: the platform's own release (for scripts
+    # SIGKILLed before they could) is switched off here.
+    monkeypatch.setattr(SlurmRuntime, "_release", lambda self, job_id: None)
     home = storage(platform, client)
     (home / "kept").mkdir(exist_ok=True)
     (home / "kept" / "which").write_text("storage\n")
     volume = Volume(f"storage://{client.username}/kept", "/data", read_only=True)
-    job = running(client, run(client, "sh -c 'cat /data/which; sleep 600'", volumes=[volume]))
-    mount = mounts_of(platform, job.id) / "0"
-    assert is_mount_point(mount)  # pinned on the node (one host: our mount table)
-    client.jobs.kill(job.id)
-    finished(client, job)
-    wait_until(lambda: not mounts_of(platform, job.id).exists(), "the job's mounts to go")
+    gate = home / f"gate-{end}-{os.getpid()}"  # the storage outlives the test: a new one
+    command = "sh -c 'cat /data/which; while [ ! -e /gate/go ]; do sleep 0.1; done'"
+    gate_volume = Volume(f"storage://{client.username}/{gate.name}", "/gate", read_only=True)
+    job = running(client, run(client, command, volumes=[volume, gate_volume]))
+    mounts = mounts_of(platform, job.id)
+    assert is_mount_point(mounts / "0") and is_mount_point(mounts / "1")  # pinned on the node
+    if end == "exit":
+        (gate / "go").touch()
+    else:  # as an admin's scancel: SIGTERM to the script, whose trap stops the container
+        (slurm,) = slurm_jobs(cluster, job.id)
+        subprocess.run(["scancel", str(slurm["job_id"])], env=cluster.env, check=True, timeout=30)
+    wait_until(lambda: not mounts.exists(), "the node to release the job's mounts")
     assert (home / "kept" / "which").read_text() == "storage\n"  # the storage is untouched
-    assert log_of(client, job) == b"storage\n"
+    done = finished(client, job)
+    assert log_of(client, done) == b"storage\n"
+    assert done.status is (JobStatus.SUCCEEDED if end == "exit" else JobStatus.FAILED), done.history
 
 
 def test_a_job_racing_to_swap_its_storage_never_mounts_the_host(
