@@ -223,12 +223,48 @@ def make_job(rng: random.Random, index: int, job_id: str, user: str) -> dict[str
     return job
 
 
+SHAPES = ("varied", "full", "minimal")
+
+
 def make_jobs(
-    count: int, user: str = DEFAULT_USER, seed: int = DEFAULT_SEED
+    count: int, user: str = DEFAULT_USER, seed: int = DEFAULT_SEED, shape: str = "varied"
 ) -> list[dict[str, Any]]:
-    """`count` varied jobs, oldest first, with the ids of `job_ids(count, seed)`."""
+    """`count` jobs, oldest first, with the ids of `job_ids(count, seed)`.
+
+    `shape`: "varied" (some with env, volumes, http), "full" (every job with env and two
+    volumes, http on a quarter, as on a busy real platform) or "minimal" (the required fields
+    only).
+    """
     rng = random.Random(seed + 1)
-    return [make_job(rng, i, job_id, user) for i, job_id in enumerate(job_ids(count, seed))]
+    jobs = [make_job(rng, i, job_id, user) for i, job_id in enumerate(job_ids(count, seed))]
+    if shape == "full":
+        for i, job in enumerate(jobs):
+            container, owner = job["container"], job["owner"]
+            container["env"] = dict(_ENV[:3])
+            container["volumes"] = [
+                {
+                    "src_storage_uri": f"storage://{owner}/data",
+                    "dst_path": "/var/storage/data",
+                    "read_only": True,
+                },
+                {
+                    "src_storage_uri": f"storage://{owner}/results/{i}",
+                    "dst_path": "/var/storage/results",
+                    "read_only": False,
+                },
+            ]
+    elif shape == "minimal":
+        required = ("id", "owner", "status", "history", "container", "is_preemptible")
+        for i, job in enumerate(jobs):
+            container = job["container"]
+            jobs[i] = {key: job[key] for key in required}
+            jobs[i]["container"] = {
+                "image": container["image"],
+                "resources": {key: container["resources"][key] for key in ("cpu", "memory_mb")},
+            }
+    elif shape != "varied":
+        raise ValueError(f"unknown job shape {shape!r}")
+    return jobs
 
 
 def make_config(base_url: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -362,9 +398,10 @@ def build_payloads(
     seed: int = DEFAULT_SEED,
     list_repeat: int = 1,
     ndjson: bool = False,
+    shape: str = "varied",
 ) -> Payloads:
     date = formatdate(usegmt=True)
-    job_objects = make_jobs(jobs, user, seed)
+    job_objects = make_jobs(jobs, user, seed, shape)
     body = json.dumps({"jobs": job_objects}).encode()
     encoded = [json.dumps(job).encode() for job in job_objects]
     chunked_head = "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\n"
@@ -630,6 +667,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ndjson", action="store_true", help="answer Accept: application/x-ndjson (2020 on)"
     )
+    parser.add_argument("--shape", choices=SHAPES, default="varied", help="what jobs hold")
     parser.add_argument(
         "--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (parent gone)"
     )
@@ -646,6 +684,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         list_repeat=args.list_repeat,
         ndjson=args.ndjson,
+        shape=args.shape,
     )
     loop = asyncio.new_event_loop()
     server, base_url = loop.run_until_complete(serve(payloads, args.host, args.port))
@@ -696,9 +735,12 @@ class StubServerProcess:
         seed: int = DEFAULT_SEED,
         list_repeat: int = 1,
         ndjson: bool = False,
+        shape: str = "varied",
         python: str = sys.executable,
     ) -> None:
         self.args = [
+            "--shape",
+            shape,
             "--list-repeat",
             str(list_repeat),
             *(["--ndjson"] if ndjson else []),

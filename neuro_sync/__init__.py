@@ -14,15 +14,16 @@ with neuro_sync.get() as client:
     client.jobs.wait(job.id)
 """
 
+import builtins
+
 from . import _default
 from ._default import *  # noqa: F403 - the module-level calls; names in _default.__all__
-from ._display import JobList
 from ._joblist import JobStream
 from ._ssh import ExecResult, PortForward
 from ._streams import LogLines, LogStream, TelemetryStream
-from ._timeouts import CLIENT_DEFAULT, Timeout
+from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from ._version import __version__ as __version__
-from .client import Client, Factory, get
+from .client import Client, ClientOptions, Factory, get
 from .config import ClusterConfig, Preset
 from .errors import (
     APIConnectionError,
@@ -33,6 +34,7 @@ from .errors import (
     AuthorizationError,
     ClientError,
     ConfigError,
+    ExecTimeout,
     HostKeyMismatch,
     IllegalArgumentError,
     JobNotFound,
@@ -55,6 +57,7 @@ from .models import (
     Container,
     HTTPPort,
     JobDescription,
+    JobList,
     JobStatus,
     JobStatusHistory,
     JobTelemetry,
@@ -73,11 +76,14 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "Client",
+    "ClientDefault",
     "ClientError",
+    "ClientOptions",
     "ClusterConfig",
     "ConfigError",
     "Container",
     "ExecResult",
+    "ExecTimeout",
     "Factory",
     "HTTPPort",
     "HostKeyMismatch",
@@ -115,4 +121,6 @@ __all__ = [
     "WaitTimeout",
     "get",
 ]
-__all__ += _default.__all__  # neuro_sync.run, .logs, ...: listed once, there
+# neuro_sync.run, .logs, ...: listed once, there. `list`, `iter` and `exec` stay reachable as
+# neuro_sync.list etc. but out of `__all__`: `from neuro_sync import *` must not shadow builtins.
+__all__ += [name for name in _default.__all__ if not hasattr(builtins, name)]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import ValidationError
+from .models import JobList  # it lives with the models; kept importable from here
 
 if TYPE_CHECKING:
     from .models import JobDescription
@@ -132,19 +133,6 @@ def jobs_table_text(jobs: Iterable[JobDescription]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
     lines = ("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
     return "\n".join(line.rstrip() for line in lines)
-
-
-class JobList(list["JobDescription"]):
-    """The result of `jobs.list()`: a plain `list` of `JobDescription` (equal to one, sliced,
-    pickled and copied like one) that Jupyter shows as a table."""
-
-    __slots__ = ()
-
-    def _repr_html_(self) -> str:
-        return jobs_table_html(self)
-
-    def _repr_pretty_(self, p: PrettyPrinter, cycle: bool) -> None:
-        p.text(jobs_table_text(self) if self else "JobList([])")
 
 
 class _Stream(Protocol):

@@ -14,12 +14,10 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
-import requests
-
 from . import _mapping
 from ._closing import Closing
 from ._mapping import MALFORMED
-from ._streams import read_chunks
+from ._transport import Stream
 from .errors import ResponseValidationError
 from .models import JobDescription
 
@@ -39,8 +37,8 @@ MAX_ITEM = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
 _WS = re.compile(r"[ \t\n\r]*")
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
-# The C scanner behind json.loads: (value, end) of the JSON value at an index.
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# (value, end) of the JSON value at an index: the public face of json's C scanner.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().raw_decode
 _END: Any = object()
 
 
@@ -128,12 +126,12 @@ class _ArrayReader:
         while True:
             try:
                 value, end = _SCAN(self._text, self._pos)
-            except (StopIteration, ValueError) as err:
+            except ValueError as err:
                 # Most likely cut at the chunk boundary: retry with more text, within limits.
                 if len(self._text) - self._pos > MAX_ITEM or not self._fill():
                     if self._pos >= len(self._text):
                         raise ValueError("the reply ended early") from None
-                    if isinstance(err, StopIteration):
+                    if isinstance(err, json.JSONDecodeError) and err.msg == "Expecting value":
                         raise ValueError("expected a JSON value") from None
                     raise
                 continue
@@ -173,7 +171,7 @@ class _ArrayReader:
                                 # takes the careful path through `self`.
                                 try:
                                     value, end = scan(text, pos)
-                                except (StopIteration, ValueError):
+                                except ValueError:
                                     end = len(text)
                                 if end >= len(text):
                                     self._pos = pos
@@ -256,16 +254,14 @@ class JobStream(Closing):
 
     def __init__(
         self,
-        response: requests.Response,
+        stream: Stream,
         ctx: _mapping.ReplyContext,
-        redact: Callable[[str], str],
     ) -> None:
-        self._response = response
+        self._stream = stream
         self._ctx = ctx
-        self._redact = redact
         self._items: Generator[JobDescription, None, None] | None = None
         self._closed = False
-        content_type = response.headers.get("Content-Type", "")
+        content_type = stream.headers.get("Content-Type", "")
         self.ndjson = content_type.split(";", 1)[0].strip().lower() == NDJSON
 
     def __iter__(self) -> JobStream:
@@ -299,16 +295,14 @@ class JobStream(Closing):
             self._release()
 
     def _chunks(self) -> Iterator[bytes]:
-        return read_chunks(
-            self._response,
-            self._redact,
+        return self._stream.chunks(
             timeout_text="No job list data within the read timeout",
             cut_text="The job list reply was cut",
         )
 
     def _release(self) -> None:
         self._closed = True
-        self._response.close()
+        self._stream.close()
 
     def close(self) -> None:
         """Release the connection; further iteration is an error."""

@@ -21,7 +21,7 @@ from yarl import URL
 
 from . import _validation
 from .config import ClusterConfig, Preset
-from .errors import ClientError, MissingPermission, ResponseValidationError, ValidationError
+from .errors import ClientError, ResponseValidationError, ValidationError
 from .models import (
     Container,
     HTTPPort,
@@ -44,48 +44,6 @@ MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
 _STR_ONLY = frozenset({str})
 
 
-# --------------------------------------------------------------------------- errors
-
-
-def error_details(content: bytes) -> tuple[str, list[MissingPermission]]:
-    """The message and missing permissions of an error reply body.
-
-    `{"error": ...}` gives its text (unwrapping monitoring's nested JSON string);
-    `{"resources": [...]}` (403) gives the permissions; anything else gives the body text.
-    """
-    text = content.decode("utf-8", errors="replace").strip()
-    if not text.startswith("{"):
-        return text, []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text, []
-    if not isinstance(data, dict):
-        return text, []
-    from neuro_sync_api.models import ErrorBody, ForbiddenBody
-
-    try:
-        if "error" in data:
-            message = ErrorBody.from_dict(data).error
-            if not isinstance(message, str):
-                return text, []
-            nested, _ = error_details(message.encode()) if message.startswith("{") else ("", [])
-            return (nested or message), []
-        if "resources" in data:
-            body = ForbiddenBody.from_dict(data)
-            missing = [
-                MissingPermission(uri=str(r.uri), action=str(r.action)) for r in body.resources
-            ]
-            listed = ", ".join(f"{m.action} {m.uri}" for m in missing)
-            return (
-                f"Permission denied (missing: {listed})" if listed else "Permission denied",
-                missing,
-            )
-    except MALFORMED:
-        pass
-    return text, []
-
-
 # --------------------------------------------------------------------------- config
 
 
@@ -97,18 +55,7 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
     ):
         return None
     try:
-        presets = {
-            p.name: Preset(
-                cpu=float(p.cpu),
-                memory_mb=int(p.memory_mb),
-                gpu=None if isinstance(p.gpu, Unset) else int(p.gpu),
-                gpu_model=None if isinstance(p.gpu_model, Unset) else str(p.gpu_model),
-                is_preemptible=False
-                if isinstance(p.is_preemptible, Unset)
-                else bool(p.is_preemptible),
-            )
-            for p in config.resource_presets
-        }
+        presets = {p.name: Preset.from_wire(p.to_dict()) for p in config.resource_presets}
         return ClusterConfig(
             registry_url=URL(str(config.registry_url)),
             storage_url=URL(str(config.storage_url)),
@@ -120,15 +67,14 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
         raise ResponseValidationError(f"Malformed cluster configuration: {err}") from None
 
 
-def parse_server_config(data: Any) -> ServerConfig:
-    if not isinstance(data, dict):
+def parse_server_config(content: bytes | None) -> ServerConfig:
+    """The `/config` reply body (None: a 2xx reply other than the documented 200)."""
+    if content is None:
         raise ResponseValidationError("Malformed /config reply: not a JSON object")
     from neuro_sync_api.models import ServerConfig
 
-    try:
-        return ServerConfig.from_dict(data)
-    except MALFORMED as err:
-        raise ResponseValidationError(f"Malformed /config reply: {err!r}") from None
+    with reply_guard("/config"):
+        return ServerConfig.from_dict(json.loads(content))
 
 
 # --------------------------------------------------------------------------- requests

@@ -1,8 +1,10 @@
-"""The wire operations of the jobs API: one method per endpoint, generated code inside.
+"""The wire operations of the jobs API: one method per endpoint.
 
 `Jobs` (the public surface, which owns every signature and docstring) validates and maps the
 user's arguments with `_mapping`, then calls one of these with wire-level values: a request
-body, a job id, a list query. They send it through the transport and map the reply back.
+body, a job id, a list query. Each describes its request with the generated `build_request`
+(method, path, query, body), sends it with the transport, and maps the reply back with
+`_mapping`: the path of a request is `Jobs` -> `Operations` -> `Transport` -> requests.
 """
 
 from __future__ import annotations
@@ -10,19 +12,18 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import requests
-from neuro_sync_api.client import AuthenticatedClient
 from neuro_sync_api.types import UNSET
 from yarl import URL
 
 from . import _mapping
 from ._joblist import NDJSON, JobStream, jobs_from_body
-from ._streams import LogStream, TelemetryStream, iter_lines
+from ._lines import LineSplitter
+from ._streams import LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout, check_timeout
-from ._transport import Transport
+from ._transport import Stream, Transport
 from .config import ClusterConfig
 from .errors import (
     APIConnectionError,
@@ -36,6 +37,9 @@ from .models import JobDescription
 
 if TYPE_CHECKING:
     from neuro_sync_api.models import JobRequest, SaveRequest
+
+# The longest save progress line read (a real one is under 1 KiB); a longer one is an error.
+MAX_PROGRESS_LINE = 64 * 1024
 
 
 class Operations:
@@ -57,16 +61,10 @@ class Operations:
         # The generated endpoints import the generated models, which are slow to import:
         # each method imports its endpoint, so that they load on the first call.
         from neuro_sync_api.api.platform import get_config
-        from neuro_sync_api.models import ServerConfig
 
-        with _mapping.reply_guard("/config"):
-            # The generated parser runs inside sync_detailed: a non-JSON or malformed body
-            # must become ResponseValidationError, not a raw JSONDecodeError/KeyError.
-            response = get_config.sync_detailed(client=self._t.api)
-            parsed = response.parsed
-            if not isinstance(parsed, ServerConfig):
-                parsed = _mapping.parse_server_config(None)
-        cluster = _mapping.cluster_config(parsed)
+        reply = self._t.send(get_config.build_request())
+        config = _mapping.parse_server_config(reply.content if reply.status == 200 else None)
+        cluster = _mapping.cluster_config(config)
         if cluster is None:
             # The server swallows a rejected token on /config (docs/protocol.md §1.4).
             raise AuthenticationError(
@@ -87,20 +85,18 @@ class Operations:
         """The client's HTTP timeout (what `CLIENT_DEFAULT` stands for)."""
         return check_timeout(self._t.timeout)
 
+    def _timeout(self, timeout: Timeout | ClientDefault) -> Timeout | None:
+        """A per-call timeout for the transport; None: the client's."""
+        return None if timeout is CLIENT_DEFAULT else check_timeout(timeout)
+
     def _context(self) -> _mapping.ReplyContext:
         ctx = self._ctx
         if ctx is None:
             ctx = self._ctx = _mapping.ReplyContext(self.cluster.registry_host, self.username)
         return ctx
 
-    def _monitoring(self) -> AuthenticatedClient:
-        return self._t.monitoring(str(self.cluster.monitoring_url))
-
-    @staticmethod
-    def _options(timeout: Timeout | ClientDefault) -> dict[str, Any] | None:
-        if timeout is CLIENT_DEFAULT:
-            return None
-        return {"timeout": check_timeout(timeout)}
+    def _monitoring(self) -> str:
+        return str(self.cluster.monitoring_url)
 
     # ------------------------------------------------------------------ jobs
 
@@ -114,7 +110,9 @@ class Operations:
             f"check with jobs.list(name={name!r})" if name else "check with jobs.list()"
         ) + " before submitting again"
         try:
-            response = self._send(create_job.build_request(body=body), timeout)
+            reply = self._t.send(
+                create_job.build_request(body=body), timeout=self._timeout(timeout)
+            )
         except APIConnectionError as err:
             if err.request_sent is False:
                 raise
@@ -129,7 +127,7 @@ class Operations:
             ) from err
         try:
             # Any 2xx (the documented one is 202) carries the job object.
-            return _mapping.job_from_json(_json(response.content, "job"), ctx)
+            return _mapping.job_from_json(_json(reply.content, "job"), ctx)
         except ResponseValidationError as err:
             raise ResponseValidationError(
                 f"{err} (the server answered, so the job was probably created; {hint})"
@@ -139,8 +137,8 @@ class Operations:
         self, query: _mapping.ListQuery, *, timeout: Timeout | ClientDefault
     ) -> list[JobDescription]:
         ctx = self._context()
-        response = self._send(_list_request(query), timeout)
-        return jobs_from_body(response.content, ctx)
+        reply = self._t.send(_list_request(query), timeout=self._timeout(timeout))
+        return jobs_from_body(reply.content, ctx)
 
     def stream_query(
         self, query: _mapping.ListQuery, *, timeout: Timeout | ClientDefault
@@ -150,53 +148,47 @@ class Operations:
         kwargs = _list_request(query)
         # NDJSON first (servers since 2020); a 2019 server ignores it and sends the array.
         kwargs["headers"] = {"Accept": f"{NDJSON}, application/json;q=0.5"}
-        response = self._send(kwargs, timeout, stream=True)
-        return JobStream(response, ctx, self._t.redact)
+        stream = self._t.open(kwargs, timeout=self._timeout(timeout))
+        return JobStream(stream, ctx)
 
-    def get(self, job_id: str, *, timeout: Timeout | ClientDefault) -> JobDescription:
+    def get(
+        self, job_id: str, *, timeout: Timeout | ClientDefault, deadline: float | None = None
+    ) -> JobDescription:
+        """One job; `deadline` (a `time.monotonic()` instant) bounds all attempts together."""
         from neuro_sync_api.api.platform import get_job
 
         ctx = self._context()
-        response = self._send(get_job.build_request(job_id), timeout)
-        return _mapping.job_from_json(_json(response.content, "job"), ctx)
-
-    def _send(
-        self, kwargs: dict[str, Any], timeout: Timeout | ClientDefault, *, stream: bool = False
-    ) -> requests.Response:
-        """Send a request built by the generated code; the reply is mapped by the caller.
-
-        Job replies skip the generated models: `_mapping` reads the JSON directly, which
-        halves the cost of a big list (see `_mapping`).
-        """
-        options = self._options(timeout) or {}
-        if stream:
-            options["stream"] = True
-        return self._t.api.request(**kwargs, **options)
+        reply = self._t.send(
+            get_job.build_request(job_id), timeout=self._timeout(timeout), deadline=deadline
+        )
+        return _mapping.job_from_json(_json(reply.content, "job"), ctx)
 
     def kill(self, job_id: str, *, timeout: Timeout | ClientDefault) -> None:
         from neuro_sync_api.api.platform import kill_job
 
-        kill_job.sync_detailed(job_id, client=self._t.api, request_options=self._options(timeout))
+        self._t.send(kill_job.build_request(job_id), timeout=self._timeout(timeout))
 
     def log(self, job_id: str, *, timeout: Timeout | ClientDefault) -> LogStream:
         from neuro_sync_api.api.monitoring import get_job_log
 
-        response = get_job_log.stream(
-            job_id, client=self._monitoring(), request_options=self._options(timeout)
+        stream = self._t.open(
+            get_job_log.build_request(job_id),
+            base=self._monitoring(),
+            timeout=self._timeout(timeout),
         )
-        return LogStream(response, job_id, self._t.redact)
+        return LogStream(stream, job_id)
 
     def top(self, job_id: str, *, timeout: Timeout | ClientDefault) -> TelemetryStream:
         from neuro_sync_api.api.monitoring import get_job_top
 
         t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
-        client = self._monitoring()
-        url = URL(client.url_for(get_job_top.build_request(job_id)["url"]))
+        path = get_job_top.build_request(job_id)["url"]
+        url = URL(self._t.url_for(path, self._monitoring()))
         ws_url = url.with_scheme("wss" if url.scheme == "https" else "ws")
         headers = [f"Authorization: Bearer {self._t.token}"] if self._t.token else []
         sslopt: dict[str, Any] | None = None
-        verify = self._t.session.verify
+        verify = self._t.verify
         if verify is False:
             sslopt = {"cert_reqs": ssl.CERT_NONE}
         elif isinstance(verify, str):
@@ -221,14 +213,16 @@ class Operations:
     ) -> list[str]:
         from neuro_sync_api.api.monitoring import save_job
 
-        response = save_job.stream(
-            job_id, client=self._monitoring(), body=body, request_options=self._options(timeout)
+        t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
+        stream = self._t.open(
+            save_job.build_request(job_id, body=body), base=self._monitoring(), timeout=t
         )
         statuses: list[str] = []
-        with response:
-            if response.status_code == 201:  # the pre-2019-08-01 protocol: done, no body
+        with stream:
+            if stream.status == 201:  # the pre-2019-08-01 protocol: done, no body
                 return statuses
-            for line in iter_lines(response, job_id):
+            read = t[1] if isinstance(t, tuple) else t
+            for line in _progress_lines(stream, job_id, read):
                 status, error = _mapping.save_progress(line)
                 if error is not None:
                     raise JobSaveError(self._t.redact(error))
@@ -239,6 +233,39 @@ class Operations:
         if "CommitFinished" not in statuses:
             raise JobSaveError(f"Saving job {job_id} ended without CommitFinished")
         return statuses
+
+
+def _progress_lines(stream: Stream, job_id: str, read: float | None) -> Iterator[bytes]:
+    """The non-empty lines of the save stream (ndjson), split in linear time.
+
+    Each line must be complete within the read timeout `read` of the end of the one before (a
+    server that trickles one endless line sends no progress) and within `MAX_PROGRESS_LINE`
+    bytes.
+    """
+    lines = LineSplitter(b"\n", MAX_PROGRESS_LINE)
+    chunks = stream.chunks(
+        timeout_text=f"No complete save progress line for job {job_id} within {read:g} s"
+        if read is not None
+        else f"No save progress for job {job_id} within the read timeout",
+        cut_text=f"The save stream of job {job_id} was cut",
+    )
+    if read is not None:
+        stream.arm(read)  # the first line has `read` seconds to arrive whole
+    for chunk in chunks:
+        for line in lines.feed(chunk):
+            if len(line) >= MAX_PROGRESS_LINE:
+                raise ResponseValidationError(
+                    f"A save progress line of job {job_id} is longer than "
+                    f"{MAX_PROGRESS_LINE:,} bytes"
+                )
+            if line.strip():
+                yield line
+        if read is not None and not lines.pending:
+            stream.arm(read)  # a line ended: the next one has `read` seconds
+    stream.disarm()
+    last = lines.flush()
+    if last is not None and last.strip():
+        yield last
 
 
 def _json(content: bytes, what: str) -> Any:

@@ -34,6 +34,7 @@ from yarl import URL
 from ._closing import Closing
 from .errors import (
     ClientError,
+    ExecTimeout,
     HostKeyMismatch,
     JobNotRunning,
     SSHNotAvailable,
@@ -263,7 +264,10 @@ class SSHGateway:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _end(proc, pumps)
-            raise ClientError(f"exec in job {job_id} timed out after {timeout} s") from None
+            assert timeout is not None
+            raise ExecTimeout(
+                f"exec in job {job_id} timed out after {timeout} s", job_id=job_id, max_time=timeout
+            ) from None
         except BaseException:
             _end(proc, pumps)
             raise

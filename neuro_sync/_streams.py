@@ -13,12 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import requests
-import urllib3.exceptions
-
 from . import _mapping
 from ._closing import Closing
-from ._transport import chain_is_clean, error_from_status
+from ._lines import LineSplitter
+from ._redaction import chain_is_clean
+from ._transport import Stream
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -26,15 +25,15 @@ from .errors import (
     JobNotRunning,
     ResponseValidationError,
     StreamInterrupted,
+    error_from_status,
 )
 from .models import JobTelemetry
 
 if TYPE_CHECKING:
     import websocket
 
-__all__ = ["LogLines", "LogStream", "TelemetryStream", "iter_lines", "read_chunks"]
+__all__ = ["LogLines", "LogStream", "TelemetryStream"]
 
-_CHUNK = 64 * 1024
 # A "line" without a newline is cut into pieces of this many characters, so that a log
 # without newlines cannot grow one string without bound.
 _MAX_LINE = 1024 * 1024
@@ -54,24 +53,27 @@ class LogStream(Closing):
         APITimeoutError: no data arrived within the read timeout.
     """
 
-    def __init__(
-        self, response: requests.Response, job_id: str, redact: Callable[[str], str]
-    ) -> None:
-        self._response = response
+    def __init__(self, stream: Stream, job_id: str) -> None:
+        self._stream = stream
         self._job_id = job_id
-        self._redact = redact
         self._closed = False
+        self._idle: float | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         if self._closed:
             raise ValueError("I/O operation on a closed log stream")
-        return read_chunks(
-            self._response,
-            self._redact,
-            timeout_text=f"No log data for job {self._job_id} within the read timeout",
-            cut_text=f"The log stream of job {self._job_id} was cut",
-            on_end=self.close,
-        )
+        return self._chunks()
+
+    def _chunks(self) -> Iterator[bytes]:
+        # One generator, no wrapper: the log may come in 1 KiB chunks, 100,000 for 100 MiB.
+        try:
+            yield from self._stream.chunks(
+                timeout_text=f"No log data for job {self._job_id} within the read timeout",
+                cut_text=f"The log stream of job {self._job_id} was cut",
+                idle=self._idle,
+            )
+        finally:
+            self.close()
 
     def read(self) -> bytes:
         """Read the whole log (until the job ends) and return it."""
@@ -81,7 +83,7 @@ class LogStream(Closing):
         """Release the connection; further iteration is an error."""
         if not self._closed:
             self._closed = True
-            self._response.close()
+            self._stream.close()
 
     @property
     def closed(self) -> bool:
@@ -92,16 +94,12 @@ class LogStream(Closing):
         return self._job_id
 
     def set_read_timeout(self, seconds: float) -> bool:
-        """Shorten the read timeout of the open connection; False if that is not possible.
+        """From the next chunk on, a chunk that takes longer than `seconds` raises
+        `APITimeoutError` and ends the stream; always True.
 
-        Only for a stream that is read to a stop on the first timeout: a timeout in the middle
-        of a chunk loses the chunk's bytes read so far.
+        Only for a stream that is read to a stop on the first timeout: the connection is cut.
         """
-        connection = getattr(self._response.raw, "connection", None)
-        sock = getattr(connection, "sock", None)
-        if sock is None:
-            return False
-        sock.settimeout(seconds)
+        self._idle = seconds
         return True
 
     def __repr__(self) -> str:
@@ -125,32 +123,27 @@ class LogLines(Closing):
     def __init__(self, stream: LogStream, *, idle: float | None = None) -> None:
         self._stream = stream
         self._idle = idle
-        if idle is not None and not stream.set_read_timeout(idle):
-            self._idle = None  # no socket to shorten: read with the timeout given
+        if idle is not None:
+            stream.set_read_timeout(idle)
 
     def __iter__(self) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        pending = ""
+        lines = LineSplitter("\n", _MAX_LINE, "\r")
         stop_at = None if self._idle is None else time.monotonic() + self._idle * 10
         with self._stream:
             try:
                 for chunk in self._stream:
-                    pending += decoder.decode(chunk)
-                    *lines, pending = pending.split("\n")
-                    for line in lines:
-                        yield line[:-1] if line.endswith("\r") else line
-                    while len(pending) > _MAX_LINE:
-                        yield pending[:_MAX_LINE]
-                        pending = pending[_MAX_LINE:]
+                    yield from lines.feed(decoder.decode(chunk))
                     if stop_at is not None and time.monotonic() >= stop_at:
                         break
             except APITimeoutError:
                 if self._idle is None:
                     raise
                 # A snapshot: the job is alive but quiet, so this is all there is now.
-            pending += decoder.decode(b"", final=True)
-        if pending:
-            yield pending[:-1] if pending.endswith("\r") else pending
+            yield from lines.feed(decoder.decode(b"", final=True))
+        last = lines.flush()
+        if last:
+            yield last[:-1] if last.endswith("\r") else last
 
     def read(self) -> str:
         """All the lines, joined with newlines."""
@@ -319,67 +312,3 @@ class TelemetryStream(Closing):
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"
-
-
-def read_chunks(
-    response: requests.Response,
-    redact: Callable[[str], str],
-    *,
-    timeout_text: str,
-    cut_text: str,
-    on_end: Callable[[], None] | None = None,
-) -> Iterator[bytes]:
-    """The non-empty chunks of a streamed body as they arrive; a broken body raises
-    `APITimeoutError(timeout_text)` or `StreamInterrupted(cut_text: <error type>)`.
-
-    `on_end` runs when the iteration ends, however it ends (one generator, no wrapper: the
-    log may come in 1 KiB chunks, 100,000 for 100 MiB).
-    """
-    chunks = response.iter_content(_CHUNK)
-    try:
-        while True:
-            failure: BaseException | None = None
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-            except (
-                requests.exceptions.RequestException,
-                urllib3.exceptions.HTTPError,
-                OSError,
-            ) as err:
-                failure = err
-            if failure is not None:
-                # Raised out of the except block; chained only when the library's text
-                # (which may quote the server, e.g. a bad chunk-size line) is clean.
-                error = _stream_error(failure, timeout_text, redact(f"{cut_text}: "))
-                if chain_is_clean(failure, redact):
-                    raise error from failure
-                raise error
-            if chunk:
-                yield chunk
-    finally:
-        if on_end is not None:
-            on_end()
-
-
-def _stream_error(err: BaseException, timeout_text: str, cut_prefix: str) -> ClientError:
-    # requests reports a read timeout in the middle of a body as a ConnectionError.
-    reason = err.args[0] if err.args else None
-    if isinstance(err, requests.exceptions.Timeout | TimeoutError) or isinstance(
-        reason, urllib3.exceptions.ReadTimeoutError
-    ):
-        return APITimeoutError(timeout_text)
-    return StreamInterrupted(cut_prefix + type(err).__name__)
-
-
-def iter_lines(response: requests.Response, job_id: str) -> Iterator[bytes]:
-    """Non-empty lines of a streamed ndjson reply (save); a cut stream raises."""
-    try:
-        for line in response.iter_lines():
-            if line.strip():
-                yield line
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
-        raise StreamInterrupted(
-            f"The save stream of job {job_id} was cut: {type(err).__name__}"
-        ) from err

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 from yarl import URL
 
 from ._closing import Closing
 from ._operations import Operations
+from ._retry import RetryPolicy
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
-from ._transport import DEFAULT_MAX_REPLY_BYTES, RetryPolicy, Transport
+from ._transport import DEFAULT_MAX_REPLY_BYTES, Transport
 from .config import (
     ENV_TOKEN,
     ENV_URL,
@@ -26,7 +27,20 @@ from .errors import ConfigError, ValidationError
 from .jobs import Jobs
 from .parsing import Parser
 
-__all__ = ["Client", "Factory", "get"]
+__all__ = ["Client", "ClientOptions", "Factory", "get"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of `Client` besides `url` and `token` (see `Client` for each), as
+    `get()` and `Factory` take them."""
+
+    timeout: Timeout
+    max_retries: int
+    verify: bool | str
+    cluster_config: ClusterConfig | None
+    headers: Mapping[str, str] | None
+    max_reply_bytes: int
+    known_hosts: str | os.PathLike[str] | None
 
 
 class Client(Closing):
@@ -142,7 +156,7 @@ def get(
     *,
     url: str | URL | None = None,
     token: str | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[ClientOptions],
 ) -> Client:
     """A `Client` from one configuration source, the first one that is set:
 
@@ -200,14 +214,16 @@ class Factory:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path: Path = config_file_path(path)
 
-    def get(self, **kwargs: Any) -> Client:
+    def get(self, **kwargs: Unpack[ClientOptions]) -> Client:
         """A `Client` from the config file."""
         loaded = load_config_file(self.path)
         kwargs.setdefault("cluster_config", loaded.cluster)
         kwargs.setdefault("known_hosts", loaded.known_hosts)
         return Client(loaded.url, loaded.token, **kwargs)
 
-    def login_with_token(self, token: str, *, url: str | URL, **kwargs: Any) -> Client:
+    def login_with_token(
+        self, token: str, *, url: str | URL, **kwargs: Unpack[ClientOptions]
+    ) -> Client:
         """Check the token against `GET {url}/config` and save url, token and cluster config
         to the config file (mode 0600). Returns a client using them."""
         client = Client(url, token, **kwargs)

@@ -49,6 +49,58 @@ class Preset:
     gpu_model: str | None = None
     is_preemptible: bool = False
 
+    # The one encoding of a preset, for `/config` replies and the config file alike (the
+    # `ResourcePreset` schema of openapi/jobs.yaml, without its name).
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Preset:
+        """A preset from its wire object. Raises KeyError, TypeError, ValueError if malformed."""
+        gpu, gpu_model = data.get("gpu"), data.get("gpu_model")
+        return cls(
+            cpu=float(data["cpu"]),
+            memory_mb=int(data["memory_mb"]),
+            gpu=None if gpu is None else int(gpu),
+            gpu_model=None if gpu_model is None else str(gpu_model),
+            is_preemptible=bool(data.get("is_preemptible", False)),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire object (absent rather than null for no GPU)."""
+        item: dict[str, Any] = {"cpu": self.cpu, "memory_mb": self.memory_mb}
+        if self.gpu is not None:
+            item["gpu"] = self.gpu
+        if self.gpu_model is not None:
+            item["gpu_model"] = self.gpu_model
+        item["is_preemptible"] = self.is_preemptible
+        return item
+
+    def resources(
+        self,
+        *,
+        cpu: float | None = None,
+        memory_mb: int | None = None,
+        gpu: int | None = None,
+        gpu_model: str | None = None,
+        shm: bool | None = None,
+    ) -> Resources:
+        """The preset's `Resources`, with the values given instead of the preset's.
+
+        With another `gpu`, the preset's GPU model comes along only when that asks for GPUs
+        (`gpu=0` means none, and no model).
+        """
+        if gpu is None:
+            gpu = self.gpu
+            gpu_model = self.gpu_model if gpu_model is None else gpu_model
+        else:
+            gpu_model = self.gpu_model if gpu_model is None and gpu else gpu_model
+            gpu = gpu or None
+        return Resources(
+            memory_mb=self.memory_mb if memory_mb is None else memory_mb,
+            cpu=self.cpu if cpu is None else cpu,
+            gpu=gpu,
+            gpu_model=gpu_model,
+            shm=shm,
+        )
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -87,21 +139,10 @@ class ClusterConfig:
 
     def preset_resources(self, name: str | None = None, *, shm: bool | None = None) -> Resources:
         """The `Resources` of a preset (see `preset`), e.g. for `Container(resources=...)`."""
-        p = self.preset(name)[1]
-        return Resources(
-            memory_mb=p.memory_mb, cpu=p.cpu, gpu=p.gpu, gpu_model=p.gpu_model, shm=shm
-        )
+        return self.preset(name)[1].resources(shm=shm)
 
     def to_yaml_dict(self) -> dict[str, Any]:
-        presets: dict[str, Any] = {}
-        for name, p in self.resource_presets.items():
-            item: dict[str, Any] = {"cpu": p.cpu, "memory_mb": p.memory_mb}
-            if p.gpu is not None:
-                item["gpu"] = p.gpu
-            if p.gpu_model is not None:
-                item["gpu_model"] = p.gpu_model
-            item["is_preemptible"] = p.is_preemptible
-            presets[name] = item
+        presets = {name: p.to_wire() for name, p in self.resource_presets.items()}
         return {
             "registry_url": str(self.registry_url),
             "storage_url": str(self.storage_url),
@@ -114,13 +155,7 @@ class ClusterConfig:
     def from_yaml_dict(cls, data: Mapping[str, Any]) -> ClusterConfig:
         try:
             presets = {
-                str(name): Preset(
-                    cpu=float(p["cpu"]),
-                    memory_mb=int(p["memory_mb"]),
-                    gpu=None if p.get("gpu") is None else int(p["gpu"]),
-                    gpu_model=None if p.get("gpu_model") is None else str(p["gpu_model"]),
-                    is_preemptible=bool(p.get("is_preemptible", False)),
-                )
+                str(name): Preset.from_wire(p)
                 for name, p in (data.get("resource_presets") or {}).items()
             }
             return cls(

@@ -22,7 +22,8 @@ richer classes sit inside that tree so that new code can catch precisely.
     ├── StreamInterrupted                a log or telemetry stream cut before its end
     ├── ConfigError                      no URL or token, an unreadable config file
     ├── JobSaveError                     save failed inside its progress stream
-    ├── WaitTimeout                      wait's timeout passed (also a TimeoutError; .job)
+    ├── WaitTimeout                      wait's max_time passed (also a TimeoutError; .job)
+    ├── ExecTimeout                      exec's max_time passed (also a TimeoutError)
     ├── JobNotRunning                    top, exec, port_forward on a job that is not running
     ├── SSHNotAvailable                  exec, port_forward without an ssh program
     ├── HostKeyMismatch                  the SSH gateway's host key is not the known one
@@ -31,7 +32,8 @@ richer classes sit inside that tree so that new code can catch precisely.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "AuthorizationError",
     "ClientError",
     "ConfigError",
+    "ExecTimeout",
     "HostKeyMismatch",
     "IllegalArgumentError",
     "JobNotFound",
@@ -215,6 +218,20 @@ class WaitTimeout(ClientError, TimeoutError):
         self.job = job
 
 
+class ExecTimeout(ClientError, TimeoutError):
+    """`jobs.exec` ran longer than its `max_time`; its `ssh` was stopped (the job runs on).
+
+    Attributes:
+        job_id: the job the command ran in.
+        max_time: the limit, seconds.
+    """
+
+    def __init__(self, message: str, *, job_id: str, max_time: float) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.max_time = max_time
+
+
 class JobNotRunning(ClientError, ValueError):
     """The operation needs a running job (top, exec, port_forward)."""
 
@@ -226,3 +243,72 @@ class SSHNotAvailable(ClientError):
 class HostKeyMismatch(ClientError):
     """The SSH gateway presented a host key that is not the one known for it (exec,
     port_forward): another server answers at that address, or the platform's key changed."""
+
+
+# --------------------------------------------------------------------------- error replies
+
+_MAX_ERROR_TEXT = 2000
+NOT_A_JOBS_API = "the URL does not look like a jobs API (a base URL like https://dev.neu.ro/api/v1)"
+
+
+def error_details(body: bytes) -> tuple[str, list[MissingPermission]]:
+    """The message and missing permissions of an error reply body.
+
+    `{"error": ...}` gives its text (unwrapping monitoring's nested JSON string);
+    `{"resources": [{"uri": ..., "action": ...}]}` (403) gives the permissions; anything else
+    gives the body text. (The shapes are `ErrorBody` and `ForbiddenBody` in openapi/jobs.yaml.)
+    """
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text, []
+    if not isinstance(data, dict):
+        return text, []
+    if "error" in data:
+        message = data["error"]
+        if not isinstance(message, str):
+            return text, []
+        nested, _ = error_details(message.encode()) if message.startswith("{") else ("", [])
+        return (nested or message), []
+    resources = data.get("resources")
+    if isinstance(resources, list) and all(
+        isinstance(r, dict) and isinstance(r.get("uri"), str) and isinstance(r.get("action"), str)
+        for r in resources
+    ):
+        missing = [MissingPermission(uri=r["uri"], action=r["action"]) for r in resources]
+        listed = ", ".join(f"{m.action} {m.uri}" for m in missing)
+        return (f"Permission denied (missing: {listed})" if listed else "Permission denied"), (
+            missing
+        )
+    return text, []
+
+
+def error_from_status(
+    status: int, body: bytes, *, redact: Callable[[str], str], reason: str | None = None
+) -> APIStatusError:
+    """The one status -> exception table, for HTTP replies and WebSocket handshakes alike."""
+    message, listed = error_details(body)
+    missing = [MissingPermission(uri=redact(m.uri), action=redact(m.action)) for m in listed]
+    if not message:
+        message = f"{status}: {reason or 'error'}"
+    # Redact before cutting: a token cut in two would no longer match.
+    message = redact(message)[:_MAX_ERROR_TEXT]
+    if status == 400:
+        if message.startswith("no such job"):
+            job_id = message[len("no such job") :].strip() or None
+            return JobNotFound(message, status=status, job_id=job_id)
+        return IllegalArgumentError(message, status=status)
+    if status == 401:
+        return AuthenticationError(message, status=status)
+    if status == 403:
+        return AuthorizationError(message, status=status, missing=missing)
+    if status == 404:  # the 2019 jobs API has no 404 of its own (an unknown job is a 400)
+        return ResourceNotFound(f"{message}: {NOT_A_JOBS_API}", status=status)
+    if status == 405:
+        return MethodNotAllowed(message, status=status)
+    if status >= 500:
+        return ServerError(message, status=status)
+    return IllegalArgumentError(message, status=status)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Literal, TextIO, overload
 
 from . import _mapping, _validation
-from ._display import JobList, Progress, status_text
+from ._display import Progress, status_text
 from ._joblist import JobStream
 from ._operations import Operations
 from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
-from .errors import APIConnectionError, APITimeoutError, ValidationError, WaitTimeout
-from .models import Container, JobDescription, JobStatus, RemoteImage
+from .errors import APIConnectionError, ValidationError, WaitTimeout
+from .models import Container, JobDescription, JobList, JobStatus, RemoteImage
 
 __all__ = ["Jobs"]
 
@@ -249,10 +248,11 @@ class Jobs:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        max_time: float | None = None,
         statuses: Iterable[JobStatus | str] | None = None,
         poll_interval: float = 1.0,
         progress: bool | TextIO = False,
+        timeout: float | None = None,
     ) -> JobDescription:
         """Block until the job reaches one of `statuses` (default: finished) and return it.
 
@@ -263,7 +263,7 @@ class Jobs:
 
         Args:
             id: the job id.
-            timeout: give up after this many seconds (None: wait as long as it takes). The
+            max_time: give up after this many seconds (None: wait as long as it takes). The
                 call returns or raises within about half a second of it whatever the server
                 does: each status request gets no more than the time left.
             statuses: the awaited statuses; SUCCEEDED and FAILED by default.
@@ -272,10 +272,13 @@ class Jobs:
                 True for a tqdm bar when tqdm is installed, else text on stderr; or a stream
                 to write the text to (one line rewritten in place on a terminal, else a line
                 a change).
+            timeout: the earlier name of `max_time`, still accepted (not an HTTP timeout).
 
         Raises:
-            WaitTimeout: the timeout passed first (`.job` is the last state seen, or None).
+            WaitTimeout: `max_time` passed first (`.job` is the last state seen, or None).
         """
+        field = "timeout" if timeout is not None else "max_time"  # as the caller named it
+        timeout = _max_time(max_time, timeout)
         try:
             wanted = _FINISHED if statuses is None else frozenset(JobStatus(s) for s in statuses)
         except ValueError as err:
@@ -285,7 +288,7 @@ class Jobs:
         if not isinstance(poll_interval, int | float) or poll_interval <= 0:
             raise ValidationError("poll_interval", "must be seconds > 0")
         if timeout is not None and (not isinstance(timeout, int | float) or timeout < 0):
-            raise ValidationError("timeout", "must be seconds >= 0 or None")
+            raise ValidationError(field, "must be seconds >= 0 or None")
         job_id = _validation.validate_job_id(id)
         deadline = None if timeout is None else time.monotonic() + timeout
         interval = poll_interval
@@ -319,37 +322,17 @@ class Jobs:
     ) -> JobDescription:
         """One status request of `wait`, bounded by the deadline.
 
-        The request runs in a helper thread with a per-call timeout no longer than the time
-        left (plus the grace), and `wait` stops waiting for it at the deadline: the transport
-        may retry a timed-out request, and that must not stretch `wait(timeout=...)`.
+        The transport gives it no more than the time left (plus the grace), retries
+        included: a retried or trickled status call must not stretch `wait(timeout=...)`.
         """
         if deadline is None:
             return self.status(job_id)
-        left = deadline - time.monotonic() + _WAIT_GRACE
-        t = self._ops.timeout
-        connect, read = t if isinstance(t, tuple) else (t, t)
-        call_timeout = (min(connect, left), left if read is None else min(read, left))
-        box: list[JobDescription | BaseException] = []
-
-        def call() -> None:
-            try:
-                box.append(self.status(job_id, timeout=call_timeout))
-            except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
-                box.append(err)
-
-        worker = threading.Thread(target=call, name=f"wait {job_id}", daemon=True)
-        worker.start()
-        worker.join(max(left, 0.0))
-        if not box:
-            raise _wait_timeout(job_id, last, timeout)
-        result = box[0]
-        if isinstance(result, BaseException):
-            if isinstance(result, APITimeoutError | APIConnectionError) and (
-                time.monotonic() >= deadline
-            ):
-                raise _wait_timeout(job_id, last, timeout) from result
-            raise result
-        return result
+        try:
+            return self._ops.get(job_id, timeout=CLIENT_DEFAULT, deadline=deadline + _WAIT_GRACE)
+        except APIConnectionError as err:
+            if time.monotonic() >= deadline:
+                raise _wait_timeout(job_id, last, timeout) from err
+            raise
 
     @overload
     def exec(
@@ -359,6 +342,7 @@ class Jobs:
         *,
         tty: bool = ...,
         no_key_check: bool = ...,
+        max_time: float | None = ...,
         timeout: float | None = ...,
         capture_output: Literal[False] = ...,
     ) -> int: ...
@@ -371,6 +355,7 @@ class Jobs:
         *,
         tty: bool = ...,
         no_key_check: bool = ...,
+        max_time: float | None = ...,
         timeout: float | None = ...,
         capture_output: Literal[True],
     ) -> ExecResult: ...
@@ -383,6 +368,7 @@ class Jobs:
         *,
         tty: bool = ...,
         no_key_check: bool = ...,
+        max_time: float | None = ...,
         timeout: float | None = ...,
         capture_output: bool = ...,
     ) -> int | ExecResult: ...
@@ -394,6 +380,7 @@ class Jobs:
         *,
         tty: bool = False,
         no_key_check: bool = False,
+        max_time: float | None = None,
         timeout: float | None = None,
         capture_output: bool = False,
     ) -> int | ExecResult:
@@ -417,20 +404,22 @@ class Jobs:
             cmd: the command and its arguments.
             tty: allocate a terminal (for interactive programs).
             no_key_check: skip host key verification of the gateway.
-            timeout: seconds before the command is killed (None: no limit).
+            max_time: seconds before the command is killed (None: no limit).
+            timeout: the earlier name of `max_time`, still accepted (not an HTTP timeout).
             capture_output: return an `ExecResult` instead of the exit code.
 
         Raises:
             JobNotFound: no such job.
             JobNotRunning: the job is not running.
             SSHNotAvailable: no `ssh` program on PATH.
+            ExecTimeout: `max_time` passed (ssh is stopped; the job runs on).
         """
         return self._ssh.exec(
             id,
             cmd,
             tty=tty,
             no_key_check=no_key_check,
-            timeout=timeout,
+            timeout=_max_time(max_time, timeout),
             capture_output=capture_output,
         )
 
@@ -455,6 +444,15 @@ class Jobs:
 
     def __repr__(self) -> str:
         return f"<Jobs user={self._ops.username!r}>"
+
+
+def _max_time(max_time: float | None, timeout: float | None) -> float | None:
+    """The total of `wait`/`exec`: `max_time`, or `timeout`, its earlier name (one, not both)."""
+    if timeout is None:
+        return max_time
+    if max_time is not None:
+        raise ValidationError("timeout", "is the earlier name of max_time: pass only max_time")
+    return timeout
 
 
 def _has_finished(job: JobDescription) -> bool:

@@ -6,15 +6,22 @@ import datetime
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from yarl import URL
 
-from . import _display
+
+class _PrettyPrinter(Protocol):
+    """The part of IPython's `PrettyPrinter` a job card uses."""
+
+    def text(self, obj: str) -> None: ...
+
 
 __all__ = [
     "Container",
     "HTTPPort",
     "JobDescription",
+    "JobList",
     "JobStatus",
     "JobStatusHistory",
     "JobTelemetry",
@@ -209,12 +216,35 @@ class JobDescription:
     ssh_server: URL = URL()
     internal_hostname: str | None = None
 
+    # The display module is imported when a card is shown, not with the models: it types its
+    # functions with the models, and the modules must not import each other (no cycle).
     def _repr_html_(self) -> str:
         """A short card for Jupyter; `repr()` stays the dataclass repr."""
-        return _display.job_card_html(self)
+        from ._display import job_card_html
 
-    def _repr_pretty_(self, p: _display.PrettyPrinter, cycle: bool) -> None:
-        p.text(_display.job_card_text(self))
+        return job_card_html(self)
+
+    def _repr_pretty_(self, p: _PrettyPrinter, cycle: bool) -> None:
+        from ._display import job_card_text
+
+        p.text(job_card_text(self))
+
+
+class JobList(list[JobDescription]):
+    """The result of `jobs.list()`: a plain `list` of `JobDescription` (equal to one, sliced,
+    pickled and copied like one) that Jupyter shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        from ._display import jobs_table_html
+
+        return jobs_table_html(self)
+
+    def _repr_pretty_(self, p: _PrettyPrinter, cycle: bool) -> None:
+        from ._display import jobs_table_text
+
+        p.text(jobs_table_text(self) if self else "JobList([])")
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ from .runtime import ExecSpec, JobSpec, NotReady, StartError
 from .store import JobRecord
 
 if TYPE_CHECKING:
-    from .app import Settings
+    from .settings import Settings
 
 __all__ = ["PodmanRuntime", "oom_killed_container", "podman_unusable"]
 

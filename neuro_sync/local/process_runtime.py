@@ -42,7 +42,7 @@ from .runtime import JOB_MARKER, ExecSpec, JobSpec, StartError, job_env
 from .store import JobRecord
 
 if TYPE_CHECKING:
-    from .app import Settings
+    from .settings import Settings
 
 log = logging.getLogger("neuro_sync.local")
 

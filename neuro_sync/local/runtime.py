@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .store import JobRecord
 
 if TYPE_CHECKING:
-    from .app import Settings
+    from .settings import Settings
 
 # Inherited by every process a job starts: how the process runtime finds a job's processes.
 JOB_MARKER = "NEURO_LOCAL_JOB"

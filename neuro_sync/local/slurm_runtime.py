@@ -60,7 +60,7 @@ from .slurm_volumes import commands, node_python_env
 from .store import JobRecord
 
 if TYPE_CHECKING:
-    from .app import Settings
+    from .settings import Settings
 
 __all__ = ["SlurmRuntime", "batch_script", "slurm_unusable"]
 

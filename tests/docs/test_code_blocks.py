@@ -197,7 +197,12 @@ def test_a_failing_block_points_at_its_page_line() -> None:
 
 def test_the_api_reference_documents_every_public_name() -> None:
     api = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    missing = [n for n in neuro_sync.__all__ if f"neuro_sync.{n}\n" not in api]
+    # `neuro_sync.Jobs()`: a class documented without its constructor (made by the client).
+    missing = [
+        n
+        for n in neuro_sync.__all__
+        if f"neuro_sync.{n}\n" not in api and f"neuro_sync.{n}()\n" not in api
+    ]
     assert not missing, f"docs/api.md lacks {missing}"
 
 

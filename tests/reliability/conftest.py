@@ -88,7 +88,7 @@ def small_container() -> neuro_sync.Container:
 def record_sleeps(client: neuro_sync.Client) -> list[float]:
     """Replace the transport's backoff sleep by a recorder; returns the list it appends to."""
     sleeps: list[float] = []
-    client._transport.session._sleep = sleeps.append
+    client._transport.sleep = sleeps.append
     return sleeps
 
 

@@ -11,6 +11,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import psutil
 import pytest
@@ -22,8 +23,10 @@ from neuro_sync import (
     ReplyTooLarge,
     ResponseValidationError,
     ValidationError,
+    WaitTimeout,
 )
-from neuro_sync._transport import _WATCHDOG, attempt_deadline
+from neuro_sync._deadlines import WATCHDOG as _WATCHDOG
+from neuro_sync._deadlines import attempt_deadline
 
 from .conftest import (
     CONNECT_TIMEOUT,
@@ -35,7 +38,7 @@ from .conftest import (
     timed,
     wire_job,
 )
-from .faultserver import FaultServer, chunked, reply, stream_body, trickle
+from .faultserver import FaultServer, chunked, reply, stall, stream_body, trickle
 
 pytestmark = [pytest.mark.sockets, pytest.mark.slow]
 
@@ -159,6 +162,31 @@ def test_no_read_limit_means_no_deadline(server: FaultServer, make_client: Clien
     server.script(trickle(JOB[-8:], every=0.1, prefix=HEAD + JOB[:-8]))
     client = make_client(max_retries=0, timeout=(0.2, None))  # 0.8 s of trickle > 0.2 s
     assert client.jobs.status("job-1").id == "job-1"
+
+
+def test_wait_stops_at_its_deadline_while_the_server_hangs(
+    server: FaultServer, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server says nothing for a minute; the status request is cut at the time left.
+    server.script(stall(60))
+    client = make_client(timeout=(30, 30))
+    sent: list[tuple[float, float]] = []
+    send = client._transport.session.request
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        sent.append(kwargs["timeout"])
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(client._transport.session, "request", spy)
+    err, elapsed = timed(lambda: client.jobs.wait("job-1", timeout=0.2))
+    assert isinstance(err, WaitTimeout), repr(err)
+    assert "unknown state after 0.2 s" in str(err)
+    assert err.job is None
+    # The status request was given no more than the time left (plus the grace), and not
+    # retried past it.
+    ((connect, read),) = sent
+    assert connect <= 0.7 and read <= 0.7
+    assert elapsed < 0.7 + SLACK
 
 
 @pytest.fixture

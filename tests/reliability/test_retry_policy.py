@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from neuro_sync._transport import RetryPolicy, parse_retry_after
+from neuro_sync._retry import RetryPolicy, parse_retry_after
 
 NOW = 1_565_950_272.0  # 2019-08-16T10:11:12Z, the stubbed clock
 HTTP_NOW = email.utils.formatdate(NOW, usegmt=True)

@@ -356,9 +356,9 @@ def test_repr_of_the_public_objects(make_client: ClientFactory, tmp_path: Path) 
     factory = neuro_sync.Factory(tmp_path / "nmrc")
     for obj in (client, client.jobs, client.parse, factory, client._transport, client.config):
         assert not leaks(repr(obj)) and not leaks(str(obj))
-    generated = client._transport.api
-    assert not leaks(repr(generated))
-    assert not leaks(repr(generated._auth()))
+    auth = client._transport._auth
+    assert auth is not None
+    assert not leaks(repr(auth)) and not leaks(str(auth))
 
 
 def test_tokenless_error_text_keeps_its_meaning(

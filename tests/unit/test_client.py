@@ -4,6 +4,8 @@ cluster config, headers, closing and secrecy of the token."""
 from __future__ import annotations
 
 import base64
+import inspect
+import typing
 from typing import Any
 
 import pytest
@@ -389,3 +391,17 @@ def test_two_clients_share_nothing(mocked: responses.RequestsMock, jwt: JWTBuild
         f"{other_base}/config": f"Bearer {other_token}",
         f"{other_base}/jobs": f"Bearer {other_token}",
     }
+
+
+def test_client_options_are_the_client_keywords() -> None:
+    # `get(**kwargs)` and `Factory` are typed with ClientOptions: it must list exactly the
+    # keyword arguments of Client, with their types.
+    hints = typing.get_type_hints(neuro_sync.Client.__init__)
+    keywords = {
+        name
+        for name, p in inspect.signature(neuro_sync.Client.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    options = typing.get_type_hints(neuro_sync.ClientOptions)
+    assert set(options) == keywords
+    assert all(options[name] == hints[name] for name in keywords)

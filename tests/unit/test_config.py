@@ -19,7 +19,7 @@ import yaml
 from yarl import URL
 
 import neuro_sync
-from neuro_sync import AuthenticationError, ClusterConfig, ConfigError, Factory, Preset
+from neuro_sync import AuthenticationError, ClusterConfig, ConfigError, Factory, Preset, Resources
 
 from .conftest import (
     BASE,
@@ -103,7 +103,10 @@ def test_half_the_arguments_is_an_error_whatever_else_is_set(
     write_nmrc(_home() / ".nmrc", jwt({"identity": "file-user"}))
     missing = "token" if given == "url" else "url"
     with pytest.raises(ConfigError, match=rf"was given {given}= but no {missing}=: pass both"):
-        neuro_sync.get(**{given: ARG_URL if given == "url" else TOKEN})
+        if given == "url":
+            neuro_sync.get(url=ARG_URL)
+        else:
+            neuro_sync.get(token=TOKEN)
     assert len(mocked.calls) == 0
 
 
@@ -480,3 +483,33 @@ def test_the_config_file_keeps_the_servers_preset_order(tmp_path: Path) -> None:
     assert loaded.cluster is not None
     assert list(loaded.cluster.resource_presets) == ["zeta", "alpha", "mid"]
     assert loaded.cluster.preset()[0] == "zeta"
+
+
+def test_a_preset_has_one_wire_encoding() -> None:
+    gpu = Preset(cpu=7.0, memory_mb=30720, gpu=1, gpu_model="nvidia-tesla-k80")
+    cpu = Preset(cpu=0.1, memory_mb=128, is_preemptible=True)
+    assert gpu.to_wire() == {
+        "cpu": 7.0,
+        "memory_mb": 30720,
+        "gpu": 1,
+        "gpu_model": "nvidia-tesla-k80",
+        "is_preemptible": False,
+    }
+    assert cpu.to_wire() == {"cpu": 0.1, "memory_mb": 128, "is_preemptible": True}
+    for preset in (gpu, cpu):
+        assert Preset.from_wire(preset.to_wire()) == preset
+    # The /config reply (through the generated model) and the config file read the same way.
+    from neuro_sync_api.models import ResourcePreset
+
+    wire = {"name": "gpu-small", **gpu.to_wire()}
+    assert Preset.from_wire(ResourcePreset.from_dict(wire).to_dict()) == gpu
+
+
+def test_preset_resources_with_overrides() -> None:
+    gpu = Preset(cpu=7.0, memory_mb=30720, gpu=1, gpu_model="nvidia-tesla-k80")
+    assert gpu.resources() == Resources(30720, 7.0, 1, "nvidia-tesla-k80")
+    assert gpu.resources(cpu=2, shm=True) == Resources(30720, 2, 1, "nvidia-tesla-k80", True)
+    assert gpu.resources(gpu=2) == Resources(30720, 7.0, 2, "nvidia-tesla-k80")
+    assert gpu.resources(gpu=0) == Resources(30720, 7.0, None, None)
+    cpu = Preset(cpu=0.1, memory_mb=128)
+    assert cpu.resources(memory_mb=256, gpu=1, gpu_model="v100") == Resources(256, 0.1, 1, "v100")

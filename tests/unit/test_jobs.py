@@ -16,6 +16,7 @@ from neuro_sync import (
     JobStatus,
     RemoteImage,
     ResponseValidationError,
+    ValidationError,
     WaitTimeout,
 )
 
@@ -376,6 +377,27 @@ def test_wait_timeout(client: neuro_sync.Client, mocked: responses.RequestsMock)
     assert isinstance(job, neuro_sync.JobDescription)
     assert job.status is JobStatus.PENDING
     assert 2 <= len(mocked.calls) <= 10
+
+
+def test_wait_max_time_is_the_total_and_timeout_its_earlier_name(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=make_job(status="pending"))
+    with pytest.raises(WaitTimeout, match="still pending after 0.05 s"):
+        client.jobs.wait(JOB_ID, max_time=0.05, poll_interval=0.01)
+    calls = len(mocked.calls)
+    assert calls >= 2
+    with pytest.raises(ValidationError, match="earlier name of max_time") as info:
+        client.jobs.wait(JOB_ID, max_time=1, timeout=1)
+    assert info.value.field == "timeout"
+    with pytest.raises(ValidationError, match="max_time"):
+        client.jobs.wait(JOB_ID, max_time=-1)
+    assert len(mocked.calls) == calls  # nothing sent for bad input
+
+
+def test_exec_max_time_and_timeout_are_one_limit(client: neuro_sync.Client) -> None:
+    with pytest.raises(ValidationError, match="earlier name of max_time"):
+        client.jobs.exec(JOB_ID, ["true"], max_time=1, timeout=1)
 
 
 def test_wait_timeout_zero_polls_once(

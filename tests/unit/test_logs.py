@@ -11,6 +11,7 @@ import responses
 
 import neuro_sync
 from neuro_sync import LogLines, LogStream
+from neuro_sync._transport import Stream
 
 from .conftest import BASE, JOB_ID, MONITORING, make_job, sent_timeout
 
@@ -32,7 +33,7 @@ def lines_of(*chunks: bytes) -> list[str]:
     response = requests.Response()
     response.status_code = 200
     response.raw = _ChunkedBody(chunks)
-    with LogLines(LogStream(response, JOB_ID, lambda s: s)) as lines:
+    with LogLines(LogStream(Stream(response, None, lambda s: s), JOB_ID)) as lines:
         return list(lines)
 
 

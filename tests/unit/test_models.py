@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime
 
@@ -267,3 +268,14 @@ def test_history_times_are_plain_datetimes() -> None:
     when = datetime.datetime(2019, 8, 16, tzinfo=datetime.UTC)
     h = JobStatusHistory(JobStatus.RUNNING, "", "", created_at=when)
     assert h.created_at == when
+
+
+def test_star_import_does_not_shadow_builtins() -> None:
+    namespace: dict[str, object] = {}
+    exec("from neuro_sync import *", namespace)  # noqa: S102 - the statement under test
+    shadowed = [n for n in namespace if n != "__builtins__" and hasattr(builtins, n)]
+    assert shadowed == []
+    # ...and the module-level calls of those names stay where they were.
+    for name in ("list", "iter", "exec"):
+        assert callable(getattr(neuro_sync, name))
+        assert getattr(neuro_sync, name) is not getattr(builtins, name)
