@@ -90,3 +90,13 @@ def _open_child(part: str, dir_fd: int) -> int:
         if err.errno in (errno.ENOTDIR, errno.ELOOP):
             raise NotBeneath(f"{part!r} is a symlink or not a directory") from None
         raise
+
+
+def tail(path: Path, size: int = 4096) -> bytes:
+    """The last `size` bytes of a file (a log's end), empty if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - size))
+            return f.read(size)
+    except OSError:
+        return b""

@@ -54,6 +54,7 @@ __all__ = [
     "Podman",
     "PodmanError",
     "build_busybox_image",
+    "env_problem",
     "connect_in_netns",
     "container_name",
     "parse_duration",
@@ -64,6 +65,7 @@ __all__ = [
     "image_candidates",
     "release_volumes",
     "stage_volumes",
+    "Usage",
 ]
 
 LABEL_JOB = "io.neuro-sync.job"
@@ -568,6 +570,16 @@ def env_file_text(env: Mapping[str, str]) -> str:
     return "".join(lines)
 
 
+def env_problem(job: JobRecord) -> str | None:
+    """Why a container runtime cannot pass the job's variables (`env_file_text`), or None:
+    both container runtimes' `check` at submission."""
+    try:
+        env_file_text(job.container.get("env", {}))
+    except ValueError as err:
+        return str(err)
+    return None
+
+
 # ---------------------------------------------------------------------------- stats
 
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
@@ -610,6 +622,38 @@ def parse_stats(data: Any) -> tuple[float, float, float] | None:
     except (KeyError, ValueError):
         return None
     return cpu_time, percent, memory
+
+
+_ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Usage:
+    """A job's latest `top` sample, from `podman stats` (both container runtimes)."""
+
+    sample: dict[str, float] | None = None
+    sampled_at: float = 0.0  # monotonic time of `sample`
+    cpu_seen: tuple[float, float] | None = None  # (cpu seconds, monotonic time) of it
+
+    def stale(self, interval: float) -> bool:
+        return time.monotonic() - self.sampled_at >= interval
+
+    def update(self, out: bytes) -> None:
+        """Take one `podman stats --no-stream --format json` output of the job's container
+        (kept as it was when the output has no sample)."""
+        try:  # podman clears the screen first when it has a terminal (under srun)
+            parsed = parse_stats(json.loads(_ANSI.sub(b"", out)))
+        except ValueError:
+            return
+        if parsed is None:
+            return
+        cpu_time, percent, memory = parsed
+        now = time.monotonic()
+        if self.cpu_seen is not None and now > self.cpu_seen[1]:
+            # Between two samples: what the job used since the last one, like `top`.
+            percent = max(0.0, (cpu_time - self.cpu_seen[0]) / (now - self.cpu_seen[1]))
+        self.cpu_seen, self.sampled_at = (cpu_time, now), now
+        self.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
 
 
 # ---------------------------------------------------------------------------- network

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import os
 import re
 import signal
@@ -25,19 +24,20 @@ from typing import IO, TYPE_CHECKING, Any
 
 import psutil
 
-from .files import open_private, private_dir
+from .files import open_private, private_dir, tail
 from .podman_cli import (
     BUILTIN_IMAGE,
     BUSYBOX_BINARY,
     LABEL_JOB,
     Podman,
     PodmanError,
+    Usage,
     build_busybox_image,
     connect_in_netns,
     container_name,
     env_file_text,
+    env_problem,
     image_candidates,
-    parse_stats,
     release_volumes,
     run_argv,
     stage_volumes,
@@ -155,9 +155,7 @@ class _Job:
     since: float = field(default_factory=time.monotonic)
     proc: subprocess.Popen[bytes] | None = None
     signalled: bool = False
-    sample: dict[str, float] | None = None
-    sampled_at: float = 0.0
-    cpu_seen: tuple[float, float] | None = None  # (cpu seconds, wall clock) of the last sample
+    usage: Usage = field(default_factory=Usage)
     refresh: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -191,11 +189,7 @@ class PodmanRuntime:
         }
 
     def check(self, job: JobRecord) -> str | None:
-        try:
-            env_file_text(job.container.get("env", {}))
-        except ValueError as err:
-            return str(err)
-        return None
+        return env_problem(job)
 
     # ------------------------------------------------------------------------ start
 
@@ -224,7 +218,7 @@ class PodmanRuntime:
             raise NotReady(CREATING)
         if run.phase == "pull" and code != 0:
             if code is not None and code > 0:
-                why = pull_error(_tail(run.log_path))
+                why = pull_error(tail(run.log_path))
             else:  # killed: it took longer than PULL_TIMEOUT
                 why = f"no pull after {PULL_TIMEOUT:g} s"
             self._forget(job.id)
@@ -292,7 +286,7 @@ class PodmanRuntime:
         run = self._jobs.get(job_id)
         if run is None:
             return "Error"
-        if code in (126, 127) and b"OCI runtime" in _tail(run.log_path):
+        if code in (126, 127) and b"OCI runtime" in tail(run.log_path):
             return "ContainerCannotRun"  # podman's own error: the command could not start
         if code in (137, -signal.SIGKILL) and not run.signalled:
             if (self._job_dir(job_id) / "oom").exists():
@@ -349,10 +343,9 @@ class PodmanRuntime:
         run = self._jobs.get(job_id)
         if run is None or run.phase != "run":
             return None
-        stale = time.monotonic() - run.sampled_at >= STATS_INTERVAL
-        if stale and (run.refresh is None or run.refresh.done()):
+        if run.usage.stale(STATS_INTERVAL) and (run.refresh is None or run.refresh.done()):
             run.refresh = asyncio.get_running_loop().create_task(self._sample(run))
-        return run.sample
+        return run.usage.sample
 
     async def _sample(self, run: _Job) -> None:
         result = await self.podman.arun(
@@ -364,22 +357,8 @@ class PodmanRuntime:
             timeout=30,
             running=self._async,
         )
-        if result.code != 0:
-            return
-        try:
-            parsed = parse_stats(json.loads(result.out))
-        except ValueError:
-            return
-        if parsed is None:
-            return
-        cpu_time, percent, memory = parsed
-        now = time.monotonic()
-        if run.cpu_seen is not None and now > run.cpu_seen[1]:
-            # Between two samples: what the job used since the last one, like `top`.
-            percent = max(0.0, (cpu_time - run.cpu_seen[0]) / (now - run.cpu_seen[1]))
-        run.cpu_seen = (cpu_time, now)
-        run.sampled_at = now
-        run.sample = {"cpu": percent, "memory": memory / (1024 * 1024), "timestamp": time.time()}
+        if result.code == 0:
+            run.usage.update(result.out)
 
     def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
         name = container_name(job.id)
@@ -499,12 +478,3 @@ def pull_error(output: bytes) -> str:
     if len(text) > _MAX_PULL_ERROR:
         text = text[: _MAX_PULL_ERROR - 3] + "..."
     return text
-
-
-def _tail(path: Path, size: int = 4096) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - size))
-            return f.read()
-    except OSError:
-        return b""

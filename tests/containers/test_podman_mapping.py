@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from neuro_sync.local.files import NotBeneath, open_dir_beneath
 from neuro_sync.local.podman_cli import (
     LABEL_JOB,
     LABEL_OWNER,
+    Usage,
     bind_source,
     container_name,
     env_file_text,
@@ -186,6 +188,23 @@ def test_parse_stats() -> None:
     assert parse_stats([]) is None
     assert parse_stats({"x": 1}) is None
     assert parse_stats([{"cpu_time": "??"}]) is None
+
+
+def test_usage_samples_cpu_between_two_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))  # podman_cli's clock
+    usage = Usage()
+    assert usage.sample is None
+    first = [{"cpu_time": "1s", "cpu_percent": "40%", "mem_usage": "2MiB / 64MiB"}]
+    # As srun gives it: podman clears the (pseudo-)terminal first.
+    usage.update(b"\x1b[2J\x1b[H" + json.dumps(first).encode())
+    assert usage.sample is not None
+    assert (usage.sample["cpu"], usage.sample["memory"]) == (pytest.approx(0.4), 2.0)
+    second = [{"cpu_time": "2s", "cpu_percent": "40%", "mem_usage": "3MiB / 64MiB"}]
+    usage.update(json.dumps(second).encode())  # 1 cpu second in 2 s: half a CPU, like `top`
+    assert (usage.sample["cpu"], usage.sample["memory"]) == (pytest.approx(0.5), 3.0)
+    usage.update(b"Error: no container")  # no sample: the last one stays
+    assert usage.sample["memory"] == 3.0
 
 
 def test_oom_kill_records_name_the_container() -> None:

@@ -21,26 +21,13 @@ from neuro_sync.local import LocalPlatform
 from neuro_sync.local.podman_cli import run_argv
 from neuro_sync.local.podman_runtime import PodmanRuntime
 from neuro_sync.local.store import JobRecord
+from tests.support.storage_attacks import Swap, host_secret, log_of, race_to_swap, storage
 
-from .test_podman_jobs import finished, log_of, run
+from .test_podman_jobs import finished, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.podman]
 # Volumes are bind-mounted by the platform itself (pinned), which takes root.
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="podman volumes need root")
-
-
-def storage(platform: LocalPlatform, client: neuro_sync.Client) -> Path:
-    home = platform.data_dir / "storage" / client.username
-    home.mkdir(parents=True, exist_ok=True)
-    return home
-
-
-def host_secret(tmp_path: Path) -> Path:
-    """A host directory no job may see: a symlink to it is what an attacker plants."""
-    secret = tmp_path / "host-only"
-    secret.mkdir()
-    (secret / "which").write_text("host\n")
-    return secret
 
 
 @needs_root
@@ -53,26 +40,20 @@ def test_a_directory_swapped_for_a_symlink_before_podman_mounts_it_is_not_follow
     # Another job of the owner, with a writable volume of the same storage, can run
     # `mv swap away; ln -s /any/host/dir swap` at any moment. The test does exactly that at
     # the worst one: after the platform checked the volume, just before `podman run` starts.
-    home = storage(platform, client)
-    victim = home / "swap"
-    victim.mkdir()
-    (victim / "which").write_text("storage\n")
-    secret = host_secret(tmp_path)
+    swap = Swap(platform, client, tmp_path)
     spawn = PodmanRuntime._spawn
 
     def swap_then_spawn(
         self: PodmanRuntime, args: list[str], log: IO[bytes] | None, cwd: Path | None = None
     ) -> object:
-        if args[:1] == ["run"] and not victim.is_symlink():
-            victim.rename(home / "swapped-away")
-            victim.symlink_to(secret)
+        if args[:1] == ["run"]:
+            swap.now()
         return spawn(self, args, log, cwd)
 
     monkeypatch.setattr(PodmanRuntime, "_spawn", swap_then_spawn)
-    volume = Volume(f"storage://{client.username}/swap", "/data", read_only=False)
-    job = finished(client, run(client, "cat /data/which", volumes=[volume]))
+    job = finished(client, run(client, "cat /data/which", volumes=[swap.volume]))
     monkeypatch.undo()
-    assert victim.is_symlink()  # the swap happened
+    assert swap.victim.is_symlink()  # the swap happened
     assert log_of(client, job) == b"storage\n"  # and the job got the directory that was checked
     assert job.status is JobStatus.SUCCEEDED
 
@@ -81,30 +62,8 @@ def test_a_directory_swapped_for_a_symlink_before_podman_mounts_it_is_not_follow
 def test_a_job_racing_to_swap_its_storage_never_mounts_the_host(
     platform: LocalPlatform, client: neuro_sync.Client, tmp_path: Path
 ) -> None:
-    # The same attack by a real job, in a loop, against jobs started meanwhile: each of them
-    # either runs on the storage directory or fails to start; none sees the host.
-    home = storage(platform, client)
-    (home / "race" / "x").mkdir(parents=True)
-    (home / "race" / "x" / "which").write_text("storage\n")
-    secret = host_secret(tmp_path)
-    swap = f"while true; do mv x y; ln -s {secret} x; rm x; mv y x; done"
-    attacker = run(
-        client,
-        f"sh -c 'cd /s && {swap}'",
-        volumes=[Volume(f"storage://{client.username}/race", "/s", read_only=False)],
-    )
-    try:
-        volume = Volume(f"storage://{client.username}/race/x", "/data", read_only=True)
-        victims = [run(client, "cat /data/which", volumes=[volume]) for _ in range(6)]
-        for victim in victims:
-            done = finished(client, victim)
-            if done.status is JobStatus.SUCCEEDED:
-                assert log_of(client, done) == b"storage\n"
-            else:  # found a symlink on the way, or nothing: refused, or nothing to read
-                assert b"host" not in log_of(client, done)
-                assert "host" not in (done.history.description or "")
-    finally:
-        client.jobs.kill(attacker.id)
+    # The same attack by a real job, in a loop, against jobs started meanwhile.
+    race_to_swap(platform, client, tmp_path, run=run, finished=finished, victims=6)
 
 
 @needs_root
