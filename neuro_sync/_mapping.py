@@ -420,12 +420,13 @@ class ReplyContext:
             self.urls.put(value, url)
         return url
 
-    # The `Target` of neuro_sync_api.readers: one method per object schema of a job. Values
-    # arrive checked against the spec (strings, booleans, objects); numbers are coerced here.
+    # The `Target` of neuro_sync_api.readers: one method per object schema of a job, its
+    # parameters the schema's properties in the spec's order (positional: a test compares
+    # the names). Values arrive checked against the spec (strings, booleans, objects); numbers
+    # are coerced here.
 
     def job(
         self,
-        *,
         id: str,
         owner: str,
         cluster_name: str | None,
@@ -460,7 +461,6 @@ class ReplyContext:
 
     def job_history(
         self,
-        *,
         status: str | None,
         reason: str | None,
         description: str | None,
@@ -485,7 +485,6 @@ class ReplyContext:
 
     def container_response(
         self,
-        *,
         image: str,
         entrypoint: str | None,
         command: str | None,
@@ -509,7 +508,7 @@ class ReplyContext:
         return container
 
     def resources_response(
-        self, *, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None
+        self, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None
     ) -> Resources:
         # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
         key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu))
@@ -533,7 +532,7 @@ class ReplyContext:
         return resources
 
     def http_response(
-        self, *, port: Any, health_check_path: str | None, requires_auth: bool | None
+        self, port: Any, health_check_path: str | None, requires_auth: bool | None
     ) -> HTTPPort:
         return HTTPPort(
             # a missing port reads as -1, as in the 2019 SDK
@@ -541,12 +540,12 @@ class ReplyContext:
             requires_auth=bool(requires_auth),  # missing: False, as in the 2019 SDK
         )
 
-    def ssh_port(self, *, port: Any) -> None:
+    def ssh_port(self, port: Any) -> None:
         """The container's SSH port: a 2019 field that `Container` does not carry."""
         return None
 
     def volume_response(
-        self, *, src_storage_uri: str, dst_path: str, read_only: bool | None
+        self, src_storage_uri: str, dst_path: str, read_only: bool | None
     ) -> Volume:
         volume = _new(Volume)
         _volume_storage_path(volume, src_storage_uri)

@@ -16,7 +16,6 @@ class Target(Protocol):
 
     def job(
         self,
-        *,
         id: str,
         owner: str,
         cluster_name: str | None,
@@ -32,13 +31,13 @@ class Target(Protocol):
         http_url_named: str | None,
         internal_hostname: str | None,
         schedule_timeout: Any,
+        /,
     ) -> Any:
         """`Job`: A job as the 2019 server sends it (it sends no other fields; newer servers do, and clients ignore them). `status` is a plain string on purpose: newer servers send values (`cancelled`, `suspended`) that a client must tolerate."""
         ...
 
     def job_history(
         self,
-        *,
         status: str | None,
         reason: str | None,
         description: str | None,
@@ -46,13 +45,13 @@ class Target(Protocol):
         started_at: str | None,
         finished_at: str | None,
         exit_code: Any,
+        /,
     ) -> Any:
         """`JobHistory`: `reason` and `description` are always present, null when unset."""
         ...
 
     def container_response(
         self,
-        *,
         image: str,
         entrypoint: str | None,
         command: str | None,
@@ -61,28 +60,29 @@ class Target(Protocol):
         http: Any,
         ssh: Any,
         volumes: list[Any] | None,
+        /,
     ) -> Any:
         """`ContainerResponse`"""
         ...
 
     def resources_response(
-        self, *, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None
+        self, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None, /
     ) -> Any:
         """`ResourcesResponse`"""
         ...
 
     def http_response(
-        self, *, port: Any, health_check_path: str | None, requires_auth: bool | None
+        self, port: Any, health_check_path: str | None, requires_auth: bool | None, /
     ) -> Any:
         """`HTTPResponse`: The 2019 SDK reads a missing `port` as -1; clients should too."""
         ...
 
-    def ssh_port(self, *, port: Any) -> Any:
+    def ssh_port(self, port: Any, /) -> Any:
         """`SSHPort`"""
         ...
 
     def volume_response(
-        self, *, src_storage_uri: str, dst_path: str, read_only: bool | None
+        self, src_storage_uri: str, dst_path: str, read_only: bool | None, /
     ) -> Any:
         """`VolumeResponse`"""
         ...
@@ -133,21 +133,21 @@ def read_job(d: Any, to: Target) -> Any:
         raise TypeError("internal_hostname is not a string")
     schedule_timeout_ = get("schedule_timeout")
     return to.job(
-        id=id_,
-        owner=owner_,
-        cluster_name=cluster_name_,
-        status=status_,
-        history=history_,
-        container=container_,
-        ssh_server=ssh_server_,
-        ssh_auth_server=ssh_auth_server_,
-        is_preemptible=is_preemptible_,
-        name=name_,
-        description=description_,
-        http_url=http_url_,
-        http_url_named=http_url_named_,
-        internal_hostname=internal_hostname_,
-        schedule_timeout=schedule_timeout_,
+        id_,
+        owner_,
+        cluster_name_,
+        status_,
+        history_,
+        container_,
+        ssh_server_,
+        ssh_auth_server_,
+        is_preemptible_,
+        name_,
+        description_,
+        http_url_,
+        http_url_named_,
+        internal_hostname_,
+        schedule_timeout_,
     )
 
 
@@ -176,13 +176,7 @@ def read_job_history(d: Any, to: Target) -> Any:
         raise TypeError("history.finished_at is not a string")
     exit_code_ = get("exit_code")
     return to.job_history(
-        status=status_,
-        reason=reason_,
-        description=description_,
-        created_at=created_at_,
-        started_at=started_at_,
-        finished_at=finished_at_,
-        exit_code=exit_code_,
+        status_, reason_, description_, created_at_, started_at_, finished_at_, exit_code_
     )
 
 
@@ -219,14 +213,7 @@ def read_container_response(d: Any, to: Target) -> Any:
         for i, item in enumerate(volumes_):
             volumes_[i] = read_volume_response(item, to)
     return to.container_response(
-        image=image_,
-        entrypoint=entrypoint_,
-        command=command_,
-        env=env_,
-        resources=resources_,
-        http=http_,
-        ssh=ssh_,
-        volumes=volumes_,
+        image_, entrypoint_, command_, env_, resources_, http_, ssh_, volumes_
     )
 
 
@@ -244,9 +231,7 @@ def read_resources_response(d: Any, to: Target) -> Any:
     gpu_model_ = get("gpu_model")
     if gpu_model_ is not None and type(gpu_model_) is not str:
         raise TypeError("container.resources.gpu_model is not a string")
-    return to.resources_response(
-        cpu=cpu_, memory_mb=memory_mb_, shm=shm_, gpu=gpu_, gpu_model=gpu_model_
-    )
+    return to.resources_response(cpu_, memory_mb_, shm_, gpu_, gpu_model_)
 
 
 def read_http_response(d: Any, to: Target) -> Any:
@@ -261,9 +246,7 @@ def read_http_response(d: Any, to: Target) -> Any:
     requires_auth_ = get("requires_auth")
     if requires_auth_ is not None and type(requires_auth_) is not bool:
         raise TypeError("container.http.requires_auth is not a boolean")
-    return to.http_response(
-        port=port_, health_check_path=health_check_path_, requires_auth=requires_auth_
-    )
+    return to.http_response(port_, health_check_path_, requires_auth_)
 
 
 def read_ssh_port(d: Any, to: Target) -> Any:
@@ -271,7 +254,7 @@ def read_ssh_port(d: Any, to: Target) -> Any:
     if type(d) is not dict:
         raise TypeError("container.ssh is not a JSON object")
     port_ = d["port"]
-    return to.ssh_port(port=port_)
+    return to.ssh_port(port_)
 
 
 def read_volume_response(d: Any, to: Target) -> Any:
@@ -288,6 +271,4 @@ def read_volume_response(d: Any, to: Target) -> Any:
     read_only_ = get("read_only")
     if read_only_ is not None and type(read_only_) is not bool:
         raise TypeError("container.volumes.read_only is not a boolean")
-    return to.volume_response(
-        src_storage_uri=src_storage_uri_, dst_path=dst_path_, read_only=read_only_
-    )
+    return to.volume_response(src_storage_uri_, dst_path_, read_only_)

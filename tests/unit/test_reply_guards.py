@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import attrs
 import pytest
 import responses
+from neuro_sync_api import readers
 from neuro_sync_api.models import (
     ContainerResponse,
     HTTPResponse,
@@ -248,3 +250,17 @@ def test_resources_cache_keeps_types_apart() -> None:
     bad = make_job(gpu=1, shm=1)  # type: ignore[arg-type]  # 1 == True, but not a boolean
     with pytest.raises(ResponseValidationError, match="container.resources.shm is not a boolean"):
         _mapping.job_from_json(bad, ctx)
+
+
+# --------------------------------------------------------------------------- generated readers
+
+
+@pytest.mark.parametrize(
+    "method", [m for m in vars(readers.Target) if not m.startswith("_")], ids=str
+)
+def test_the_reply_context_takes_what_the_readers_hand_over(method: str) -> None:
+    """The readers call the target positionally, in the spec's order: the parameter names of
+    each method must be the spec's (mypy checks the count and the types, not the names)."""
+    spec = list(inspect.signature(getattr(readers.Target, method)).parameters)
+    ours = list(inspect.signature(getattr(ReplyContext, method)).parameters)
+    assert ours == spec
