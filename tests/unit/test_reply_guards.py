@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 from typing import Any
 
 import attrs
@@ -264,3 +265,17 @@ def test_the_reply_context_takes_what_the_readers_hand_over(method: str) -> None
     spec = list(inspect.signature(getattr(readers.Target, method)).parameters)
     ours = list(inspect.signature(getattr(ReplyContext, method)).parameters)
     assert ours == spec
+
+
+def test_a_mapped_job_owns_its_env_and_volumes_and_pickles() -> None:
+    """`env` and `volumes` stay a plain dict and list (the 2019 types; picklable), and each
+    job of a reply has its own: changing one job's changes no other."""
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    first, second = (_mapping.job_from_json(_full_job(), ctx) for _ in range(2))
+    assert type(first.container.env) is dict and type(first.container.volumes) is list
+    first.container.env["B"] = "2"
+    assert second.container.env == {"A": "1"}
+    assert first.container.env is not second.container.env
+    assert first.container.volumes is not second.container.volumes
+    assert pickle.loads(pickle.dumps(second)) == second
+    assert dataclasses.replace(second, name="other").container == second.container
