@@ -5,6 +5,8 @@ Two halves:
 * `ensure_peer_venv()` runs in the project's venv: it creates `.bench/peer-venv` on first use
   (`python -m venv`, then `pip install neuromation==19.8.23`) and checks that
   `neuromation.api` imports there. It raises `PeerUnavailable` with the reason otherwise.
+  With `spec=SDK_2022` it makes the venv of neuro-sdk 22.7.1 the same way (the tests of
+  tests/sdk2022 drive that SDK against the local platform).
 * `python -m benchmarks.peer_sdk serve|log …` runs *inside* the peer venv (standard library,
   `benchmarks._measure` and the SDK only). `serve` keeps one SDK client and answers timing
   commands (JSON lines on stdin/stdout) so that the runner can alternate it with the other
@@ -17,7 +19,7 @@ url=…)` (one `GET /config`) into a throw-away config file, then `await Factory
 Dependencies: the SDK declares `aiohttp>=3.5` and friends without upper bounds, so pip picks
 current versions. Current aiohttp no longer pulls in `async_timeout` on Python 3.11, which
 `neuromation.api.jobs` imports, so it is installed explicitly. If the SDK still does not
-import, a second attempt pins 2019-2023 era versions (`_FALLBACK_CONSTRAINTS`).
+import, a second attempt pins 2019-2023 era versions (`PeerSpec.fallback_constraints`).
 """
 
 from __future__ import annotations
@@ -39,25 +41,63 @@ from typing import Any
 PEER_PACKAGE = "neuromation==19.8.23"
 PEER_VERSION = "19.8.23"
 PEER_IMPORT = "neuromation.api"
-_EXTRA_REQUIREMENTS = ("async-timeout",)
-_FALLBACK_CONSTRAINTS = (
-    "aiohttp>=3.8.5,<3.10",
-    "yarl<1.10",
-    "multidict<6.1",
-    "async-timeout<5",
-    "attrs<24",
-    "setuptools<70",
-)
-_CHECK = (
-    "import warnings; warnings.simplefilter('ignore')\n"
-    "import json, neuromation, neuromation.api, aiohttp, yarl\n"
-    "print(json.dumps({'neuromation': neuromation.__version__, 'aiohttp': aiohttp.__version__,"
-    " 'yarl': yarl.__version__}))\n"
-)
 
 
 class PeerUnavailable(Exception):
-    """The 2019 SDK cannot be installed or imported here; the message says why."""
+    """The SDK cannot be installed or imported here; the message says why."""
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    """One SDK release to install into a venv of its own and check by importing it."""
+
+    requirements: tuple[str, ...]  # what `pip install` gets, the SDK pin first
+    module: str  # the top-level module; its `__version__` must be `version`
+    version: str
+    imports: str  # the module that must import (the API entry point)
+    fallback_constraints: tuple[str, ...]  # a second attempt pins these
+    venv_name: str  # its venv: `.bench/<venv_name>` (benchmarks and tests share it)
+
+    @property
+    def package(self) -> str:
+        return self.requirements[0]
+
+
+# Current aiohttp no longer pulls in `async_timeout` on Python 3.11, which
+# `neuromation.api.jobs` imports, so it is installed explicitly.
+SDK_2019 = PeerSpec(
+    requirements=(PEER_PACKAGE, "async-timeout"),
+    module="neuromation",
+    version=PEER_VERSION,
+    imports=PEER_IMPORT,
+    fallback_constraints=(
+        "aiohttp>=3.8.5,<3.10",
+        "yarl<1.10",
+        "multidict<6.1",
+        "async-timeout<5",
+        "attrs<24",
+        "setuptools<70",
+    ),
+    venv_name="peer-venv",
+)
+# neuro-sdk 22.7.1 imports a class that later neuro-config-client releases dropped.
+SDK_2022 = PeerSpec(
+    requirements=("neuro-sdk==22.7.1", "neuro-config-client==22.7.11"),
+    module="neuro_sdk",
+    version="22.7.1",
+    imports="neuro_sdk",
+    fallback_constraints=("aiohttp>=3.8.5,<3.10", "yarl<1.10", "multidict<6.1"),
+    venv_name="sdk-22.7.1",
+)
+
+
+def _check_code(spec: PeerSpec) -> str:
+    return (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        f"import json, {spec.module}, {spec.imports}, aiohttp, yarl\n"
+        f"print(json.dumps({{{spec.module!r}: {spec.module}.__version__,"
+        " 'aiohttp': aiohttp.__version__, 'yarl': yarl.__version__}))\n"
+    )
 
 
 @dataclass
@@ -75,25 +115,30 @@ def _tail(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
-def _check(python: Path) -> dict[str, str] | str:
+def _check(python: Path, spec: PeerSpec) -> dict[str, str] | str:
     """The versions in the peer venv, or why the SDK does not import."""
-    done = _run([str(python), "-c", _CHECK], timeout=120)
+    done = _run([str(python), "-c", _check_code(spec)], timeout=120)
     if done.returncode != 0:
         return _tail(done.stderr) or f"exit status {done.returncode}"
     versions: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
-    if versions.get("neuromation") != PEER_VERSION:
-        return f"neuromation {versions.get('neuromation')} installed, not {PEER_VERSION}"
+    if versions.get(spec.module) != spec.version:
+        return f"{spec.module} {versions.get(spec.module)} installed, not {spec.version}"
     return versions
 
 
 def ensure_peer_venv(
-    venv: Path, *, base_python: str = sys.executable, log: Callable[[str], None] = print
+    venv: Path,
+    *,
+    base_python: str = sys.executable,
+    log: Callable[[str], None] = print,
+    spec: PeerSpec = SDK_2019,
 ) -> PeerEnv:
-    """The peer venv, created and installed on first use. Raises PeerUnavailable."""
+    """The venv of one SDK release, created and installed on first use. Raises
+    PeerUnavailable (with pip's last words) when it cannot be installed or imported."""
     python = venv / "bin" / "python"
     notes: list[str] = []
     if python.exists():
-        found = _check(python)
+        found = _check(python, spec)
         if isinstance(found, dict):
             return PeerEnv(python, found, notes)
         notes.append(f"existing peer venv unusable ({found}); recreated it")
@@ -104,27 +149,27 @@ def ensure_peer_venv(
     if done.returncode != 0 or not python.exists():
         raise PeerUnavailable(f"python -m venv failed: {_tail(done.stderr)}")
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    log(f"pip install {PEER_PACKAGE} {' '.join(_EXTRA_REQUIREMENTS)} into {venv} ...")
-    done = _run([*pip, PEER_PACKAGE, *_EXTRA_REQUIREMENTS])
+    log(f"pip install {' '.join(spec.requirements)} into {venv} ...")
+    done = _run([*pip, *spec.requirements])
     if done.returncode != 0:
         notes.append(f"pip install failed: {_tail(done.stderr)}")
     else:
-        found = _check(python)
+        found = _check(python, spec)
         if isinstance(found, dict):
             return PeerEnv(python, found, notes)
-        notes.append(f"{PEER_IMPORT} does not import with current dependencies: {found}")
+        notes.append(f"{spec.imports} does not import with current dependencies: {found}")
     constraints = venv / "peer-constraints.txt"
-    constraints.write_text("\n".join(_FALLBACK_CONSTRAINTS) + "\n")
-    log(f"retrying with older dependencies ({', '.join(_FALLBACK_CONSTRAINTS)}) ...")
-    done = _run([*pip, "-c", str(constraints), PEER_PACKAGE, *_EXTRA_REQUIREMENTS])
+    constraints.write_text("\n".join(spec.fallback_constraints) + "\n")
+    log(f"retrying with older dependencies ({', '.join(spec.fallback_constraints)}) ...")
+    done = _run([*pip, "-c", str(constraints), *spec.requirements])
     if done.returncode != 0:
         notes.append(f"pip install with constraints failed: {_tail(done.stderr)}")
         raise PeerUnavailable("; ".join(notes))
-    found = _check(python)
+    found = _check(python, spec)
     if isinstance(found, dict):
         notes.append("installed with the fallback constraints")
         return PeerEnv(python, found, notes)
-    notes.append(f"{PEER_IMPORT} does not import with older dependencies either: {found}")
+    notes.append(f"{spec.imports} does not import with older dependencies either: {found}")
     raise PeerUnavailable("; ".join(notes))
 
 

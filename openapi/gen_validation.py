@@ -13,8 +13,9 @@ Supported: type (with "null", or oneOf/anyOf with a null branch), required, defa
 additionalProperties (false, or a value schema for maps), propertyNames, dependentRequired,
 minItems/maxItems, minProperties/maxProperties (of maps), items, allOf (rules applied in
 order), $ref to components, and the extensions `x-error`, `x-error-standalone`, `x-unique-by`
-(see the spec's description). Anything else in a request schema is an error rather than
-silently unchecked.
+and `x-dialect` (a property or query parameter that exists only from that dialect on: listed in
+the class's `since_dialect`, which `validation_runtime.for_dialect` reads; see the spec's
+description). Anything else in a request schema is an error rather than silently unchecked.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ _HANDLED = {
     "x-error",
     "x-error-standalone",
     "x-unique-by",
+    "x-dialect",
     "description",
     "format",
 }
@@ -231,6 +233,14 @@ class Generator:
             pairs = ", ".join(f"{k!r}: {tuple(v)!r}" for k, v in dependent.items())
             kind = "ClassVar[dict[str, tuple[str, ...]]]"
             lines.append(f"    dependent_required: {kind} = {{{pairs}}}")
+        since = {
+            prop: str(sub["x-dialect"])
+            for prop, sub in schema["properties"].items()
+            if isinstance(sub, dict) and "x-dialect" in sub
+        }
+        if since:
+            pairs = ", ".join(f"{k!r}: {v!r}" for k, v in since.items())
+            lines.append(f"    since_dialect: ClassVar[dict[str, str]] = {{{pairs}}}")
         for prop, sub in schema["properties"].items():
             if not prop.isidentifier() or keyword.iskeyword(prop):
                 raise ValueError(f"{name}.{prop}: not an identifier")
@@ -274,7 +284,7 @@ class Generator:
                             "additionalProperties": False,
                             "description": f"Query parameters of {op['operationId']}.",
                             "required": [p["name"] for p in query if p.get("required")],
-                            "properties": {p["name"]: p["schema"] for p in query},
+                            "properties": {p["name"]: _with_dialect(p) for p in query},
                         },
                         base="Query",
                     )
@@ -287,6 +297,16 @@ class Generator:
         parts.extend(self.factories.values())
         parts.extend(self.classes.values())
         return "\n\n".join(parts)
+
+
+def _with_dialect(parameter: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema, carrying the parameter's `x-dialect`."""
+    schema: dict[str, Any] = parameter["schema"]
+    if "x-dialect" not in parameter:
+        return schema
+    if "$ref" in schema:
+        return {"allOf": [schema], "x-dialect": parameter["x-dialect"]}
+    return {**schema, "x-dialect": parameter["x-dialect"]}
 
 
 def generate(spec_path: Path, out_path: Path) -> None:

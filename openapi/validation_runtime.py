@@ -19,7 +19,15 @@ NOT_A_BOOL = "value should be True or False"
 NOT_A_DICT = "value is not a dict"
 NOT_A_LIST = "value is not a list"
 
-__all__ = ["NOT_ALLOWED", "REQUIRED", "FieldError", "Standalone", "ValidationError", "errors"]
+__all__ = [
+    "NOT_ALLOWED",
+    "REQUIRED",
+    "FieldError",
+    "Standalone",
+    "ValidationError",
+    "errors",
+    "for_dialect",
+]
 
 
 class Standalone(str):
@@ -153,6 +161,8 @@ class Object(Schema):
     error_messages = {"unknown": NOT_ALLOWED, "type": NOT_A_DICT}
     #: property -> the properties it needs (JSON Schema `dependentRequired`)
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: property -> the first dialect that has it (`x-dialect`); absent: every dialect
+    since_dialect: ClassVar[dict[str, str]] = {}
 
     class Meta:
         unknown = RAISE
@@ -172,6 +182,27 @@ class Query(Object):
 
     class Meta:
         unknown = EXCLUDE
+
+
+def _later_keys(schema: type[Object], dialect: str, prefix: str = "") -> list[str]:
+    """Dotted paths of the properties `dialect` does not have yet (dialects are years)."""
+    out: list[str] = []
+    for name, declared in schema._declared_fields.items():
+        since = schema.since_dialect.get(name)
+        if since is not None and dialect < since:
+            out.append(prefix + name)
+            continue
+        if isinstance(declared, fields.Nested):
+            nested = declared.nested
+            if isinstance(nested, type) and issubclass(nested, Object):
+                out.extend(_later_keys(nested, dialect, f"{prefix}{name}."))
+    return out
+
+
+def for_dialect(schema: type[Object], dialect: str) -> Object:
+    """An instance of `schema` for one dialect: the properties of later dialects are left
+    out, so a request schema refuses them as unknown keys and a query schema ignores them."""
+    return schema(exclude=_later_keys(schema, dialect))
 
 
 # --------------------------------------------------------------------------- rules

@@ -5,8 +5,8 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
 `sockets`, `packaging`, `docs` and `notebook`; `make test` runs everything):
 
 * `integration`: starts the local platform (threads and job processes) and drives it over real
-  sockets: every test in tests/integration, tests/server and tests/ssh, the load test, the CLI
-  console tests and the docs code blocks.
+  sockets: every test in tests/integration, tests/server, tests/ssh, tests/sdk2019 and
+  tests/sdk2022, the load test, the CLI console tests and the docs code blocks.
 * `sockets`: talks to a server in this process on 127.0.0.1 (the socket fault server of
   tests/reliability, the WebSocket server of tests/unit/test_top.py).
 * `slow`: takes seconds by design (load, timing bounds); also one of the two above.
@@ -16,6 +16,10 @@ Markers (registered in pyproject.toml; `make unit` runs the tests without `integ
   `integration`); skipped without root, Slurm, munge or podman.
 * `packaging`: builds the wheel and sdist and installs the wheel into a fresh venv.
 * `docs`: runs the code blocks of README.md and docs/ against the local platform.
+* `sdk`: drives a released SDK, installed into a venv of its own on first use, against the
+  local platform: `neuromation` 19.8.23 against the 2019 dialect (tests/sdk2019), neuro-sdk
+  22.7.1 against the 2022 dialect (tests/sdk2022); also `integration`; skipped where the SDK
+  cannot be installed.
 * `notebook`: executes a notebook in a real Jupyter kernel.
 """
 
@@ -28,7 +32,8 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).parent
-_INTEGRATION_DIRECTORIES = ("integration", "server", "ssh")
+_INTEGRATION_DIRECTORIES = ("integration", "server", "ssh", "sdk2019", "sdk2022")
+_SDK_DIRECTORIES = ("sdk2019", "sdk2022")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if top in _INTEGRATION_DIRECTORIES:
             item.add_marker(pytest.mark.integration)
+        if top in _SDK_DIRECTORIES:
+            item.add_marker(pytest.mark.sdk)
 
 
 @pytest.fixture(scope="session", autouse=True)

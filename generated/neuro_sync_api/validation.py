@@ -25,7 +25,15 @@ NOT_A_BOOL = "value should be True or False"
 NOT_A_DICT = "value is not a dict"
 NOT_A_LIST = "value is not a list"
 
-__all__ = ["NOT_ALLOWED", "REQUIRED", "FieldError", "Standalone", "ValidationError", "errors"]
+__all__ = [
+    "NOT_ALLOWED",
+    "REQUIRED",
+    "FieldError",
+    "Standalone",
+    "ValidationError",
+    "errors",
+    "for_dialect",
+]
 
 
 class Standalone(str):
@@ -159,6 +167,8 @@ class Object(Schema):
     error_messages = {"unknown": NOT_ALLOWED, "type": NOT_A_DICT}
     #: property -> the properties it needs (JSON Schema `dependentRequired`)
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: property -> the first dialect that has it (`x-dialect`); absent: every dialect
+    since_dialect: ClassVar[dict[str, str]] = {}
 
     class Meta:
         unknown = RAISE
@@ -178,6 +188,27 @@ class Query(Object):
 
     class Meta:
         unknown = EXCLUDE
+
+
+def _later_keys(schema: type[Object], dialect: str, prefix: str = "") -> list[str]:
+    """Dotted paths of the properties `dialect` does not have yet (dialects are years)."""
+    out: list[str] = []
+    for name, declared in schema._declared_fields.items():
+        since = schema.since_dialect.get(name)
+        if since is not None and dialect < since:
+            out.append(prefix + name)
+            continue
+        if isinstance(declared, fields.Nested):
+            nested = declared.nested
+            if isinstance(nested, type) and issubclass(nested, Object):
+                out.extend(_later_keys(nested, dialect, f"{prefix}{name}."))
+    return out
+
+
+def for_dialect(schema: type[Object], dialect: str) -> Object:
+    """An instance of `schema` for one dialect: the properties of later dialects are left
+    out, so a request schema refuses them as unknown keys and a query schema ignores them."""
+    return schema(exclude=_later_keys(schema, dialect))
 
 
 # --------------------------------------------------------------------------- rules
@@ -350,11 +381,13 @@ class ResourcesRequest(Object):
     """`gpu_model` is only allowed together with `gpu`, and must be a cluster GPU model."""
 
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {"gpu_model": ("gpu",)}
+    since_dialect: ClassVar[dict[str, str]] = {"memory": "2022"}
     cpu = Number(validate=[Range(minimum=0.1, maximum=128)], required=True)
     memory_mb = Integer(validate=[Range(minimum=16, maximum=1048576)], required=True)
     shm = Boolean()
     gpu = Integer(validate=[Range(minimum=0, maximum=128)])
     gpu_model = non_blank()
+    memory = Integer(validate=[Range(minimum=16777216, maximum=1099511627776)])
 
 
 class HTTPRequest(Object):
@@ -399,6 +432,7 @@ class VolumeRequest(Object):
 
 
 class ContainerRequest(Object):
+    since_dialect: ClassVar[dict[str, str]] = {"working_dir": "2022", "tty": "2022"}
     image = image_reference(required=True)
     entrypoint = String(
         validate=[
@@ -437,9 +471,29 @@ class ContainerRequest(Object):
             UniqueBy("dst_path", error="destination paths must be unique ('{input}' repeats)")
         ],
     )
+    working_dir = String(
+        validate=[
+            Length(None, 4096),
+            Pattern("^/[^\\x00]*$", error="working_dir must be an absolute path"),
+        ]
+    )
+    tty = Boolean()
 
 
 class JobRequest(Object):
+    since_dialect: ClassVar[dict[str, str]] = {
+        "tags": "2022",
+        "restart_policy": "2022",
+        "max_run_time_minutes": "2022",
+        "pass_config": "2022",
+        "wait_for_jobs_quota": "2022",
+        "privileged": "2022",
+        "preset_name": "2022",
+        "scheduler_enabled": "2022",
+        "preemptible_node": "2022",
+        "cluster_name": "2022",
+        "priority": "2022",
+    }
     container = Nested(ContainerRequest, required=True)
     name = job_name(allow_none=True)
     description = String(
@@ -450,15 +504,76 @@ class JobRequest(Object):
     )
     is_preemptible = Boolean(load_default=False)
     schedule_timeout = Number(validate=[Range(minimum=1, exclusive_maximum=2592000)])
+    tags = List(
+        String(validate=[Length(1, 256), Pattern("^\\S*$", error="value does not match pattern")]),
+        validate=[Length(None, 16)],
+    )
+    restart_policy = String(validate=[OneOf(("always", "on-failure", "never"))])
+    max_run_time_minutes = Integer(validate=[Range(minimum=1, maximum=5256000)])
+    pass_config = Boolean()
+    wait_for_jobs_quota = Boolean()
+    privileged = Boolean()
+    preset_name = String(validate=[Length(1, 256)])
+    scheduler_enabled = Boolean()
+    preemptible_node = Boolean()
+    cluster_name = String(validate=[Length(1, 256)])
+    priority = String(validate=[OneOf(("low", "normal", "high"))])
 
 
 class ListJobsQuery(Query):
     """Query parameters of list_jobs."""
 
+    since_dialect: ClassVar[dict[str, str]] = {
+        "tag": "2022",
+        "since": "2022",
+        "until": "2022",
+        "reverse": "2022",
+        "limit": "2022",
+        "cluster_name": "2022",
+    }
     status = List(job_status_filter())
     name = job_name()
     owner = List(user_name())
     hostname = String()
+    tag = List(String())
+    since = String()
+    until = String()
+    reverse = String(
+        validate=[
+            OneOf(
+                ("0", "1", "false", "true"),
+                error="'{input}' is not a valid boolean",
+                standalone=True,
+            )
+        ]
+    )
+    limit = String(
+        validate=[Pattern("^[1-9][0-9]{0,8}$", error="limit should be > 0", standalone=True)]
+    )
+    cluster_name = List(String())
+
+
+class LifeSpanRequest(Object):
+    """Exactly one of the two."""
+
+    max_run_time_minutes = Integer(validate=[Range(minimum=1, maximum=5256000)])
+    additional_max_run_time_minutes = Integer(validate=[Range(minimum=1, maximum=5256000)])
+
+
+class GetJobLogQuery(Query):
+    """Query parameters of get_job_log."""
+
+    since_dialect: ClassVar[dict[str, str]] = {"since": "2022", "timestamps": "2022"}
+    since = String()
+    timestamps = String(
+        validate=[
+            OneOf(
+                ("0", "1", "false", "true"),
+                error="'{input}' is not a valid boolean",
+                standalone=True,
+            )
+        ]
+    )
 
 
 class SaveContainer(Object):

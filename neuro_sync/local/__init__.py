@@ -10,6 +10,7 @@ protocol (docs/protocol.md), so that the client and the server check each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -21,7 +22,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import auth
+from . import auth, connections
 from .app import PRESETS, STATE, Settings, cluster_part, make_app, oauth_part
 from .files import open_private, private_dir
 from .ssh_gateway import load_host_key
@@ -41,6 +42,7 @@ DEFAULT_DATA_DIR = "~/.neuro-sync-local"
 
 # Silent unless the embedding program configures logging (the CLI does).
 logging.getLogger("neuro_sync.local").addHandler(logging.NullHandler())
+log = logging.getLogger("neuro_sync.local")
 _http_log = logging.getLogger("neuro_sync.local.http")
 
 
@@ -113,6 +115,11 @@ class LocalPlatform:
 
     Attributes (after start): `url` (API base), `token` and `user` (the default user),
     `config_path` (the client config file), `runtime` (what runs the jobs).
+
+    Other keyword arguments are `app.Settings` fields: `cpus`, `memory_mb`, and the connection
+    limits `max_connections`, `max_proxy_connections`, `max_ssh_connections`,
+    `max_connections_per_client`, `header_timeout`, `idle_timeout` (docs/local-platform.md).
+    Starting raises the process's soft open-files limit to the hard one.
     """
 
     def __init__(
@@ -142,11 +149,18 @@ class LocalPlatform:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
     def start(self) -> LocalPlatform:
         private_dir(self.data_dir)
+        # Every connection and job costs descriptors; the default limits follow this one.
+        before, after = connections.raise_open_files_limit()
+        if after > before:
+            log.info("open files limit raised from %d to %d (the hard limit)", before, after)
+        else:
+            log.info("open files limit: %d", after)
         self._thread = threading.Thread(target=self._run, name="neuro-sync-local", daemon=True)
         self._thread.start()
         self._ready.wait(30)
@@ -192,11 +206,37 @@ class LocalPlatform:
         # aiohttp waits `shutdown_timeout` for open handlers before on_cleanup ends the jobs;
         # a log or top stream follows a running job until it ends, so the default 60 s
         # would hold stop() (and leave the jobs running) for a minute.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, logger=_http_log)
+        state = app[STATE]
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=1.0,
+            logger=_http_log,
+            keepalive_timeout=self.settings.idle_timeout,
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        port = int(self._runner.addresses[0][1])
+        server = self._runner.server
+        assert server is not None  # set up
+        listener = connections.loopback_listener(self.host, self.port)
+        port = int(listener.getsockname()[1])
+        self._accepting = asyncio.get_running_loop().create_task(
+            connections.serve(listener, state.api_gate, server)
+        )
+        described = (
+            ("api", state.api_gate.limits),
+            ("http proxies", state.ingress.gate.limits),
+            ("ssh gateway", state.gateway.limits),
+        )
+        for kind, limits in described:
+            log.info(
+                "%s: at most %d connections, %d per client address; timeouts: %g s for a "
+                "request's head, %g s idle",
+                kind,
+                limits.max_connections,
+                limits.per_address,
+                limits.header_timeout,
+                limits.idle_timeout,
+            )
         self.port = port
         self.settings.base_url = f"http://{self.host}:{port}/api/v1"
         self.url = self.settings.base_url
@@ -204,6 +244,10 @@ class LocalPlatform:
         self.config_path = write_client_config(self.settings, self.token)
 
     async def _shutdown(self) -> None:
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
         if self._runner is not None:
             await self._runner.cleanup()
 

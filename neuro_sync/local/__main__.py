@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import DEFAULT_DATA_DIR, LocalPlatform, auth
+from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT
 from .runner import DEFAULT_MAX_JOBS_PER_USER, DEFAULT_MAX_LOG_BYTES, DEFAULT_MAX_PENDING_PER_USER
 
 
@@ -97,11 +98,47 @@ def main(argv: list[str] | None = None) -> int:
             help="size of a job's log past which its oldest part is dropped "
             f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
         )
+        limits = p.add_argument_group(
+            "connection limits", "defaults: from the open-files limit (docs/local-platform.md)"
+        )
+        for flag, what in (
+            ("--max-connections", "open connections to the API"),
+            ("--max-proxy-connections", "open connections to the jobs' http_url addresses"),
+            ("--max-ssh-connections", "open SSH gateway connections"),
+            ("--max-connections-per-client", "open connections from one client address"),
+        ):
+            limits.add_argument(
+                flag,
+                type=_positive(int),
+                default=None if top else argparse.SUPPRESS,
+                help=f"{what} (default: from the open-files limit)",
+            )
+        limits.add_argument(
+            "--header-timeout",
+            type=_positive(float),
+            default=DEFAULT_HEADER_TIMEOUT if top else argparse.SUPPRESS,
+            help="seconds a new connection has to send its first request "
+            f"(default: {DEFAULT_HEADER_TIMEOUT:g})",
+        )
+        limits.add_argument(
+            "--idle-timeout",
+            type=_positive(float),
+            default=DEFAULT_IDLE_TIMEOUT if top else argparse.SUPPRESS,
+            help="seconds a connection may wait between requests "
+            f"(default: {DEFAULT_IDLE_TIMEOUT:g})",
+        )
         p.add_argument(
             "--no-isolation",
             action="store_true",
             default=False if top else argparse.SUPPRESS,
             help="run jobs as this user even as root (see docs/local-platform.md)",
+        )
+        p.add_argument(
+            "--dialect",
+            choices=("2019", "2022"),
+            default="2019",
+            help="the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
+            "22.7.1 speaks it (see docs/dialects.md)",
         )
         p.add_argument(
             "--image-store",
@@ -132,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb,
         isolate=False if args.no_isolation else None,
         runtime=args.runtime,
+        dialect=args.dialect,
         slurm_conf=args.slurm_conf,
         slurm_partition=args.slurm_partition,
         slurm_account=args.slurm_account,
@@ -139,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         max_pending_per_user=args.max_pending_per_user,
         max_jobs_per_user=args.max_jobs_per_user,
         max_log_bytes=args.max_log_mb and args.max_log_mb * 1024 * 1024,
+        max_connections=args.max_connections,
+        max_proxy_connections=args.max_proxy_connections,
+        max_ssh_connections=args.max_ssh_connections,
+        max_connections_per_client=args.max_connections_per_client,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
     )
     try:
         platform.start()
@@ -148,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     where = f"runtime: {platform.runtime}"
     if "cluster" in platform.runtime_info:
         where += f", cluster: {platform.runtime_info['cluster']}"
+    if args.dialect != "2019":  # a 2019 platform's line stays as it was
+        where += f", dialect: {args.dialect}"
     print(f"neuro-sync local platform: {platform.url} ({where})", flush=True)
     print(f"client config: {platform.config_path}", flush=True)
     print(f"use it: export NEUROMATION_CONFIG={platform.config_path}", flush=True)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import auth, logs, validation
+from .connections import Gate
 from .ingress import Ingress
 from .runner import Runner
 from .runtime import VolumeForbidden, create_runtime, storage_path
@@ -43,6 +44,8 @@ STATE: web.AppKey[State] = web.AppKey("state", object)  # type: ignore[arg-type]
 
 class State:
     def __init__(self, settings: Settings) -> None:
+        if settings.dialect not in ("2019", "2022"):
+            raise ValueError(f"unknown dialect {settings.dialect!r}: 2019 or 2022")
         self.settings = settings
         self.secret = auth.load_secret(settings.data_dir)
         self.store = Store(settings.data_dir / "jobs.sqlite3")
@@ -57,7 +60,15 @@ class State:
             max_jobs_per_user=settings.max_jobs_per_user,
             max_log_bytes=settings.max_log_bytes,
         )
-        self.ingress = Ingress(secret=self.secret, store=self.store, runtime=self.runtime)
+        self.api_gate = Gate("api", settings.limits("api"))
+        self.ingress = Ingress(
+            secret=self.secret,
+            store=self.store,
+            runtime=self.runtime,
+            running=lambda: self.runner.running,
+            limits=settings.limits("proxy"),
+            port=settings.ingress_port,
+        )
         self.gateway = SSHGateway(
             secret=self.secret,
             store=self.store,
@@ -65,7 +76,12 @@ class State:
             data_dir=settings.data_dir,
             host=settings.ssh_host,
             port=settings.ssh_port,
+            limits=settings.limits("ssh"),
         )
+        if settings.dialect == "2022":
+            from . import dialect2022
+
+            dialect2022.setup(self)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -104,6 +120,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
+async def busy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While a request is handled, its connection neither times out nor is evicted."""
+    with request.app[STATE].api_gate.busy(request.transport):
+        return await handler(request)
+
+
+@web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Unexpected exceptions become 500 `{"error": ...}` as on the real server."""
     try:
@@ -132,7 +155,12 @@ def _user(request: web.Request) -> str | None:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
+    try:
+        # A body sent too slowly would hold its (busy) connection: bounded like a head.
+        async with asyncio.timeout(_state(request).settings.header_timeout):
+            raw = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="408: the request body came too slowly") from None
     try:
         return json.loads(raw)
     except ValueError as err:
@@ -173,11 +201,21 @@ def cluster_part(settings: Settings) -> dict[str, Any]:
 
 async def get_config(request: web.Request) -> web.Response:
     state = _state(request)
-    body = oauth_part(state.settings.base_url)
-    if _user(request) is not None:
-        body.update(cluster_part(state.settings))
-        # Not in the 2019 schema (clients ignore it): what runs jobs here, how isolated.
+    user = _user(request)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        body = dialect2022.config_body(state.settings, user)
+    else:
+        body = oauth_part(state.settings.base_url)
+        if user is not None:
+            body.update(cluster_part(state.settings))
+    if user is not None:
+        # Not in the schema (clients ignore it): what runs jobs here, how isolated; under
+        # 2022 also the dialect (a 2019 platform's answer stays exactly as it was).
         body["local_platform"] = state.runtime.describe()
+        if state.settings.dialect != "2019":
+            body["local_platform"]["dialect"] = state.settings.dialect
     return _json(body)
 
 
@@ -186,7 +224,20 @@ async def create_job(request: web.Request) -> web.Response:
     if user is None:
         return _unauthorized(request)
     state = _state(request)
-    data = validation.job_request(await _body(request), gpu_models=GPU_MODELS)
+    raw = await _body(request)
+    if state.settings.dialect == "2022" and "from_preset" in request.query:
+        from . import dialect2022
+
+        raw = dialect2022.from_preset(raw)
+    data = validation.job_request(raw, gpu_models=GPU_MODELS, dialect=state.settings.dialect)
+    extra: dict[str, Any] = {}
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        fields = dialect2022.job_fields(data, user, state.settings)
+        if isinstance(fields, web.Response):
+            return fields
+        extra = fields
     name = data.get("name")
     if name:
         for other in reversed(state.store.owned(user)):
@@ -202,10 +253,11 @@ async def create_job(request: web.Request) -> web.Response:
         owner=user,
         container=data["container"],
         created_at=now_iso(),
-        is_preemptible=data["is_preemptible"],
+        is_preemptible=data["is_preemptible"] or data.get("scheduler_enabled", False),
         name=name,
         description=data.get("description"),
         schedule_timeout=data.get("schedule_timeout"),
+        extra=extra,
     )
     saved = validation.platform_image(job.container["image"], state.settings.registry_host)
     if saved is not None and saved[0] != user:
@@ -225,8 +277,10 @@ async def create_job(request: web.Request) -> web.Response:
     if refusal is not None:
         return _error(refusal)  # a quota: 400, as the real platform (docs/protocol.md §2.7)
     if "http" in job.container:
-        await state.ingress.open(job)
+        state.ingress.assign(job)
     state.store.add(job)
+    if state.runner.lifecycle is not None:
+        state.runner.lifecycle.watch(job)
     state.runner.wake()
     return _json(job.to_wire(state.settings), 202)
 
@@ -255,8 +309,13 @@ async def list_jobs(request: web.Request) -> web.StreamResponse:
     if user is None:
         return _unauthorized(request)
     state = _state(request)
-    filters = validation.list_filters(request.query)
+    filters = validation.list_filters(request.query, dialect=state.settings.dialect)
+    await state.ingress.sync()  # a job seen running can be reached at its http_url
     visible = _visible(state, user, filters)
+    if state.settings.dialect == "2022":
+        from . import dialect2022
+
+        visible = dialect2022.filter_jobs(visible, filters)
     ndjson = NDJSON_TYPE in request.headers.get("Accept", "")
     return await _stream_jobs(request, visible, state.settings, ndjson=ndjson)
 
@@ -272,15 +331,25 @@ async def _stream_jobs(
     response.enable_chunked_encoding()
     await response.prepare(request)
     chunk = bytearray() if ndjson else bytearray(b'{"jobs": [')
-    for i, job in enumerate(jobs):
-        if not ndjson and i:
-            chunk += b", "
-        chunk += json.dumps(job.to_wire(settings)).encode()
-        if ndjson:
-            chunk += b"\n"
-        if len(chunk) >= 64 * 1024:
-            await response.write(bytes(chunk))
-            chunk.clear()
+    try:
+        for i, job in enumerate(jobs):
+            if not ndjson and i:
+                chunk += b", "
+            chunk += json.dumps(job.to_wire(settings)).encode()
+            if ndjson:
+                chunk += b"\n"
+            if len(chunk) >= 64 * 1024:
+                await response.write(bytes(chunk))
+                chunk.clear()
+    except Exception as err:
+        if not (ndjson and settings.dialect == "2022"):
+            raise
+        # The 2022 server's in-band failure: one last object, without a newline, then EOF.
+        log.exception("listing jobs failed")
+        message = f"Unexpected exception: {err}. Path with query: {request.path_qs}."
+        await response.write(bytes(chunk) + json.dumps({"error": message}).encode())
+        await response.write_eof()
+        return response
     if not ndjson:
         chunk += b"]}"
     await response.write(bytes(chunk))
@@ -293,7 +362,12 @@ def _lookup(request: web.Request, action: str) -> JobRecord | web.Response:
     if user is None:
         return _unauthorized(request)
     job_id = request.match_info["job_id"]
-    job = _state(request).store.get(job_id)
+    state = _state(request)
+    job = state.store.get(job_id)
+    if job is None and state.settings.dialect == "2022":
+        from . import dialect2022
+
+        job = dialect2022.by_name(state.store, user, job_id)
     if job is None:
         return _error(f"no such job {job_id}")
     if job.owner != user:
@@ -305,6 +379,7 @@ async def get_job(request: web.Request) -> web.Response:
     found = _lookup(request, "read")
     if isinstance(found, web.Response):
         return found
+    await _state(request).ingress.sync()  # a job seen running can be reached at its http_url
     return _json(found.to_wire(_state(request).settings))
 
 
@@ -312,7 +387,10 @@ async def kill_job(request: web.Request) -> web.Response:
     found = _lookup(request, "write")
     if isinstance(found, web.Response):
         return found
-    _state(request).runner.kill(found)
+    if _state(request).settings.dialect == "2022":
+        _state(request).runner.kill(found, "cancelled", "UserRequested")
+    else:
+        _state(request).runner.kill(found)
     return web.Response(status=204)
 
 
@@ -369,6 +447,8 @@ async def job_top(request: web.Request) -> web.StreamResponse:
             if job.status == "running":
                 sample = state.runner.telemetry(found.id)
                 if sample is not None:
+                    if state.settings.dialect == "2022":  # neuro-sdk 22.7 requires bytes
+                        sample = {**sample, "memory_bytes": int(sample["memory"] * 2**20)}
                     await ws.send_json(sample)
             done, _ = await asyncio.wait({reader}, timeout=1.0)
             if done:
@@ -455,7 +535,9 @@ async def save_job(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app = web.Application(
+        middlewares=[busy_middleware, errors_middleware], client_max_size=MAX_BODY
+    )
     state = State(settings)
     app[STATE] = state
     api = "/api/v1"
@@ -465,12 +547,19 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get(f"{api}/jobs", list_jobs)
     app.router.add_get(f"{api}/jobs/{{job_id}}", get_job)
     app.router.add_delete(f"{api}/jobs/{{job_id}}", kill_job)
-    app.router.add_get(f"{api}/jobs/{{job_id}}/log", job_log)
+    log_handler: Handler = job_log
+    if settings.dialect == "2022":
+        from . import dialect2022
+
+        log_handler = dialect2022.job_log
+        dialect2022.add_routes(app, api)
+    app.router.add_get(f"{api}/jobs/{{job_id}}/log", log_handler)
     app.router.add_get(f"{api}/jobs/{{job_id}}/top", job_top)
     app.router.add_post(f"{api}/jobs/{{job_id}}/save", save_job)
 
     async def on_startup(app: web.Application) -> None:
         state.runner.recover()
+        state.api_gate.start()
         await state.ingress.start(state.store.ordered())
         state.runner.start_loop()
         # Before any job reply: `ssh_server` names the port the gateway really got.
@@ -479,6 +568,7 @@ def make_app(settings: Settings) -> web.Application:
     async def on_cleanup(app: web.Application) -> None:
         await state.gateway.stop()
         await state.ingress.stop()
+        await state.api_gate.stop()
         await state.runner.stop()
         state.store.close()
 

@@ -548,6 +548,10 @@ def run_argv(
             raise ValueError(f"A volume path cannot contain a comma: {dst}")
         ro = "true" if v.get("read_only", True) else "false"
         argv += ["--mount", f"type=bind,src={src},dst={dst},ro={ro}"]
+    if c.get("working_dir"):  # 2022 dialect
+        argv += ["--workdir", c["working_dir"]]
+    if job.extra.get("privileged"):  # 2022 dialect: what rootful podman grants
+        argv += ["--privileged"]
     if entrypoint is not None:
         argv += ["--entrypoint", json.dumps(entrypoint)]
     argv += ["--", image, *command]

@@ -17,6 +17,7 @@ only a container runtime's cgroup closes that (see docs/local-platform.md).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import psutil
 
+from . import listeners
 from .files import open_private, private_dir
 from .runtime import JOB_MARKER, ExecSpec, JobSpec, StartError, job_env
 from .store import JobRecord
@@ -119,6 +121,7 @@ class ProcessRuntime:
         with contextlib.suppress(OSError, ValueError):
             self._uids = dict(json.loads((self.data_dir / UIDS_FILE).read_text()))
         self._jobs: dict[str, _Job] = {}
+        self._verified: dict[str, set[int]] = {}  # listener inodes known to be a job's
         if self.why_not:
             log.warning("jobs are not isolated: %s", self.why_not)
         if settings.image_store is not None:
@@ -152,6 +155,8 @@ class ProcessRuntime:
         return part
 
     def check(self, job: JobRecord) -> str | None:
+        if job.extra.get("privileged"):  # 2022 dialect
+            return "privileged jobs need a container runtime (the process runtime has none)"
         if job.container.get("volumes"):
             # Without a mount namespace nothing can appear at the job's dst_path; rather
             # than ignore the volumes, refuse the job.
@@ -175,7 +180,8 @@ class ProcessRuntime:
         try:
             proc = subprocess.Popen(
                 spec.argv,
-                cwd=work,
+                # A 2022 job may name its directory; on this machine's filesystem, as it is.
+                cwd=job.container.get("working_dir") or work,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
@@ -217,6 +223,7 @@ class ProcessRuntime:
             _kill(pid, sig)
 
     def sweep(self, job_id: str) -> None:
+        self._verified.pop(job_id, None)
         run = self._jobs.pop(job_id, None)
         if run is not None:
             # The group id cannot be reused while any member lives, so this hits only the job.
@@ -300,9 +307,31 @@ class ProcessRuntime:
         return digest.hexdigest(), target.stat().st_size
 
     def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
+        # Jobs share the host's network, so anyone may listen on this port: connect only if
+        # every listener a connection can reach is the job's, before and after connecting
+        # (a listener replaced in between has another inode).
+        before = self._own_listeners(job, port)
         sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if listeners.listening(port) != before:
+            sock.close()
+            raise OSError(errno.EAGAIN, f"the listener on port {port} changed")
         sock.settimeout(None)
         return sock
+
+    def _own_listeners(self, job: JobRecord, port: int) -> frozenset[int]:
+        found = listeners.listening(port)
+        if not found:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, f"nothing listens on port {port}")
+        verified = self._verified.setdefault(job.id, set())
+        unknown = found - verified
+        if unknown:
+            run = self._jobs.get(job.id)
+            pids = marked_processes({job.id}) + ([run.proc.pid] if run is not None else [])
+            if not unknown <= listeners.held_by(pids):
+                log.debug("job %s: port %s is another program's", job.id, port)
+                raise OSError(errno.EACCES, f"port {port} is not the job's: another program's")
+            verified |= unknown
+        return found
 
     def recover(self, jobs: list[JobRecord]) -> None:
         # Whatever still carries the id of one of our jobs was left by a previous server

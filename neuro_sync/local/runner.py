@@ -93,6 +93,10 @@ class Runner:
         self._task: asyncio.Task[None] | None = None
         self.total_memory_mb = memory_mb or psutil.virtual_memory().total // (1024 * 1024)
         self.cpus = cpus or psutil.cpu_count() or 1
+        # The 2022 dialect (dialect2022.py) sets these: the config a `pass_config` job gets,
+        # and the jobs' life spans and restarts (applied only to jobs that ask for them).
+        self.passed_config: Callable[[JobRecord], dict[str, str]] | None = None
+        self.lifecycle: Lifecycle | None = None
         self.max_pending_per_user = max_pending_per_user or DEFAULT_MAX_PENDING_PER_USER
         self.max_jobs_per_user = max_jobs_per_user or DEFAULT_MAX_JOBS_PER_USER
         self.max_log_bytes = max_log_bytes or DEFAULT_MAX_LOG_BYTES
@@ -186,6 +190,8 @@ class Runner:
             code = self.runtime.poll(job_id)
             if code is not None:
                 self._finish(job_id, code)
+        if self.lifecycle is not None:
+            self.lifecycle.tick(self)
 
     def _cap_log(self, job_id: str) -> None:
         start = self._log_start.get(job_id, 0)
@@ -229,6 +235,8 @@ class Runner:
         for job in self.policy(queues, usage):
             if job.id in self._starting or not is_pending(job):
                 continue
+            if self.lifecycle is not None and self.lifecycle.held(job):
+                continue  # restarting after a back-off
             if not self.fits(job):
                 self._wait_or_give_up(job)
                 continue
@@ -301,12 +309,15 @@ class Runner:
     def spec(self, job: JobRecord) -> JobSpec:
         """What to run for a job (pure but for reading the environment's PATH)."""
         r = job.container["resources"]
+        env = job_env(job)
+        if self.passed_config is not None:
+            env.update(self.passed_config(job))
         return JobSpec(
             job_id=job.id,
             owner=job.owner,
             image=job.container["image"],
             argv=job_argv(job),
-            env=job_env(job),
+            env=env,
             cpu=r["cpu"],
             memory_mb=r["memory_mb"],
             log_path=self.log_path(job.id),
@@ -323,6 +334,9 @@ class Runner:
         self.runtime.sweep(job_id)
         job = self.store.get(job_id)
         if job is None or job.finished:  # killed: the status was already set
+            return
+        if self.lifecycle is not None and self.lifecycle.restart(job, code):
+            self.store.save(job)
             return
         if code == 0:
             job.exit_code = 0
@@ -343,11 +357,12 @@ class Runner:
         lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
         return "".join(lines[-20:])
 
-    def kill(self, job: JobRecord) -> None:
-        """DELETE: end the job's processes and mark the job succeeded with no reason."""
+    def kill(self, job: JobRecord, status: str = "succeeded", reason: str | None = None) -> None:
+        """DELETE: end the job's processes and mark the job succeeded with no reason (2019;
+        the 2022 dialect passes `cancelled` and its reason)."""
         if job.finished:
             return
-        job.set_status("succeeded")
+        job.set_status(status, reason)
         self.store.save(job)
         self._changed = True
         self._starting.discard(job.id)
@@ -371,6 +386,28 @@ class Runner:
                 await self._task
         self.runtime.stop(KILL_GRACE)
         self.running.clear()
+
+
+class Lifecycle:
+    """What the 2022 dialect adds to supervision (implemented in dialect2022.py)."""
+
+    def held(self, job: JobRecord) -> bool:
+        """The pending job waits (a restart's back-off) and must not start yet."""
+        raise NotImplementedError
+
+    def restart(self, job: JobRecord, code: int) -> bool:
+        """The job's process exited with `code`: restart it (True, the job is pending again)
+        or let it finish (False)."""
+        raise NotImplementedError
+
+    def watch(self, job: JobRecord) -> None:
+        """A new job (or a changed life span): keep an eye on it."""
+        raise NotImplementedError
+
+    def tick(self, runner: Runner) -> None:
+        """Every supervisor tick: end jobs past their life span, wake the scheduler when a
+        restart's back-off is over."""
+        raise NotImplementedError
 
 
 def _age(iso: str) -> float:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Limits, limits
+
 __all__ = ["Settings"]
 
 
@@ -22,6 +24,8 @@ class Settings:
     memory_mb: int | None = None
     jobs_root: Path | None = None  # where jobs' working directories go (see process_runtime)
     isolate: bool | None = None  # None: isolate jobs when possible; False: never; True: must
+    dialect: str = "2019"  # the wire spoken: "2019" or "2022" (dialect2022.py)
+    life_span_minute: float = 60.0  # seconds in a `max_run_time_minutes` minute (tests: less)
     slurm_conf: Path | None = None  # the Slurm runtime's cluster; None: $SLURM_CONF or default
     slurm_partition: str | None = None
     slurm_account: str | None = None
@@ -30,6 +34,25 @@ class Settings:
     max_pending_per_user: int | None = None
     max_jobs_per_user: int | None = None
     max_log_bytes: int | None = None
+    # Connection limits (connections.py); None: derived from the open-files limit.
+    max_connections: int | None = None  # the API
+    max_proxy_connections: int | None = None  # all the jobs' http_url addresses together
+    max_ssh_connections: int | None = None
+    max_connections_per_client: int | None = None  # per client address; None: half the max
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    ingress_port: int = 0  # the port of the jobs' http_url addresses; 0: a free one
+
+    def limits(self, kind: str) -> Limits:
+        """The connection limits of the API ("api"), the http proxies or the SSH gateway."""
+        maximum = {
+            "api": self.max_connections,
+            "proxy": self.max_proxy_connections,
+            "ssh": self.max_ssh_connections,
+        }[kind]
+        return limits(
+            kind, maximum, self.max_connections_per_client, self.header_timeout, self.idle_timeout
+        )
 
     @property
     def registry_host(self) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 import asyncssh
 
 from . import auth
+from .connections import Gate, Limits
 from .files import open_private, private_dir
 from .runner import Runner
 from .runtime import ExecSpec
@@ -81,19 +82,26 @@ def load_host_key(data_dir: Path) -> asyncssh.SSHKey:
 
 
 class _Server(asyncssh.SSHServer):
-    """One SSH connection: no SSH-level authentication; tracked for shutdown."""
+    """One SSH connection: no SSH-level authentication; tracked for shutdown, and admitted
+    by the gateway's connection gate (limits and timeouts: connections.py)."""
 
-    def __init__(self, conns: set[asyncssh.SSHServerConnection]) -> None:
+    def __init__(self, conns: set[asyncssh.SSHServerConnection], gate: Gate) -> None:
         self._conns = conns
+        self._gate = gate
         self._conn: asyncssh.SSHServerConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
         self._conns.add(conn)
+        peer = conn.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        if not self._gate.admit(conn, address, conn.abort, conn.is_closed):
+            asyncio.get_running_loop().call_soon(conn.abort)  # not from inside its callback
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._conn is not None:
             self._conns.discard(self._conn)
+            self._gate.release(self._conn)
 
     def begin_auth(self, username: str) -> bool:
         return False  # no SSH authentication: the token in the JSON command is the credential
@@ -103,7 +111,15 @@ class SSHGateway:
     """Serves the gateway JSON commands for the jobs of one platform."""
 
     def __init__(
-        self, *, secret: bytes, store: Store, runner: Runner, data_dir: Path, host: str, port: int
+        self,
+        *,
+        secret: bytes,
+        store: Store,
+        runner: Runner,
+        data_dir: Path,
+        host: str,
+        port: int,
+        limits: Limits,
     ) -> None:
         self._secret = secret
         self._store = store
@@ -112,14 +128,17 @@ class SSHGateway:
         self.host = host
         self.port = port
         self._acceptor: asyncssh.SSHAcceptor | None = None
+        self.limits = limits
+        self._gate = Gate("ssh gateway", limits)
         self._conns: set[asyncssh.SSHServerConnection] = set()
         self._procs: set[asyncio.subprocess.Process] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> int:
         """Listen (port 0: a free one) and return the port."""
+        self._gate.start()
         self._acceptor = await asyncssh.create_server(
-            lambda: _Server(self._conns),
+            lambda: _Server(self._conns, self._gate),
             self.host,
             self.port,
             server_host_keys=[load_host_key(self._data_dir)],
@@ -128,6 +147,7 @@ class SSHGateway:
             line_editor=False,
             agent_forwarding=False,
             x11_forwarding=False,
+            login_timeout=self.limits.header_timeout,
         )
         self.port = int(self._acceptor.sockets[0].getsockname()[1])
         return self.port
@@ -152,6 +172,7 @@ class SSHGateway:
                 await asyncio.wait(pending)
         if self._tasks:  # the handlers see their channels closed and finish
             await asyncio.wait(list(self._tasks), timeout=KILL_GRACE)
+        await self._gate.stop()
 
     # ------------------------------------------------------------------------ one request
 
@@ -161,7 +182,8 @@ class SSHGateway:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         try:
-            status = await self._dispatch(process)
+            with self._gate.busy(process.channel.get_connection()):
+                status = await self._dispatch(process)
         except GatewayError as err:
             _tell(process, str(err))
             status = REFUSED
@@ -352,12 +374,7 @@ class SSHGateway:
         try:
             await asyncio.wait([exited, closed, job_ended], return_when=asyncio.FIRST_COMPLETED)
             if not exited.done():
-                _signal_group(proc, signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
-                except TimeoutError:
-                    _signal_group(proc, signal.SIGKILL)
-                    await exited
+                await end_process(proc, exited)
                 if closed.done():
                     return None
             await asyncio.wait(copies, timeout=OUTPUT_GRACE)
@@ -460,6 +477,17 @@ def _set_size(fd: int, size: tuple[int, int, int, int]) -> None:
 def _groups(spec: ExecSpec) -> list[int] | None:
     """No supplementary groups (the server's) for a command run as the job's user."""
     return [] if spec.user is not None else None
+
+
+async def end_process(proc: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:
+    """End a command that is still running: SIGTERM to its process group, SIGKILL after
+    KILL_GRACE s; return once `exited` (its `wait()`) is done."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(asyncio.shield(exited), KILL_GRACE)
+    except TimeoutError:
+        _signal_group(proc, signal.SIGKILL)
+        await exited
 
 
 def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:

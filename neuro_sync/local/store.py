@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-FINISHED = ("succeeded", "failed")
+# `cancelled`: a job killed, or past its life span, on a 2022-dialect platform.
+FINISHED = ("succeeded", "failed", "cancelled")
+MAX_TRANSITIONS = 1000
 
 
 def is_pending(job: JobRecord) -> bool:
@@ -57,6 +59,20 @@ class JobRecord:
         self, status: str, reason: str | None = None, description: str | None = None
     ) -> None:
         now = now_iso()
+        if (status, reason) != (self.status, self.reason):
+            # Every change, oldest first: the 2022 dialect's `statuses` (dialect2022.py);
+            # a job restarting for ever keeps its first and its latest MAX_TRANSITIONS.
+            changes = self.extra.setdefault("statuses", [])
+            changes.append(
+                {
+                    "status": status,
+                    "transition_time": now,
+                    "reason": reason,
+                    "description": description,
+                }
+            )
+            if len(changes) > MAX_TRANSITIONS:
+                del changes[1 : len(changes) - MAX_TRANSITIONS + 1]
         self.status, self.reason, self.status_description = status, reason, description
         if status == "running" and self.started_at is None:
             self.started_at = now
@@ -105,6 +121,10 @@ class JobRecord:
                 job["http_url_named"] = served or named
         if self.schedule_timeout is not None:
             job["schedule_timeout"] = self.schedule_timeout
+        if getattr(settings, "dialect", "2019") == "2022":
+            from .dialect2022 import amend_wire  # the later dialect's keys, around these
+
+            amend_wire(self, job, settings)
         return job
 
 

@@ -10,6 +10,7 @@ Errors become 400 `{"error": ...}` in the handlers.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -93,14 +94,41 @@ def is_user_name(value: object) -> bool:
     return True
 
 
-_JOB_REQUEST = rules.JobRequest()
-_LIST_QUERY = rules.ListJobsQuery()
+# One instance per dialect: a 2019 schema lacks the 2022 keys (refused, or for queries
+# ignored, as the 2019 server did).
+_JOB_REQUEST = rules.for_dialect(rules.JobRequest, "2019")
+_LIST_QUERY = rules.for_dialect(rules.ListJobsQuery, "2019")
+_JOB_REQUEST_2022 = rules.for_dialect(rules.JobRequest, "2022")
+_LIST_QUERY_2022 = rules.for_dialect(rules.ListJobsQuery, "2022")
+_LOG_QUERY = rules.for_dialect(rules.GetJobLogQuery, "2022")
+_LIFE_SPAN = rules.for_dialect(rules.LifeSpanRequest, "2022")
 _SAVE_REQUEST = rules.SaveRequest()
+# Statuses a 2022 server lists by (the spec's JobStatusFilter is the 2019 list).
+_LATER_STATUSES = ("cancelled", "suspended")
+MIB = 2**20
 
 
-def job_request(data: object, *, gpu_models: tuple[str, ...]) -> dict[str, Any]:
+def _memory_in_bytes(data: object) -> object:
+    """A 2022 body may give `resources.memory` (bytes) instead of `memory_mb`: derive it."""
+    if not isinstance(data, dict) or not isinstance(data.get("container"), dict):
+        return data
+    resources = data["container"].get("resources")
+    if not isinstance(resources, dict) or "memory_mb" in resources:
+        return data
+    memory = resources.get("memory")
+    if isinstance(memory, bool) or not isinstance(memory, int):
+        return data
+    resources = {**resources, "memory_mb": -(-memory // MIB)}
+    return {**data, "container": {**data["container"], "resources": resources}}
+
+
+def job_request(
+    data: object, *, gpu_models: tuple[str, ...], dialect: str = "2019"
+) -> dict[str, Any]:
     """Validate a POST /jobs body; return it normalised (coerced numbers, defaults filled)."""
-    body = _load(_JOB_REQUEST, _coerced(data))
+    if dialect != "2019":
+        data = _memory_in_bytes(data)
+    body = _load(_JOB_REQUEST if dialect == "2019" else _JOB_REQUEST_2022, _coerced(data))
     container = body["container"]
     resources = container["resources"]
     model = resources.get("gpu_model")
@@ -139,15 +167,32 @@ def platform_image(image: str, registry_host: str) -> tuple[str, str] | None:
     return owner, f"image://{rest}"
 
 
-def list_filters(query: Mapping[str, Any]) -> dict[str, Any]:
+def list_filters(query: Mapping[str, Any], dialect: str = "2019") -> dict[str, Any]:
     """Validate GET /jobs query parameters (a MultiDict-like mapping with getall)."""
     getall = query.getall  # type: ignore[attr-defined]
     raw: dict[str, Any] = {"status": list(getall("status", [])), "owner": list(getall("owner", []))}
-    for key in ("name", "hostname"):
+    later: set[str] = set()
+    if dialect != "2019":
+        later = {s for s in raw["status"] if s in _LATER_STATUSES}
+        raw["status"] = [s for s in raw["status"] if s not in _LATER_STATUSES]
+        raw["tag"] = list(getall("tag", []))
+        raw["cluster_name"] = list(getall("cluster_name", []))
+    for key in ("name", "hostname", "since", "until", "reverse", "limit"):
         if key in query:
             raw[key] = query[key]
-    loaded = _load(_LIST_QUERY, raw)
-    out: dict[str, Any] = {"statuses": set(loaded["status"]), "owners": set(loaded["owner"])}
+    loaded = _load(_LIST_QUERY if dialect == "2019" else _LIST_QUERY_2022, raw)
+    out: dict[str, Any] = {
+        "statuses": set(loaded["status"]) | later,
+        "owners": set(loaded["owner"]),
+    }
+    if dialect != "2019":
+        out["tags"] = set(loaded.get("tag", []))
+        for key in ("since", "until"):
+            if key in loaded:
+                out[key] = _instant(key, loaded[key])
+        out["reverse"] = loaded.get("reverse") in ("1", "true")
+        if "limit" in loaded:
+            out["limit"] = int(loaded["limit"])
     if "name" in loaded:
         out["name"] = loaded["name"]
     if "hostname" in loaded:
@@ -156,3 +201,34 @@ def list_filters(query: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidRequest("Invalid request")
         out["hostname"] = loaded["hostname"]
     return out
+
+
+def _instant(key: str, text: str) -> datetime.datetime:
+    """An ISO 8601 time; one without a zone is UTC."""
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"{key}: {text!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def log_params(query: Mapping[str, Any]) -> dict[str, Any]:
+    """The 2022 log query (`since`, `timestamps`); other parameters are ignored."""
+    raw = {key: query[key] for key in ("since", "timestamps") if key in query}
+    loaded = _load(_LOG_QUERY, raw)
+    out: dict[str, Any] = {"timestamps": loaded.get("timestamps") in ("1", "true")}
+    if "since" in loaded:
+        out["since"] = _instant("since", loaded["since"])
+    return out
+
+
+def life_span_request(data: object) -> dict[str, Any]:
+    """A life span bump body: exactly one of its two keys."""
+    body = _load(_LIFE_SPAN, data)
+    if len(body) != 1:
+        raise InvalidRequest(
+            "exactly one of max_run_time_minutes and additional_max_run_time_minutes"
+        )
+    return body

@@ -37,6 +37,10 @@ class ContainerRequest:
     volumes: list[VolumeRequest] | Unset = UNSET
     """ Destination paths must be unique. """
 
+    working_dir: str | Unset = UNSET
+
+    tty: bool | Unset = UNSET
+
     def to_dict(self) -> dict[str, Any]:
         image = self.image
 
@@ -65,6 +69,10 @@ class ContainerRequest:
                 volumes_item = volumes_item_data.to_dict()
                 volumes.append(volumes_item)
 
+        working_dir = self.working_dir
+
+        tty = self.tty
+
         field_dict: dict[str, Any] = {}
         field_dict["image"] = image
         field_dict["resources"] = resources
@@ -80,6 +88,10 @@ class ContainerRequest:
             field_dict["ssh"] = ssh
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
+        if working_dir is not UNSET:
+            field_dict["working_dir"] = working_dir
+        if tty is not UNSET:
+            field_dict["tty"] = tty
         return field_dict
 
     @classmethod
@@ -120,6 +132,8 @@ class ContainerRequest:
 
                 volumes.append(volumes_item)
 
+        working_dir = d.get("working_dir", UNSET)
+        tty = d.get("tty", UNSET)
         container_request = cls(
             image,
             resources,
@@ -129,5 +143,7 @@ class ContainerRequest:
             http,
             ssh,
             volumes,
+            working_dir,
+            tty,
         )
         return container_request

@@ -34,6 +34,10 @@ class ContainerResponse:
 
     volumes: list[VolumeResponse] | Unset = UNSET
 
+    working_dir: str | Unset = UNSET
+
+    tty: bool | Unset = UNSET
+
     def to_dict(self) -> dict[str, Any]:
         image = self.image
 
@@ -62,6 +66,10 @@ class ContainerResponse:
                 volumes_item = volumes_item_data.to_dict()
                 volumes.append(volumes_item)
 
+        working_dir = self.working_dir
+
+        tty = self.tty
+
         field_dict: dict[str, Any] = {}
         field_dict["image"] = image
         field_dict["resources"] = resources
@@ -77,6 +85,10 @@ class ContainerResponse:
             field_dict["ssh"] = ssh
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
+        if working_dir is not UNSET:
+            field_dict["working_dir"] = working_dir
+        if tty is not UNSET:
+            field_dict["tty"] = tty
         return field_dict
 
     @classmethod
@@ -117,6 +129,8 @@ class ContainerResponse:
 
                 volumes.append(volumes_item)
 
+        working_dir = d.get("working_dir", UNSET)
+        tty = d.get("tty", UNSET)
         container_response = cls(
             image,
             resources,
@@ -126,5 +140,7 @@ class ContainerResponse:
             http,
             ssh,
             volumes,
+            working_dir,
+            tty,
         )
         return container_response

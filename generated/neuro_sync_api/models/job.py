@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from attrs import define as _attrs_define
 
 from ..models.container_response import ContainerResponse
 from ..models.job_history import JobHistory
+from ..models.job_status_item import JobStatusItem
 from ..types import UNSET, Unset
 
 
@@ -50,6 +51,38 @@ class Job:
 
     schedule_timeout: float | Unset = UNSET
 
+    uri: str | Unset = UNSET
+
+    tags: list[str] | Unset = UNSET
+
+    restart_policy: str | Unset = UNSET
+
+    max_run_time_minutes: int | Unset = UNSET
+
+    pass_config: bool | Unset = UNSET
+
+    privileged: bool | Unset = UNSET
+
+    preset_name: str | Unset = UNSET
+
+    scheduler_enabled: bool | Unset = UNSET
+
+    preemptible_node: bool | Unset = UNSET
+
+    is_preemptible_node_required: bool | Unset = UNSET
+
+    internal_hostname_named: str | Unset = UNSET
+
+    priority: str | Unset = UNSET
+
+    total_price_credits: str | Unset = UNSET
+    """ A decimal number as a string. """
+
+    price_credits_per_hour: str | Unset = UNSET
+
+    statuses: list[JobStatusItem] | Unset = UNSET
+    """ Every status change, oldest first. """
+
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
@@ -81,6 +114,43 @@ class Job:
 
         schedule_timeout = self.schedule_timeout
 
+        uri = self.uri
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
+        restart_policy = self.restart_policy
+
+        max_run_time_minutes = self.max_run_time_minutes
+
+        pass_config = self.pass_config
+
+        privileged = self.privileged
+
+        preset_name = self.preset_name
+
+        scheduler_enabled = self.scheduler_enabled
+
+        preemptible_node = self.preemptible_node
+
+        is_preemptible_node_required = self.is_preemptible_node_required
+
+        internal_hostname_named = self.internal_hostname_named
+
+        priority = self.priority
+
+        total_price_credits = self.total_price_credits
+
+        price_credits_per_hour = self.price_credits_per_hour
+
+        statuses: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.statuses, Unset):
+            statuses = []
+            for statuses_item_data in self.statuses:
+                statuses_item = statuses_item_data.to_dict()
+                statuses.append(statuses_item)
+
         field_dict: dict[str, Any] = {}
         field_dict["id"] = id
         field_dict["owner"] = owner
@@ -106,6 +176,36 @@ class Job:
             field_dict["internal_hostname"] = internal_hostname
         if schedule_timeout is not UNSET:
             field_dict["schedule_timeout"] = schedule_timeout
+        if uri is not UNSET:
+            field_dict["uri"] = uri
+        if tags is not UNSET:
+            field_dict["tags"] = tags
+        if restart_policy is not UNSET:
+            field_dict["restart_policy"] = restart_policy
+        if max_run_time_minutes is not UNSET:
+            field_dict["max_run_time_minutes"] = max_run_time_minutes
+        if pass_config is not UNSET:
+            field_dict["pass_config"] = pass_config
+        if privileged is not UNSET:
+            field_dict["privileged"] = privileged
+        if preset_name is not UNSET:
+            field_dict["preset_name"] = preset_name
+        if scheduler_enabled is not UNSET:
+            field_dict["scheduler_enabled"] = scheduler_enabled
+        if preemptible_node is not UNSET:
+            field_dict["preemptible_node"] = preemptible_node
+        if is_preemptible_node_required is not UNSET:
+            field_dict["is_preemptible_node_required"] = is_preemptible_node_required
+        if internal_hostname_named is not UNSET:
+            field_dict["internal_hostname_named"] = internal_hostname_named
+        if priority is not UNSET:
+            field_dict["priority"] = priority
+        if total_price_credits is not UNSET:
+            field_dict["total_price_credits"] = total_price_credits
+        if price_credits_per_hour is not UNSET:
+            field_dict["price_credits_per_hour"] = price_credits_per_hour
+        if statuses is not UNSET:
+            field_dict["statuses"] = statuses
         return field_dict
 
     @classmethod
@@ -128,6 +228,30 @@ class Job:
         http_url_named = d.get("http_url_named", UNSET)
         internal_hostname = d.get("internal_hostname", UNSET)
         schedule_timeout = d.get("schedule_timeout", UNSET)
+        uri = d.get("uri", UNSET)
+        tags = cast(list[str], d.get("tags", UNSET))
+
+        restart_policy = d.get("restart_policy", UNSET)
+        max_run_time_minutes = d.get("max_run_time_minutes", UNSET)
+        pass_config = d.get("pass_config", UNSET)
+        privileged = d.get("privileged", UNSET)
+        preset_name = d.get("preset_name", UNSET)
+        scheduler_enabled = d.get("scheduler_enabled", UNSET)
+        preemptible_node = d.get("preemptible_node", UNSET)
+        is_preemptible_node_required = d.get("is_preemptible_node_required", UNSET)
+        internal_hostname_named = d.get("internal_hostname_named", UNSET)
+        priority = d.get("priority", UNSET)
+        total_price_credits = d.get("total_price_credits", UNSET)
+        price_credits_per_hour = d.get("price_credits_per_hour", UNSET)
+        _statuses = d.get("statuses", UNSET)
+        statuses: list[JobStatusItem] | Unset = UNSET
+        if _statuses is not UNSET:
+            statuses = []
+            for statuses_item_data in _statuses:
+                statuses_item = JobStatusItem.from_dict(statuses_item_data)
+
+                statuses.append(statuses_item)
+
         job = cls(
             id,
             owner,
@@ -144,5 +268,20 @@ class Job:
             http_url_named,
             internal_hostname,
             schedule_timeout,
+            uri,
+            tags,
+            restart_policy,
+            max_run_time_minutes,
+            pass_config,
+            privileged,
+            preset_name,
+            scheduler_enabled,
+            preemptible_node,
+            is_preemptible_node_required,
+            internal_hostname_named,
+            priority,
+            total_price_credits,
+            price_credits_per_hour,
+            statuses,
         )
         return job

@@ -27,6 +27,10 @@ class JobHistory:
 
     exit_code: int | None | Unset = UNSET
 
+    restarts: int | Unset = UNSET
+
+    run_time_seconds: float | Unset = UNSET
+
     def to_dict(self) -> dict[str, Any]:
         status = self.status
 
@@ -72,6 +76,10 @@ class JobHistory:
         else:
             exit_code = self.exit_code
 
+        restarts = self.restarts
+
+        run_time_seconds = self.run_time_seconds
+
         field_dict: dict[str, Any] = {}
         if status is not UNSET:
             field_dict["status"] = status
@@ -87,6 +95,10 @@ class JobHistory:
             field_dict["finished_at"] = finished_at
         if exit_code is not UNSET:
             field_dict["exit_code"] = exit_code
+        if restarts is not UNSET:
+            field_dict["restarts"] = restarts
+        if run_time_seconds is not UNSET:
+            field_dict["run_time_seconds"] = run_time_seconds
         return field_dict
 
     @classmethod
@@ -172,6 +184,8 @@ class JobHistory:
 
         exit_code = _parse_exit_code(d.get("exit_code", UNSET))
 
+        restarts = d.get("restarts", UNSET)
+        run_time_seconds = d.get("run_time_seconds", UNSET)
         job_history = cls(
             status,
             reason,
@@ -180,5 +194,7 @@ class JobHistory:
             started_at,
             finished_at,
             exit_code,
+            restarts,
+            run_time_seconds,
         )
         return job_history

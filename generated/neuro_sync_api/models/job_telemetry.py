@@ -28,6 +28,9 @@ class JobTelemetry:
     gpu_memory: float | Unset = UNSET
     """ GPU memory used; GPU containers only. """
 
+    memory_bytes: int | Unset = UNSET
+    """ Working-set memory in bytes (required by neuro-sdk 22.7). """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +44,8 @@ class JobTelemetry:
 
         gpu_memory = self.gpu_memory
 
+        memory_bytes = self.memory_bytes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict["cpu"] = cpu
@@ -50,6 +55,8 @@ class JobTelemetry:
             field_dict["gpu_duty_cycle"] = gpu_duty_cycle
         if gpu_memory is not UNSET:
             field_dict["gpu_memory"] = gpu_memory
+        if memory_bytes is not UNSET:
+            field_dict["memory_bytes"] = memory_bytes
         return field_dict
 
     @classmethod
@@ -60,12 +67,14 @@ class JobTelemetry:
         timestamp = d.pop("timestamp")
         gpu_duty_cycle = d.pop("gpu_duty_cycle", UNSET)
         gpu_memory = d.pop("gpu_memory", UNSET)
+        memory_bytes = d.pop("memory_bytes", UNSET)
         job_telemetry = cls(
             cpu,
             memory,
             timestamp,
             gpu_duty_cycle,
             gpu_memory,
+            memory_bytes,
         )
         job_telemetry.additional_properties = d
         return job_telemetry

@@ -24,6 +24,9 @@ class ResourcesRequest:
 
     gpu_model: str | Unset = UNSET
 
+    memory: int | Unset = UNSET
+    """ Bytes; a 2022 request may send it instead of `memory_mb`. """
+
     def to_dict(self) -> dict[str, Any]:
         cpu = self.cpu
 
@@ -35,6 +38,8 @@ class ResourcesRequest:
 
         gpu_model = self.gpu_model
 
+        memory = self.memory
+
         field_dict: dict[str, Any] = {}
         field_dict["cpu"] = cpu
         field_dict["memory_mb"] = memory_mb
@@ -44,6 +49,8 @@ class ResourcesRequest:
             field_dict["gpu"] = gpu
         if gpu_model is not UNSET:
             field_dict["gpu_model"] = gpu_model
+        if memory is not UNSET:
+            field_dict["memory"] = memory
         return field_dict
 
     @classmethod
@@ -54,11 +61,13 @@ class ResourcesRequest:
         shm = d.get("shm", UNSET)
         gpu = d.get("gpu", UNSET)
         gpu_model = d.get("gpu_model", UNSET)
+        memory = d.get("memory", UNSET)
         resources_request = cls(
             cpu,
             memory_mb,
             shm,
             gpu,
             gpu_model,
+            memory,
         )
         return resources_request

@@ -22,6 +22,8 @@ class ResourcesResponse:
 
     gpu_model: str | Unset = UNSET
 
+    memory: int | Unset = UNSET
+
     def to_dict(self) -> dict[str, Any]:
         cpu = self.cpu
 
@@ -33,6 +35,8 @@ class ResourcesResponse:
 
         gpu_model = self.gpu_model
 
+        memory = self.memory
+
         field_dict: dict[str, Any] = {}
         field_dict["cpu"] = cpu
         field_dict["memory_mb"] = memory_mb
@@ -42,6 +46,8 @@ class ResourcesResponse:
             field_dict["gpu"] = gpu
         if gpu_model is not UNSET:
             field_dict["gpu_model"] = gpu_model
+        if memory is not UNSET:
+            field_dict["memory"] = memory
         return field_dict
 
     @classmethod
@@ -52,11 +58,13 @@ class ResourcesResponse:
         shm = d.get("shm", UNSET)
         gpu = d.get("gpu", UNSET)
         gpu_model = d.get("gpu_model", UNSET)
+        memory = d.get("memory", UNSET)
         resources_response = cls(
             cpu,
             memory_mb,
             shm,
             gpu,
             gpu_model,
+            memory,
         )
         return resources_response

@@ -6,6 +6,7 @@ from typing import Any, Self, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cluster_config import ClusterConfig
 from ..models.resource_preset import ResourcePreset
 from ..types import UNSET, Unset
 
@@ -37,6 +38,14 @@ class ServerConfig:
     monitoring_url: str | Unset = UNSET
 
     resource_presets: list[ResourcePreset] | Unset = UNSET
+
+    logout_url: str | Unset = UNSET
+
+    authorized: bool | Unset = UNSET
+    """ The request carried a token the server accepts. """
+
+    clusters: list[ClusterConfig] | Unset = UNSET
+    """ The 2022 form of the cluster part (instead of the 2019 top-level keys). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -72,6 +81,17 @@ class ServerConfig:
                 resource_presets_item = resource_presets_item_data.to_dict()
                 resource_presets.append(resource_presets_item)
 
+        logout_url = self.logout_url
+
+        authorized = self.authorized
+
+        clusters: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.clusters, Unset):
+            clusters = []
+            for clusters_item_data in self.clusters:
+                clusters_item = clusters_item_data.to_dict()
+                clusters.append(clusters_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         if auth_url is not UNSET:
@@ -98,6 +118,12 @@ class ServerConfig:
             field_dict["monitoring_url"] = monitoring_url
         if resource_presets is not UNSET:
             field_dict["resource_presets"] = resource_presets
+        if logout_url is not UNSET:
+            field_dict["logout_url"] = logout_url
+        if authorized is not UNSET:
+            field_dict["authorized"] = authorized
+        if clusters is not UNSET:
+            field_dict["clusters"] = clusters
         return field_dict
 
     @classmethod
@@ -124,6 +150,17 @@ class ServerConfig:
 
                 resource_presets.append(resource_presets_item)
 
+        logout_url = d.pop("logout_url", UNSET)
+        authorized = d.pop("authorized", UNSET)
+        _clusters = d.pop("clusters", UNSET)
+        clusters: list[ClusterConfig] | Unset = UNSET
+        if _clusters is not UNSET:
+            clusters = []
+            for clusters_item_data in _clusters:
+                clusters_item = ClusterConfig.from_dict(clusters_item_data)
+
+                clusters.append(clusters_item)
+
         server_config = cls(
             auth_url,
             token_url,
@@ -137,6 +174,9 @@ class ServerConfig:
             users_url,
             monitoring_url,
             resource_presets,
+            logout_url,
+            authorized,
+            clusters,
         )
         server_config.additional_properties = d
         return server_config

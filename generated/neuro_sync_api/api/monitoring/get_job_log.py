@@ -7,12 +7,15 @@ import requests
 from ... import errors
 from ...client import AuthenticatedClient, Client, decode_json, decode_text
 from ...models.error_body import ErrorBody
-from ...types import Response, Unset
+from ...models.get_job_log_timestamps import GetJobLogTimestamps
+from ...types import UNSET, Response, Unset
 
 
 def build_request(
     job_id: str,
     *,
+    since: str | Unset = UNSET,
+    timestamps: GetJobLogTimestamps | Unset = UNSET,
     accept_encoding: str | Unset = "identity",
 ) -> dict[str, Any]:
     """The `method`, `url` (relative to the client's base URL) and other arguments of this call."""
@@ -20,11 +23,24 @@ def build_request(
     if not isinstance(accept_encoding, Unset):
         headers["Accept-Encoding"] = accept_encoding
 
+    params: dict[str, Any] = {}
+
+    params["since"] = since
+
+    json_timestamps: str | Unset = UNSET
+    if not isinstance(timestamps, Unset):
+        json_timestamps = timestamps
+
+    params["timestamps"] = json_timestamps
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/{job_id}/log".format(
             job_id=quote(str(job_id), safe=""),
         ),
+        "params": params,
     }
 
     _kwargs["headers"] = headers
@@ -77,6 +93,8 @@ def sync_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
+    since: str | Unset = UNSET,
+    timestamps: GetJobLogTimestamps | Unset = UNSET,
     accept_encoding: str | Unset = "identity",
     request_options: Mapping[str, Any] | None = None,
 ) -> Response[ErrorBody | str]:
@@ -88,6 +106,8 @@ def sync_detailed(
 
     Args:
         job_id (str):
+        since (str | Unset):
+        timestamps (GetJobLogTimestamps | Unset):
         accept_encoding (str | Unset):  Default: 'identity'.
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
@@ -101,6 +121,8 @@ def sync_detailed(
 
     kwargs = build_request(
         job_id=job_id,
+        since=since,
+        timestamps=timestamps,
         accept_encoding=accept_encoding,
     )
     response = client.request(**kwargs, **(request_options or {}))
@@ -111,6 +133,8 @@ def sync(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
+    since: str | Unset = UNSET,
+    timestamps: GetJobLogTimestamps | Unset = UNSET,
     accept_encoding: str | Unset = "identity",
     request_options: Mapping[str, Any] | None = None,
 ) -> ErrorBody | str | None:
@@ -122,6 +146,8 @@ def sync(
 
     Args:
         job_id (str):
+        since (str | Unset):
+        timestamps (GetJobLogTimestamps | Unset):
         accept_encoding (str | Unset):  Default: 'identity'.
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
@@ -136,6 +162,8 @@ def sync(
     return sync_detailed(
         job_id=job_id,
         client=client,
+        since=since,
+        timestamps=timestamps,
         accept_encoding=accept_encoding,
         request_options=request_options,
     ).parsed
@@ -145,6 +173,8 @@ def stream(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
+    since: str | Unset = UNSET,
+    timestamps: GetJobLogTimestamps | Unset = UNSET,
     accept_encoding: str | Unset = "identity",
     request_options: Mapping[str, Any] | None = None,
 ) -> requests.Response:
@@ -156,6 +186,8 @@ def stream(
 
     Args:
         job_id (str):
+        since (str | Unset):
+        timestamps (GetJobLogTimestamps | Unset):
         accept_encoding (str | Unset):  Default: 'identity'.
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
@@ -169,6 +201,8 @@ def stream(
 
     kwargs = build_request(
         job_id=job_id,
+        since=since,
+        timestamps=timestamps,
         accept_encoding=accept_encoding,
     )
     return client.request(**kwargs, stream=True, **(request_options or {}))

@@ -79,6 +79,8 @@ def sync_detailed(
 ) -> Response[ErrorBody | ForbiddenBody | Job | str]:
     """One job. An unknown id is 400 `no such job X`.
 
+    A 2022 server also takes the name of one of the caller's own jobs.
+
     Args:
         job_id (str):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
@@ -106,6 +108,8 @@ def sync(
 ) -> ErrorBody | ForbiddenBody | Job | str | None:
     """One job. An unknown id is 400 `no such job X`.
 
+    A 2022 server also takes the name of one of the caller's own jobs.
+
     Args:
         job_id (str):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
@@ -132,6 +136,8 @@ def stream(
     request_options: Mapping[str, Any] | None = None,
 ) -> requests.Response:
     """One job. An unknown id is 400 `no such job X`.
+
+    A 2022 server also takes the name of one of the caller's own jobs.
 
     Args:
         job_id (str):

@@ -77,6 +77,9 @@ def sync_detailed(
 ) -> Response[Any | ErrorBody | ForbiddenBody | str]:
     """Kill a job (idempotent). A killed job ends `succeeded` with a null reason.
 
+    A 2022 server ends it `cancelled` (reason `UserRequested`) and also takes the name of
+    one of the caller's own jobs.
+
     Args:
         job_id (str):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
@@ -104,6 +107,9 @@ def sync(
 ) -> Any | ErrorBody | ForbiddenBody | str | None:
     """Kill a job (idempotent). A killed job ends `succeeded` with a null reason.
 
+    A 2022 server ends it `cancelled` (reason `UserRequested`) and also takes the name of
+    one of the caller's own jobs.
+
     Args:
         job_id (str):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
@@ -130,6 +136,9 @@ def stream(
     request_options: Mapping[str, Any] | None = None,
 ) -> requests.Response:
     """Kill a job (idempotent). A killed job ends `succeeded` with a null reason.
+
+    A 2022 server ends it `cancelled` (reason `UserRequested`) and also takes the name of
+    one of the caller's own jobs.
 
     Args:
         job_id (str):

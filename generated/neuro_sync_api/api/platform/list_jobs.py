@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client, decode_json, decode_text
 from ...models.error_body import ErrorBody
 from ...models.job_list import JobList
 from ...models.job_status_filter import JobStatusFilter
+from ...models.list_jobs_reverse import ListJobsReverse
 from ...types import UNSET, Response, Unset
 
 
@@ -17,6 +18,12 @@ def build_request(
     name: str | Unset = UNSET,
     owner: list[str] | Unset = UNSET,
     hostname: str | Unset = UNSET,
+    tag: list[str] | Unset = UNSET,
+    since: str | Unset = UNSET,
+    until: str | Unset = UNSET,
+    reverse: ListJobsReverse | Unset = UNSET,
+    limit: str | Unset = UNSET,
+    cluster_name: list[str] | Unset = UNSET,
 ) -> dict[str, Any]:
     """The `method`, `url` (relative to the client's base URL) and other arguments of this call."""
 
@@ -40,6 +47,30 @@ def build_request(
     params["owner"] = json_owner
 
     params["hostname"] = hostname
+
+    json_tag: list[str] | Unset = UNSET
+    if not isinstance(tag, Unset):
+        json_tag = tag
+
+    params["tag"] = json_tag
+
+    params["since"] = since
+
+    params["until"] = until
+
+    json_reverse: str | Unset = UNSET
+    if not isinstance(reverse, Unset):
+        json_reverse = reverse
+
+    params["reverse"] = json_reverse
+
+    params["limit"] = limit
+
+    json_cluster_name: list[str] | Unset = UNSET
+    if not isinstance(cluster_name, Unset):
+        json_cluster_name = cluster_name
+
+    params["cluster_name"] = json_cluster_name
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -98,6 +129,12 @@ def sync_detailed(
     name: str | Unset = UNSET,
     owner: list[str] | Unset = UNSET,
     hostname: str | Unset = UNSET,
+    tag: list[str] | Unset = UNSET,
+    since: str | Unset = UNSET,
+    until: str | Unset = UNSET,
+    reverse: ListJobsReverse | Unset = UNSET,
+    limit: str | Unset = UNSET,
+    cluster_name: list[str] | Unset = UNSET,
     request_options: Mapping[str, Any] | None = None,
 ) -> Response[ErrorBody | JobList | str]:
     """List visible jobs, oldest first. No pagination.
@@ -107,6 +144,12 @@ def sync_detailed(
         name (str | Unset):
         owner (list[str] | Unset):
         hostname (str | Unset):
+        tag (list[str] | Unset):
+        since (str | Unset):
+        until (str | Unset):
+        reverse (ListJobsReverse | Unset):
+        limit (str | Unset):
+        cluster_name (list[str] | Unset):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
     Raises:
@@ -122,6 +165,12 @@ def sync_detailed(
         name=name,
         owner=owner,
         hostname=hostname,
+        tag=tag,
+        since=since,
+        until=until,
+        reverse=reverse,
+        limit=limit,
+        cluster_name=cluster_name,
     )
     response = client.request(**kwargs, **(request_options or {}))
     return _build_response(client=client, response=response)
@@ -134,6 +183,12 @@ def sync(
     name: str | Unset = UNSET,
     owner: list[str] | Unset = UNSET,
     hostname: str | Unset = UNSET,
+    tag: list[str] | Unset = UNSET,
+    since: str | Unset = UNSET,
+    until: str | Unset = UNSET,
+    reverse: ListJobsReverse | Unset = UNSET,
+    limit: str | Unset = UNSET,
+    cluster_name: list[str] | Unset = UNSET,
     request_options: Mapping[str, Any] | None = None,
 ) -> ErrorBody | JobList | str | None:
     """List visible jobs, oldest first. No pagination.
@@ -143,6 +198,12 @@ def sync(
         name (str | Unset):
         owner (list[str] | Unset):
         hostname (str | Unset):
+        tag (list[str] | Unset):
+        since (str | Unset):
+        until (str | Unset):
+        reverse (ListJobsReverse | Unset):
+        limit (str | Unset):
+        cluster_name (list[str] | Unset):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
     Raises:
@@ -159,6 +220,12 @@ def sync(
         name=name,
         owner=owner,
         hostname=hostname,
+        tag=tag,
+        since=since,
+        until=until,
+        reverse=reverse,
+        limit=limit,
+        cluster_name=cluster_name,
         request_options=request_options,
     ).parsed
 
@@ -170,6 +237,12 @@ def stream(
     name: str | Unset = UNSET,
     owner: list[str] | Unset = UNSET,
     hostname: str | Unset = UNSET,
+    tag: list[str] | Unset = UNSET,
+    since: str | Unset = UNSET,
+    until: str | Unset = UNSET,
+    reverse: ListJobsReverse | Unset = UNSET,
+    limit: str | Unset = UNSET,
+    cluster_name: list[str] | Unset = UNSET,
     request_options: Mapping[str, Any] | None = None,
 ) -> requests.Response:
     """List visible jobs, oldest first. No pagination.
@@ -179,6 +252,12 @@ def stream(
         name (str | Unset):
         owner (list[str] | Unset):
         hostname (str | Unset):
+        tag (list[str] | Unset):
+        since (str | Unset):
+        until (str | Unset):
+        reverse (ListJobsReverse | Unset):
+        limit (str | Unset):
+        cluster_name (list[str] | Unset):
         request_options: Extra keyword arguments for `requests.Session.request` (e.g. timeout).
 
     Raises:
@@ -194,5 +273,11 @@ def stream(
         name=name,
         owner=owner,
         hostname=hostname,
+        tag=tag,
+        since=since,
+        until=until,
+        reverse=reverse,
+        limit=limit,
+        cluster_name=cluster_name,
     )
     return client.request(**kwargs, stream=True, **(request_options or {}))

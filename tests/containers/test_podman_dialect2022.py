@@ -1,0 +1,131 @@
+"""The 2022 dialect on the podman runtime: restart policies, the working directory, exec and
+port forwarding over WebSockets, with plain `requests` and `websocket-client`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import websocket
+
+from neuro_sync.local import LocalPlatform
+
+from ..server.helpers import Api, unique_user, wait_for
+from .conftest import podman_platform
+
+pytestmark = [pytest.mark.integration, pytest.mark.podman]
+
+FINISHED = ("succeeded", "failed", "cancelled")
+GUARD = 60.0  # seconds: a hang guard, never an expectation
+
+
+@pytest.fixture(scope="module")
+def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    lp = podman_platform(tmp_path_factory.mktemp("podman-2022"), dialect="2022")
+    try:
+        yield lp
+    finally:
+        lp.stop()
+
+
+@pytest.fixture
+def api(platform22: LocalPlatform) -> Api:
+    user = unique_user()
+    return Api(platform22.url, platform22.issue_token(user), user)
+
+
+def _busybox(command: str, **top: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "container": {
+            "image": "busybox",
+            "command": command,
+            "resources": {"cpu": 0.1, "memory_mb": 32},
+        }
+    }
+    body.update(top)
+    return body
+
+
+def _recv(ws: websocket.WebSocket) -> bytes:
+    """The next frame's payload (b"" once the server has closed)."""
+    frame = ws.recv()
+    return frame if isinstance(frame, bytes) else frame.encode()
+
+
+def _ws(api: Api, path: str) -> websocket.WebSocket:
+    url = api.url.replace("http://", "ws://", 1) + path
+    return websocket.create_connection(
+        url, header=[f"Authorization: Bearer {api.token}"], timeout=GUARD
+    )
+
+
+def test_restart_policy_restarts_the_container(api: Api) -> None:
+    job = api.create(_busybox("sh -c 'echo attempt; exit 4'", restart_policy="on-failure"))
+
+    def restarted_twice() -> bool:
+        return int(api.job(job["id"])["history"]["restarts"]) >= 2
+
+    wait_for(restarted_twice, "two restarts", timeout=GUARD)
+    api.kill(job["id"])
+    done = api.wait(job["id"], FINISHED, timeout=GUARD)
+    assert done["status"] == "cancelled"
+    assert api.get(f"/jobs/{job['id']}/log").text.count("attempt\n") >= 2
+
+
+def test_working_dir(api: Api) -> None:
+    body = _busybox("pwd")
+    body["container"]["working_dir"] = "/etc"  # type: ignore[index]
+    job = api.create(body)
+    api.wait(job["id"], FINISHED, timeout=GUARD)
+    assert api.get(f"/jobs/{job['id']}/log").text == "/etc\n"
+
+
+def test_exec_and_port_forward_over_websockets(api: Api) -> None:
+    serve = "mkdir /www; echo hi-httpd > /www/index.html; httpd -f -p 127.0.0.1:8000 -h /www"
+    job = api.create(_busybox(f"sh -c '{serve}'"))
+    api.wait(job["id"], ("running",), timeout=GUARD)
+    ws = _ws(api, f"/jobs/{job['id']}/exec?cmd=cat%20/www/index.html&stdout=1&stderr=1")
+    frames = []
+    while frame := _recv(ws):
+        frames.append(frame)
+        if frame[:1] == b"\x03":
+            break
+    assert b"".join(f[1:] for f in frames if f[:1] == b"\x01") == b"hi-httpd\n"
+    assert json.loads(frames[-1][1:]) == {"exit_code": 0}
+    tty = _ws(
+        api, f"/jobs/{job['id']}/exec?cmd=sh%20-c%20%22test%20-t%201%20%26%26%20echo%20tty%22&tty=1"
+    )
+    frames = []
+    while frame := _recv(tty):
+        frames.append(frame)
+        if frame[:1] == b"\x03":
+            break
+    assert b"".join(f[1:] for f in frames if f[:1] == b"\x01").strip() == b"tty"
+
+    def served() -> bool:  # until httpd listens, the handshake is refused
+        try:
+            conn = _ws(api, f"/jobs/{job['id']}/port_forward/8000")
+        except websocket.WebSocketBadStatusException:
+            return False
+        conn.send_binary(b"GET /index.html HTTP/1.0\r\n\r\n")
+        reply = b""
+        while chunk := _recv(conn):
+            reply += chunk
+        return reply.endswith(b"hi-httpd\n")
+
+    wait_for(served, "httpd through the WebSocket", timeout=GUARD)
+    api.kill(job["id"])
+
+
+def test_privileged(api: Api) -> None:
+    # A privileged container has every capability; an ordinary one does not.
+    effective = "sh -c 'grep CapEff /proc/self/status'"
+    ordinary = api.create(_busybox(effective))
+    privileged = api.create(_busybox(effective, privileged=True))
+    logs = []
+    for job in (ordinary, privileged):
+        assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "succeeded"
+        logs.append(int(api.get(f"/jobs/{job['id']}/log").text.split()[1], 16))
+    assert logs[1] > logs[0]
+    assert api.job(privileged["id"])["privileged"] is True
