@@ -3,8 +3,9 @@
 Nothing else in the facade imports `neuro_sync_api.models`, and this module only inside the
 functions that build or parse them: the generated models are slow to import, and job replies
 (list, status) never need them. Job replies go through the readers generated from the spec
-(`neuro_sync_api.readers`), with `ReplyContext` as their target. Every way a reply can be malformed (missing keys, wrong types,
-unparsable times) ends here as `ResponseValidationError`.
+(`neuro_sync_api.readers`), with `ReplyContext` as their target. Every way a reply can be
+malformed (missing keys, wrong types, unparsable times) ends here as
+`ResponseValidationError`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ every call, never silently drops it. The arguments are positional (a keyword cal
 arguments costs three times as much, and these run per object of a 10,000-job list); a test of
 the target compares its parameter names with the Protocol's.
 
+The readers are those of the 2019 dialect, the one the client speaks: a property marked
+`x-dialect: "2022"` is left out like any key the spec does not name (a 2022 server's job
+reads as its 2019 part).
+
 Numbers (integer, number) are handed over unchecked: the target decides what it coerces (the
 2019 server sent some as strings or integral floats). Errors are `KeyError` (a missing
 required key) and `TypeError` naming the field by its path from the job.
@@ -42,6 +46,7 @@ from typing import Any, Protocol
 _STR_ONLY = frozenset({str})
 '''
 ROOT = "Job"
+DIALECT = "2019"
 _PREFIX = "#/components/schemas/"
 _PY = {"string": "str", "boolean": "bool", "integer": "Any", "number": "Any"}
 _CLASS = {"string": "str", "boolean": "bool", "array": "list", "object": "dict"}
@@ -62,6 +67,11 @@ class Generator:
         ref = schema.get("$ref")
         return None if ref is None else str(ref)[len(_PREFIX) :]
 
+    def properties(self, name: str) -> dict[str, Any]:
+        """The properties of an object schema in the client's dialect, in the spec's order."""
+        props = self.schemas[name].get("properties", {})
+        return {k: v for k, v in props.items() if str(v.get("x-dialect", DIALECT)) <= DIALECT}
+
     def kind(self, schema: dict[str, Any]) -> tuple[str, bool]:
         """(JSON type, nullable) of a property schema."""
         types = schema.get("type")
@@ -79,7 +89,7 @@ class Generator:
             return
         self.labels[name] = label
         self.order.append(name)
-        for prop, sub in self.schemas[name].get("properties", {}).items():
+        for prop, sub in self.properties(name).items():
             child = self.ref(sub)
             if child is None and sub.get("type") == "array":
                 child = self.ref(sub["items"])
@@ -103,7 +113,7 @@ class Generator:
         ]
         params: list[str] = []
         args: list[str] = []
-        for prop, sub in schema.get("properties", {}).items():
+        for prop, sub in self.properties(name).items():
             path = prop if name == ROOT else f"{label}.{prop}"
             var = f"{prop}_"
             is_required = prop in required
@@ -157,7 +167,7 @@ class Generator:
                 else:
                     raise ValueError(f"{name}.{prop}: unsupported type {kind}")
             args.append(var)
-        if any(prop not in required for prop in schema.get("properties", {})):
+        if any(prop not in required for prop in self.properties(name)):
             body.insert(4, "    get = d.get")
         body.append(f"    return to.{_snake(name)}({', '.join(args)})")
         doc = schema.get("description", "").strip().replace("\n", " ")
