@@ -9,6 +9,9 @@ GEN_ARGS := --path openapi/jobs.yaml --config openapi/config.yml \
 # The validation schemas (openapi-python-client makes only models): see openapi/gen_validation.py.
 GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
+# The reply readers of the job object (plain functions, no models): see openapi/gen_readers.py.
+GEN_READERS = f() { $(BIN)/python openapi/gen_readers.py openapi/jobs.yaml "$$1" && \
+	$(BIN)/ruff format -q "$$1"; }; f
 
 .PHONY: setup test unit pytest lint generate generate-check docs demo bench clean
 
@@ -27,6 +30,7 @@ generate: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi/jobs.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) --output-path $(GEN_PKG)
 	$(GEN_VALIDATION) $(GEN_PKG)/validation.py
+	$(GEN_READERS) $(GEN_PKG)/readers.py
 
 # Regenerate into a temporary folder and fail on any difference from the committed output.
 generate-check: $(STAMP)
@@ -35,6 +39,7 @@ generate-check: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) \
 		--output-path $$tmp/$(GEN_PKG) >/dev/null && \
 	$(GEN_VALIDATION) $$tmp/$(GEN_PKG)/validation.py && \
+	$(GEN_READERS) $$tmp/$(GEN_PKG)/readers.py && \
 	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
 	echo "generated/ is in sync with openapi/"
 	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)

@@ -2,8 +2,10 @@
 
 Nothing else in the facade imports `neuro_sync_api.models`, and this module only inside the
 functions that build or parse them: the generated models are slow to import, and job replies
-(list, status) never need them. Every way a reply can be malformed (missing keys, wrong types,
-unparsable times) ends here as `ResponseValidationError`.
+(list, status) never need them. Job replies go through the readers generated from the spec
+(`neuro_sync_api.readers`), with `ReplyContext` as their target. Every way a reply can be
+malformed (missing keys, wrong types, unparsable times) ends here as
+`ResponseValidationError`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from neuro_sync_api import readers
 from neuro_sync_api.types import UNSET, Unset
 from yarl import URL
 
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _EMPTY_URL = URL()
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
-_STR_ONLY = frozenset({str})
 
 
 # --------------------------------------------------------------------------- config
@@ -268,62 +270,20 @@ class _Cache(dict[Any, Any]):
         self[key] = value
 
 
-class ReplyContext:
-    """What parsing a job needs besides the job: the registry host and the user (for images).
-
-    It also memoises the image, URL and resources values that repeat across jobs, in bounded
-    caches (`CACHE_SIZE` entries each); the values are immutable, so sharing them is safe.
-    """
-
-    def __init__(self, registry_host: str, username: str) -> None:
-        self.registry_host = registry_host
-        self.username = username
-        self.images = _Cache()
-        self.urls = _Cache()
-        self.resources = _Cache()
-
-    def image(self, value: object) -> RemoteImage:
-        if type(value) is not str:
-            raise TypeError("container.image is not a string")
-        image: RemoteImage | None = self.images.get(value)
-        if image is None:
-            try:
-                image = parse_remote_image(
-                    value, registry_host=self.registry_host, username=self.username
-                )
-            except ValueError:
-                image = RemoteImage(name=INVALID_IMAGE_NAME)
-            self.images.put(value, image)
-        return image
-
-    def url(self, value: object) -> URL:
-        if value is None or not value:
-            return _EMPTY_URL
-        if type(value) is not str:
-            raise TypeError("URL field is not a string")
-        url: URL | None = self.urls.get(value)
-        if url is None:
-            url = URL(value)
-            self.urls.put(value, url)
-        return url
-
-
 _FROM_ISO = datetime.datetime.fromisoformat
 
 
-def _time(value: object, field: str) -> datetime.datetime | None:
-    if type(value) is str:
-        try:
-            moment = _FROM_ISO(value)
-        except ValueError:
-            raise ValueError(f"{field} is not an ISO-8601 time: {value!r}") from None
-        if moment.tzinfo is None:
-            # The server sends UTC; a bare time is read as UTC so every value is aware.
-            return moment.replace(tzinfo=datetime.UTC)
-        return moment
+def _time(value: str | None, field: str) -> datetime.datetime | None:
     if value is None:
         return None
-    raise ValueError(f"{field} is not an ISO-8601 time: {value!r}")
+    try:
+        moment = _FROM_ISO(value)
+    except ValueError:
+        raise ValueError(f"{field} is not an ISO-8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        # The server sends UTC; a bare time is read as UTC so every value is aware.
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment
 
 
 def _int(value: object, field: str) -> int:
@@ -342,214 +302,264 @@ def _int(value: object, field: str) -> int:
     raise TypeError(f"{field} is not an integer")
 
 
-def _bool(value: object, field: str) -> bool:
-    """A strict bool from the reply (`bool("false")` would be True)."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{field} is not a boolean")
-    return value
+_new = object.__new__
 
 
-def _opt_str(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"{field} is not a string")
-    return value
-
-
-def _object(value: object, field: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise TypeError(f"{field} is not a JSON object")
-    return value
-
-
-# The functions below map the JSON data of a reply straight to the public dataclasses: they
-# run once per job of a list (10,000 and more per call is normal), and building the generated
-# models first cost more than everything else together. The wire names are those of the
-# `Job` schema in openapi/jobs.yaml; tests/unit/test_mapping.py checks the required ones
-# against the generated models, so that a schema change cannot slip past.
-# The common case is tested with `type(x) is T` inline; the careful helpers run on the rest.
-
-T = TypeVar("T")
-
-
-def fast_constructor(cls: type[T]) -> Callable[..., T]:
-    """A keyword-only constructor for a frozen, slotted dataclass that fills its slots directly.
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The `__set__` of each named slot of a frozen, slotted dataclass, in the order given.
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`, which made
-    it the largest cost of mapping a job. The returned function takes every field by name
-    (no defaults: a field added to the dataclass makes each call fail loudly, a reordered one
-    changes nothing) and builds an object equal to `cls(**fields)`. It refuses, at import, a
-    class that is not slotted or has a `__post_init__` (which it would skip).
+    it the largest cost of mapping a job; the slots' own descriptors (the descriptor protocol)
+    set them directly. The names must be exactly the class's fields, checked here at import: a
+    field added to the dataclass fails loudly rather than stays unset. The class must have no
+    `__post_init__` (it would be skipped).
     """
-    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    if set(names) != fields or len(names) != len(fields):
+        raise RuntimeError(f"{cls.__name__}: the reply mapper sets {names}, not its fields")
     if hasattr(cls, "__post_init__") or "__slots__" not in cls.__dict__:
         raise RuntimeError(f"{cls.__name__} needs slots and no __post_init__ to be mapped fast")
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    for name in names:
-        namespace[f"set_{name}"] = cls.__dict__[name].__set__
-    lines = [f"def build(*, {', '.join(names)}):", "    obj = new(cls)"]
-    lines += [f"    set_{name}(obj, {name})" for name in names]
-    lines.append("    return obj")
-    exec("\n".join(lines), namespace)  # noqa: S102 - our own field names only, as dataclasses does
-    build: Callable[..., T] = namespace["build"]
-    build.__qualname__ = f"fast_constructor({cls.__name__})"
-    return build
+    return tuple(vars(cls)[name].__set__ for name in names)
 
 
-_new_job = fast_constructor(JobDescription)
-_new_history = fast_constructor(JobStatusHistory)
-_new_container = fast_constructor(Container)
-_new_volume = fast_constructor(Volume)
+(
+    _job_id,
+    _job_owner,
+    _job_status,
+    _job_history,
+    _job_container,
+    _job_is_preemptible,
+    _job_name,
+    _job_description,
+    _job_http_url,
+    _job_ssh_server,
+    _job_internal_hostname,
+) = _slot_setters(
+    JobDescription,
+    "id",
+    "owner",
+    "status",
+    "history",
+    "container",
+    "is_preemptible",
+    "name",
+    "description",
+    "http_url",
+    "ssh_server",
+    "internal_hostname",
+)
+(
+    _history_status,
+    _history_reason,
+    _history_description,
+    _history_created_at,
+    _history_started_at,
+    _history_finished_at,
+    _history_exit_code,
+) = _slot_setters(
+    JobStatusHistory,
+    "status",
+    "reason",
+    "description",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "exit_code",
+)
+(
+    _container_image,
+    _container_resources,
+    _container_entrypoint,
+    _container_command,
+    _container_http,
+    _container_env,
+    _container_volumes,
+) = _slot_setters(
+    Container, "image", "resources", "entrypoint", "command", "http", "env", "volumes"
+)
+_volume_storage_path, _volume_container_path, _volume_read_only = _slot_setters(
+    Volume, "storage_path", "container_path", "read_only"
+)
 
 
-def _history(h: object) -> JobStatusHistory:
-    if type(h) is not dict:
-        raise TypeError("history is not a JSON object")
-    get = h.get
-    status, reason, description, exit_code = (
-        get("status"),
-        get("reason"),
-        get("description"),
-        get("exit_code"),
-    )
-    if exit_code is not None and type(exit_code) is not int:
-        raise TypeError("history.exit_code is not an int")
-    return _new_history(
+class ReplyContext:
+    """What parsing a job needs besides the job: the registry host and the user (for images).
+
+    It is the `Target` of the readers generated from the spec (`neuro_sync_api.readers`): they
+    check each object of the reply against its schema and hand its properties, by wire name,
+    to the method of that schema here, which applies the client's reading of them (the
+    2019 SDK's defaults, unknown statuses) and builds the public dataclass.
+
+    It also memoises the image, URL and resources values that repeat across jobs, in bounded
+    caches (`CACHE_SIZE` entries each); the values are immutable, so sharing them is safe.
+    """
+
+    def __init__(self, registry_host: str, username: str) -> None:
+        self.registry_host = registry_host
+        self.username = username
+        self.images = _Cache()
+        self.urls = _Cache()
+        self.resources = _Cache()
+
+    def image(self, value: str) -> RemoteImage:
+        image: RemoteImage | None = self.images.get(value)
+        if image is None:
+            try:
+                image = parse_remote_image(
+                    value, registry_host=self.registry_host, username=self.username
+                )
+            except ValueError:
+                image = RemoteImage(name=INVALID_IMAGE_NAME)
+            self.images.put(value, image)
+        return image
+
+    def url(self, value: str | None) -> URL:
+        if not value:
+            return _EMPTY_URL
+        url: URL | None = self.urls.get(value)
+        if url is None:
+            url = URL(value)
+            self.urls.put(value, url)
+        return url
+
+    # The `Target` of neuro_sync_api.readers: one method per object schema of a job, its
+    # parameters the schema's properties in the spec's order (positional: a test compares
+    # the names). Values arrive checked against the spec (strings, booleans, objects); numbers
+    # are coerced here.
+
+    def job(
+        self,
+        id: str,
+        owner: str,
+        cluster_name: str | None,
+        status: str,
+        history: JobStatusHistory,
+        container: Container,
+        ssh_server: str | None,
+        ssh_auth_server: str | None,  # a deprecated duplicate of ssh_server
+        is_preemptible: bool,
+        name: str | None,
+        description: str | None,
+        http_url: str | None,
+        http_url_named: str | None,
+        internal_hostname: str | None,
+        schedule_timeout: Any,  # the request's value, not part of JobDescription (2019)
+    ) -> JobDescription:
+        job = _new(JobDescription)
+        _job_id(job, id)
+        _job_owner(job, owner)
+        _job_status(job, _STATUSES.get(status, JobStatus.UNKNOWN))
+        _job_history(job, history)
+        _job_container(job, container)
+        _job_is_preemptible(job, is_preemptible)
+        _job_name(job, name)
+        _job_description(job, description)
+        # the named URL wins, as in the 2019 SDK
+        _job_http_url(job, self.url(http_url_named or http_url))
+        # the same for every job: the cache hit inline
+        _job_ssh_server(job, ssh_server and self.urls.get(ssh_server) or self.url(ssh_server))
+        _job_internal_hostname(job, internal_hostname)
+        return job
+
+    def job_history(
+        self,
+        status: str | None,
+        reason: str | None,
+        description: str | None,
+        created_at: str | None,
+        started_at: str | None,
+        finished_at: str | None,
+        exit_code: Any,
+    ) -> JobStatusHistory:
+        if exit_code is not None and type(exit_code) is not int:
+            raise TypeError("history.exit_code is not an int")
+        history = _new(JobStatusHistory)
         # missing, null and values newer than 2019 are UNKNOWN
-        status=_STATUSES.get(status, JobStatus.UNKNOWN)
-        if type(status) is str
-        else JobStatus.UNKNOWN,
-        # "" when null or missing
-        reason=reason if type(reason) is str else _opt_str(reason, "history.reason") or "",
-        description=description
-        if type(description) is str
-        else _opt_str(description, "history.description") or "",
-        created_at=_time(get("created_at"), "history.created_at"),
-        started_at=_time(get("started_at"), "history.started_at"),
-        finished_at=_time(get("finished_at"), "history.finished_at"),
-        exit_code=exit_code,  # missing or null: no exit code (as the 2019 SDK reads it)
-    )
+        _history_status(history, _STATUSES.get(status, JobStatus.UNKNOWN))  # type: ignore[arg-type]
+        _history_reason(history, reason or "")  # "" when null or missing
+        _history_description(history, description or "")
+        _history_created_at(history, _time(created_at, "history.created_at"))
+        _history_started_at(history, _time(started_at, "history.started_at"))
+        _history_finished_at(history, _time(finished_at, "history.finished_at"))
+        # missing or null: no exit code (as the 2019 SDK reads it)
+        _history_exit_code(history, exit_code)
+        return history
 
-
-def _resources(r: object, ctx: ReplyContext) -> Resources:
-    r = _object(r, "resources")
-    cpu, memory_mb = r["cpu"], r["memory_mb"]
-    get = r.get
-    gpu, gpu_model, shm = get("gpu"), get("gpu_model"), get("shm")
-    # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
-    key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu), type(shm))
-    try:
-        # Jobs mostly share a few presets; equal values give one shared (immutable) object.
-        cached: Resources | None = ctx.resources.get(key)
-    except TypeError:
-        raise TypeError("resources has values of the wrong type") from None
-    if cached is not None:
-        return cached
-    if isinstance(cpu, bool) or not isinstance(cpu, int | float | str):
-        raise TypeError("resources.cpu is not a number")
-    resources = Resources(
-        memory_mb=_int(memory_mb, "resources.memory_mb"),
-        cpu=float(cpu),
-        gpu=None if gpu is None else _int(gpu, "resources.gpu"),
-        gpu_model=_opt_str(gpu_model, "resources.gpu_model"),
-        shm=None if shm is None else _bool(shm, "resources.shm"),
-    )
-    ctx.resources.put(key, resources)
-    return resources
-
-
-def _http(h: object) -> HTTPPort:
-    h = _object(h, "container.http")
-    port, requires_auth = h.get("port"), h.get("requires_auth")
-    return HTTPPort(
-        # a missing port reads as -1, as in the 2019 SDK
-        port=-1 if port is None else _int(port, "http.port"),
-        requires_auth=False
-        if requires_auth is None
-        else _bool(requires_auth, "http.requires_auth"),
-    )
-
-
-def _volume(v: object) -> Volume:
-    v = _object(v, "volumes item")
-    read_only = v.get("read_only")
-    return _new_volume(
-        storage_path=str(v["src_storage_uri"]),
-        container_path=str(v["dst_path"]),
-        read_only=True if read_only is None else _bool(read_only, "volumes.read_only"),
-    )
-
-
-def _container(c: object, ctx: ReplyContext) -> Container:
-    if type(c) is not dict:
-        raise TypeError("container is not a JSON object")
-    image, resources = c["image"], c["resources"]
-    get = c.get
-    h = get("http")
-    env = get("env")
-    if env is None:
-        env = {}
-    elif type(env) is not dict:
-        raise TypeError("container.env is not a JSON object")
-    elif env and not _STR_ONLY.issuperset(map(type, env.values())):
-        raise TypeError("container.env values must be strings")
-    volumes = get("volumes")
-    if volumes is None:
-        volumes = []
-    elif type(volumes) is not list:
-        raise TypeError("container.volumes is not a list")
-    elif volumes:
-        # The parsed JSON list (ours alone) becomes the list of Volumes: one object less
-        # per job for the garbage collector to scan.
-        for i, v in enumerate(volumes):
-            volumes[i] = _volume(v)
-    entrypoint, command = get("entrypoint"), get("command")
-    return _new_container(
+    def container_response(
+        self,
+        image: str,
+        entrypoint: str | None,
+        command: str | None,
+        env: dict[str, str] | None,
+        resources: Resources,
+        http: HTTPPort | None,
+        ssh: None,
+        volumes: list[Volume] | None,
+    ) -> Container:
+        container = _new(Container)
         # the cache hit inline: most jobs share a few images
-        image=(type(image) is str and ctx.images.get(image)) or ctx.image(image),
-        resources=_resources(resources, ctx),
-        entrypoint=entrypoint
-        if type(entrypoint) is str
-        else _opt_str(entrypoint, "container.entrypoint"),
-        command=command if type(command) is str else _opt_str(command, "container.command"),
-        http=None if h is None else _http(h),
-        env=env,  # the parsed JSON dict, ours alone
-        volumes=volumes,
-    )
+        _container_image(container, self.images.get(image) or self.image(image))
+        _container_resources(container, resources)
+        _container_entrypoint(container, entrypoint)
+        _container_command(container, command)
+        _container_http(container, http)
+        # The parsed JSON dict and list (the reply's alone, filled with Volumes in place by
+        # the reader): one object less per job for the garbage collector to scan.
+        _container_env(container, {} if env is None else env)
+        _container_volumes(container, [] if volumes is None else volumes)
+        return container
+
+    def resources_response(
+        self, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None
+    ) -> Resources:
+        # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
+        key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu))
+        try:
+            # Jobs mostly share a few presets; equal values give one shared (immutable) object.
+            cached: Resources | None = self.resources.get(key)
+        except TypeError:
+            raise TypeError("container.resources has values of the wrong type") from None
+        if cached is not None:
+            return cached
+        if isinstance(cpu, bool) or not isinstance(cpu, int | float | str):
+            raise TypeError("container.resources.cpu is not a number")
+        resources = Resources(
+            memory_mb=_int(memory_mb, "container.resources.memory_mb"),
+            cpu=float(cpu),
+            gpu=None if gpu is None else _int(gpu, "container.resources.gpu"),
+            gpu_model=gpu_model,
+            shm=shm,
+        )
+        self.resources.put(key, resources)
+        return resources
+
+    def http_response(
+        self, port: Any, health_check_path: str | None, requires_auth: bool | None
+    ) -> HTTPPort:
+        return HTTPPort(
+            # a missing port reads as -1, as in the 2019 SDK
+            port=-1 if port is None else _int(port, "container.http.port"),
+            requires_auth=bool(requires_auth),  # missing: False, as in the 2019 SDK
+        )
+
+    def ssh_port(self, port: Any) -> None:
+        """The container's SSH port: a 2019 field that `Container` does not carry."""
+        return None
+
+    def volume_response(
+        self, src_storage_uri: str, dst_path: str, read_only: bool | None
+    ) -> Volume:
+        volume = _new(Volume)
+        _volume_storage_path(volume, src_storage_uri)
+        _volume_container_path(volume, dst_path)
+        _volume_read_only(volume, True if read_only is None else read_only)
+        return volume
 
 
 def map_job(d: Any, ctx: ReplyContext) -> JobDescription:
     """One job object of a reply (parsed JSON, which it consumes) to a `JobDescription`."""
-    job_id, owner, status = d["id"], d["owner"], d["status"]
-    history, container, is_preemptible = d["history"], d["container"], d["is_preemptible"]
-    if type(job_id) is not str or type(owner) is not str:
-        raise TypeError("id and owner must be strings")
-    if type(status) is not str or type(is_preemptible) is not bool:
-        raise TypeError("status must be a string and is_preemptible a bool")
-    get = d.get
-    named = get("http_url_named")
-    name, description, hostname = get("name"), get("description"), get("internal_hostname")
-    ssh = get("ssh_server")
-    return _new_job(
-        id=job_id,
-        owner=owner,
-        status=_STATUSES.get(status, JobStatus.UNKNOWN),
-        history=_history(history),
-        container=_container(container, ctx),
-        is_preemptible=is_preemptible,
-        name=name if type(name) is str else _opt_str(name, "name"),
-        description=description
-        if type(description) is str
-        else _opt_str(description, "description"),
-        # the named URL wins, as in the 2019 SDK
-        http_url=ctx.url(named) if named else ctx.url(get("http_url")),
-        # the same for every job: the cache hit inline
-        ssh_server=ctx.urls.get(ssh) or ctx.url(ssh) if type(ssh) is str else ctx.url(ssh),
-        internal_hostname=hostname
-        if type(hostname) is str
-        else _opt_str(hostname, "internal_hostname"),
-    )
+    job: JobDescription = readers.read_job(d, ctx)
+    return job
 
 
 def _job_error(data: object, err: Exception) -> ResponseValidationError:

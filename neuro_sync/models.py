@@ -149,6 +149,11 @@ class Container:
         http: `HTTPPort` of an HTTP server in the container, or None.
         env: environment variables (str to str); empty by default.
         volumes: the `Volume` mounts; empty by default.
+
+    `env` and `volumes` are the plain `dict` and `list` of the 2019 SDK: frozen covers the
+    attributes, not their contents. A job read from a reply has its own dict and list, shared
+    with no other job or call, so changing them changes only that object. (A read-only view
+    such as `types.MappingProxyType` would make a `Container` impossible to pickle or deep-copy.)
     """
 
     image: RemoteImage

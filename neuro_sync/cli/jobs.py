@@ -83,15 +83,14 @@ def _job_resources(
     gpu_model: str | None,
     extshm: bool,
 ) -> Resources:
-    """The preset's resources overridden by the flags."""
-    if gpu is None and base is not None:
-        gpu = base.gpu
-    if gpu_model is None and gpu and base is not None:
-        gpu_model = base.gpu_model
-    return Resources(
-        memory_mb=memory_mb if memory_mb is not None else base.memory_mb,  # type: ignore[union-attr]
-        cpu=cpu if cpu is not None else base.cpu,  # type: ignore[union-attr]
-        gpu=gpu or None,
+    """The preset's resources overridden by the flags (no preset: --cpu and --memory given)."""
+    if base is None:
+        assert cpu is not None and memory_mb is not None  # _preset returns None only then
+        base = Preset(cpu=cpu, memory_mb=memory_mb)
+    return base.resources(
+        cpu=cpu,
+        memory_mb=memory_mb,
+        gpu=gpu,
         gpu_model=gpu_model,
         shm=True if extshm else None,
     )

@@ -157,7 +157,7 @@ def test_a_malformed_job_is_named_by_position_and_id(
         (b'{"items": []}', "Malformed job list reply: missing field 'jobs'"),
         (b"[]", "Malformed job list reply: expected '{' at the start of the reply, found '['"),
         (b'{"jobs": [] ]', "Malformed job list reply: expected '}' at the end of the reply"),
-        (b'{"jobs": [5]}', "Malformed job #0 in the list reply: 'int' object is not subscript"),
+        (b'{"jobs": [5]}', "Malformed job #0 in the list reply: job is not a JSON object"),
     ],
 )
 def test_a_malformed_array_is_a_typed_error(

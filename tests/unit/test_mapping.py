@@ -488,29 +488,29 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
     (
         "id-not-str",
         _with("id", 5),
-        "Malformed job 5 in the server reply: id and owner must be strings",
+        "Malformed job 5 in the server reply: id is not a string",
     ),
     (
         "status-not-str",
         _with("status", 1),
-        f"Malformed job '{JOB_ID}' in the server reply: "
-        "status must be a string and is_preemptible a bool",
+        f"Malformed job '{JOB_ID}' in the server reply: status is not a string",
     ),
     (
         "preemptible-str",
         _with("is_preemptible", "false"),
-        f"Malformed job '{JOB_ID}' in the server reply: "
-        "status must be a string and is_preemptible a bool",
+        f"Malformed job '{JOB_ID}' in the server reply: is_preemptible is not a boolean",
     ),
     (
         "memory-fraction",
         _with("container.resources.memory_mb", 4096.5),
-        f"Malformed job '{JOB_ID}' in the server reply: resources.memory_mb is not an integer",
+        f"Malformed job '{JOB_ID}' in the server reply: "
+        "container.resources.memory_mb is not an integer",
     ),
     (
         "memory-bool",
         _with("container.resources.memory_mb", True),
-        f"Malformed job '{JOB_ID}' in the server reply: resources.memory_mb is not an integer",
+        f"Malformed job '{JOB_ID}' in the server reply: "
+        "container.resources.memory_mb is not an integer",
     ),
     (
         "memory-text",
@@ -521,7 +521,7 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
     (
         "shm-str",
         _with("container.resources.shm", "false"),
-        f"Malformed job '{JOB_ID}' in the server reply: resources.shm is not a boolean",
+        f"Malformed job '{JOB_ID}' in the server reply: container.resources.shm is not a boolean",
     ),
     (
         "read-only-str",
@@ -529,12 +529,14 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
             "container.volumes",
             [{"src_storage_uri": "storage:", "dst_path": "/d", "read_only": "no"}],
         ),
-        f"Malformed job '{JOB_ID}' in the server reply: volumes.read_only is not a boolean",
+        f"Malformed job '{JOB_ID}' in the server reply: "
+        "container.volumes.read_only is not a boolean",
     ),
     (
         "requires-auth-str",
         _with("container.http", {"port": 80, "requires_auth": "false"}),
-        f"Malformed job '{JOB_ID}' in the server reply: http.requires_auth is not a boolean",
+        f"Malformed job '{JOB_ID}' in the server reply: "
+        "container.http.requires_auth is not a boolean",
     ),
     (
         "exit-code-str",
@@ -559,7 +561,7 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
     (
         "url-int",
         _with("http_url", 5),
-        f"Malformed job '{JOB_ID}' in the server reply: URL field is not a string",
+        f"Malformed job '{JOB_ID}' in the server reply: http_url is not a string",
     ),
     (
         "name-int",
@@ -569,7 +571,7 @@ MALFORMED_JOBS: list[tuple[str, Any, str]] = [
     (
         "not-an-object",
         [1, 2],
-        "Malformed job reply: list indices must be integers or slices, not str",
+        "Malformed job reply: job is not a JSON object",
     ),
 ]
 
@@ -600,7 +602,7 @@ def test_malformed_job_not_json(client: neuro_sync.Client, mocked: responses.Req
     [
         ({"id": JOB_ID}, "Malformed job reply: missing field 'owner'"),
         ({"owner": "alice"}, "Malformed job reply: missing field 'id'"),
-        ([], "Malformed job reply: list indices must be integers or slices, not str"),
+        ([], "Malformed job reply: job is not a JSON object"),
         ("not json", "Malformed job reply: Expecting value: line 1 column 1 (char 0)"),
     ],
 )
