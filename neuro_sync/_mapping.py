@@ -29,8 +29,10 @@ from .models import (
     Container,
     HTTPPort,
     JobDescription,
+    JobRestartPolicy,
     JobStatus,
     JobStatusHistory,
+    JobStatusItem,
     JobTelemetry,
     RemoteImage,
     Resources,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from neuro_sync_api.models import JobRequest, SaveRequest, ServerConfig
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+_RESTART_POLICIES: dict[str, JobRestartPolicy] = {p.value: p for p in JobRestartPolicy}
 _EMPTY_URL = URL()
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
 
@@ -334,6 +337,12 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], .
     _job_http_url,
     _job_ssh_server,
     _job_internal_hostname,
+    _job_tags,
+    _job_life_span,
+    _job_restart_policy,
+    _job_preset_name,
+    _job_pass_config,
+    _job_privileged,
 ) = _slot_setters(
     JobDescription,
     "id",
@@ -347,6 +356,12 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], .
     "http_url",
     "ssh_server",
     "internal_hostname",
+    "tags",
+    "life_span",
+    "restart_policy",
+    "preset_name",
+    "pass_config",
+    "privileged",
 )
 (
     _history_status,
@@ -356,6 +371,9 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], .
     _history_started_at,
     _history_finished_at,
     _history_exit_code,
+    _history_restarts,
+    _history_run_time_seconds,
+    _history_transitions,
 ) = _slot_setters(
     JobStatusHistory,
     "status",
@@ -365,6 +383,9 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], .
     "started_at",
     "finished_at",
     "exit_code",
+    "restarts",
+    "run_time_seconds",
+    "transitions",
 )
 (
     _container_image,
@@ -374,8 +395,19 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], .
     _container_http,
     _container_env,
     _container_volumes,
+    _container_working_dir,
+    _container_tty,
 ) = _slot_setters(
-    Container, "image", "resources", "entrypoint", "command", "http", "env", "volumes"
+    Container,
+    "image",
+    "resources",
+    "entrypoint",
+    "command",
+    "http",
+    "env",
+    "volumes",
+    "working_dir",
+    "tty",
 )
 _volume_storage_path, _volume_container_path, _volume_read_only = _slot_setters(
     Volume, "storage_path", "container_path", "read_only"
@@ -444,6 +476,23 @@ class ReplyContext:
         http_url_named: str | None,
         internal_hostname: str | None,
         schedule_timeout: Any,  # the request's value, not part of JobDescription (2019)
+        # The 2022 dialect's properties (None from a 2019 server). Those JobDescription does
+        # not carry (the cluster-side and price fields) are read, checked and dropped.
+        uri: str | None,
+        tags: list[str] | None,
+        restart_policy: str | None,
+        max_run_time_minutes: Any,
+        pass_config: bool | None,
+        privileged: bool | None,
+        preset_name: str | None,
+        scheduler_enabled: bool | None,
+        preemptible_node: bool | None,
+        is_preemptible_node_required: bool | None,
+        internal_hostname_named: str | None,
+        priority: str | None,
+        total_price_credits: str | None,
+        price_credits_per_hour: str | None,
+        statuses: list[JobStatusItem] | None,
     ) -> JobDescription:
         job = _new(JobDescription)
         _job_id(job, id)
@@ -459,6 +508,22 @@ class ReplyContext:
         # the same for every job: the cache hit inline
         _job_ssh_server(job, ssh_server and self.urls.get(ssh_server) or self.url(ssh_server))
         _job_internal_hostname(job, internal_hostname)
+        _job_tags(job, () if not tags else tuple(tags))
+        _job_life_span(
+            job,
+            None
+            if max_run_time_minutes is None
+            else float(_int(max_run_time_minutes, "max_run_time_minutes") * 60),
+        )
+        # An unknown policy (newer than this client) reads as the default.
+        _job_restart_policy(
+            job, _RESTART_POLICIES.get(restart_policy or "", JobRestartPolicy.NEVER)
+        )
+        _job_preset_name(job, preset_name)
+        _job_pass_config(job, bool(pass_config))
+        _job_privileged(job, bool(privileged))
+        if statuses:
+            _history_transitions(history, tuple(statuses))
         return job
 
     def job_history(
@@ -470,9 +535,15 @@ class ReplyContext:
         started_at: str | None,
         finished_at: str | None,
         exit_code: Any,
+        restarts: Any,
+        run_time_seconds: Any,
     ) -> JobStatusHistory:
         if exit_code is not None and type(exit_code) is not int:
             raise TypeError("history.exit_code is not an int")
+        if run_time_seconds is not None and (
+            isinstance(run_time_seconds, bool) or not isinstance(run_time_seconds, int | float)
+        ):
+            raise TypeError("history.run_time_seconds is not a number")
         history = _new(JobStatusHistory)
         # missing, null and values newer than 2019 are UNKNOWN
         _history_status(history, _STATUSES.get(status, JobStatus.UNKNOWN))  # type: ignore[arg-type]
@@ -483,7 +554,33 @@ class ReplyContext:
         _history_finished_at(history, _time(finished_at, "history.finished_at"))
         # missing or null: no exit code (as the 2019 SDK reads it)
         _history_exit_code(history, exit_code)
+        _history_restarts(history, 0 if restarts is None else _int(restarts, "history.restarts"))
+        _history_run_time_seconds(
+            history, None if run_time_seconds is None else float(run_time_seconds)
+        )
+        _history_transitions(history, ())  # the job's `statuses`, set by `job`
         return history
+
+    def job_status_item(
+        self,
+        status: str,
+        transition_time: str,
+        reason: str | None,
+        description: str | None,
+        exit_code: Any,
+    ) -> JobStatusItem:
+        if exit_code is not None and type(exit_code) is not int:
+            raise TypeError("statuses.exit_code is not an int")
+        moment = _time(transition_time, "statuses.transition_time")
+        if moment is None:  # the reader passed a str: never, but the types must say so
+            raise TypeError("statuses.transition_time is missing")
+        return JobStatusItem(
+            status=_STATUSES.get(status, JobStatus.UNKNOWN),
+            transition_time=moment,
+            reason=reason or "",
+            description=description or "",
+            exit_code=exit_code,
+        )
 
     def container_response(
         self,
@@ -495,6 +592,8 @@ class ReplyContext:
         http: HTTPPort | None,
         ssh: None,
         volumes: list[Volume] | None,
+        working_dir: str | None,
+        tty: bool | None,
     ) -> Container:
         container = _new(Container)
         # the cache hit inline: most jobs share a few images
@@ -507,10 +606,18 @@ class ReplyContext:
         # the reader): one object less per job for the garbage collector to scan.
         _container_env(container, {} if env is None else env)
         _container_volumes(container, [] if volumes is None else volumes)
+        _container_working_dir(container, working_dir)
+        _container_tty(container, bool(tty))
         return container
 
     def resources_response(
-        self, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None
+        self,
+        cpu: Any,
+        memory_mb: Any,
+        shm: bool | None,
+        gpu: Any,
+        gpu_model: str | None,
+        memory: Any,  # 2022: the same in bytes; `memory_mb` is what Resources carries
     ) -> Resources:
         # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
         key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu))

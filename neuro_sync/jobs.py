@@ -18,7 +18,7 @@ from .models import Container, JobDescription, JobList, JobStatus, RemoteImage
 
 __all__ = ["Jobs"]
 
-_FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
+_FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 # `logs(follow=False)` on a live job: the log so far is whatever arrives before the stream has
 # been quiet this long (the 2019 endpoint itself always follows a live job).
 _SNAPSHOT_IDLE = 1.0
@@ -258,15 +258,15 @@ class Jobs:
 
         A job that has finished is returned whatever `statuses` says, since it will reach no
         other status: `wait(id, statuses=["running"])` returns a job that ended before it was
-        seen running (check `.status`), and a finished job with a status newer than 2019
-        (`JobStatus.UNKNOWN`, e.g. `cancelled`) is returned too.
+        seen running (check `.status`), and a finished job with a status newer than this
+        client (`JobStatus.UNKNOWN`) is returned too.
 
         Args:
             id: the job id.
             max_time: give up after this many seconds (None: wait as long as it takes). The
                 call returns or raises within about half a second of it whatever the server
                 does: each status request gets no more than the time left.
-            statuses: the awaited statuses; SUCCEEDED and FAILED by default.
+            statuses: the awaited statuses; SUCCEEDED, FAILED and CANCELLED by default.
             poll_interval: seconds between polls (grows to 5x while nothing changes).
             progress: show the status (with its reason and exit code) and the elapsed time:
                 True for a tqdm bar when tqdm is installed, else text on stderr; or a stream

@@ -1,4 +1,9 @@
-"""The documented job dataclasses (2019 `neuromation.api` Jobs reference), all read-only."""
+"""The documented job dataclasses (2019 `neuromation.api` Jobs reference), all read-only.
+
+The fields of the 2022 dialect (docs/dialects.md) come after the 2019 ones, all with defaults:
+every 2019 construction, positional included, still works, and a job read from a 2019 server
+compares equal to the one built by hand.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +27,10 @@ __all__ = [
     "HTTPPort",
     "JobDescription",
     "JobList",
+    "JobRestartPolicy",
     "JobStatus",
     "JobStatusHistory",
+    "JobStatusItem",
     "JobTelemetry",
     "RemoteImage",
     "Resources",
@@ -42,13 +49,28 @@ class JobStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     #: Execution failed.
     FAILED = "failed"
-    #: A status this client does not know (missing, or newer than 2019).
+    #: Killed, or past its life span (2022 servers; a 2019 server says SUCCEEDED).
+    CANCELLED = "cancelled"
+    #: Held by the platform, to resume later (2022 servers).
+    SUSPENDED = "suspended"
+    #: A status this client does not know (missing, or newer than it).
     UNKNOWN = "unknown"
 
     @property
     def is_finished(self) -> bool:
-        """True for the terminal statuses, SUCCEEDED and FAILED."""
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        """True for the terminal statuses, SUCCEEDED, FAILED and CANCELLED."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobRestartPolicy(enum.StrEnum):
+    """When a 2022 server starts a job's container again after it exits (`Jobs.run`)."""
+
+    #: Never (the default, and all a 2019 server does).
+    NEVER = "never"
+    #: After a failure (a non-zero exit code).
+    ON_FAILURE = "on-failure"
+    #: After every exit, until killed or past its life span.
+    ALWAYS = "always"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +171,9 @@ class Container:
         http: `HTTPPort` of an HTTP server in the container, or None.
         env: environment variables (str to str); empty by default.
         volumes: the `Volume` mounts; empty by default.
+        working_dir: the command's working directory, absolute (2022 dialect), or None for
+            the image's.
+        tty: give the container a terminal (2022 dialect).
 
     `env` and `volumes` are the plain `dict` and `list` of the 2019 SDK: frozen covers the
     attributes, not their contents. A job read from a reply has its own dict and list, shared
@@ -163,6 +188,27 @@ class Container:
     http: HTTPPort | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     volumes: Sequence[Volume] = field(default_factory=list)
+    working_dir: str | None = None
+    tty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatusItem:
+    """One status change of a job, as a 2022 server lists them (`JobStatusHistory.transitions`).
+
+    Attributes:
+        status: the status the job entered.
+        transition_time: when (timezone-aware).
+        reason: short machine reason, or empty string.
+        description: longer text, or empty string.
+        exit_code: the exit code that came with it, or None.
+    """
+
+    status: JobStatus
+    transition_time: datetime.datetime
+    reason: str = ""
+    description: str = ""
+    exit_code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +225,10 @@ class JobStatusHistory:
         started_at: start time or None if not started.
         finished_at: finish time or None if not finished.
         exit_code: the process's exit code, or None if not started or still running.
+        restarts: how often the job was restarted by its restart policy (2022 dialect; 0).
+        run_time_seconds: seconds the job has run in all (2022 dialect), or None.
+        transitions: every status change, oldest first, as `JobStatusItem`s (2022 dialect;
+            empty from a 2019 server).
     """
 
     status: JobStatus
@@ -188,6 +238,9 @@ class JobStatusHistory:
     started_at: datetime.datetime | None = None
     finished_at: datetime.datetime | None = None
     exit_code: int | None = None
+    restarts: int = 0
+    run_time_seconds: float | None = None
+    transitions: Sequence[JobStatusItem] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +260,12 @@ class JobDescription:
             if none.
         ssh_server: SSH gateway URL; internal, use `Jobs.exec` / `Jobs.port_forward`.
         internal_hostname: DNS name of the job for other jobs, or None.
+        tags: the job's tags, sorted (2022 dialect; empty from a 2019 server).
+        life_span: seconds the job may run before it is cancelled (2022 dialect), or None.
+        restart_policy: the `JobRestartPolicy` (2022 dialect; NEVER from a 2019 server).
+        preset_name: the preset the job was started from (2022 dialect), or None.
+        pass_config: the job was given a login of its owner (2022 dialect).
+        privileged: the container runs privileged (2022 dialect).
     """
 
     id: str
@@ -220,6 +279,12 @@ class JobDescription:
     http_url: URL = URL()
     ssh_server: URL = URL()
     internal_hostname: str | None = None
+    tags: Sequence[str] = ()
+    life_span: float | None = None
+    restart_policy: JobRestartPolicy = JobRestartPolicy.NEVER
+    preset_name: str | None = None
+    pass_config: bool = False
+    privileged: bool = False
 
     # The display module is imported when a card is shown, not with the models: it types its
     # functions with the models, and the modules must not import each other (no cycle).

@@ -15,9 +15,9 @@ every call, never silently drops it. The arguments are positional (a keyword cal
 arguments costs three times as much, and these run per object of a 10,000-job list); a test of
 the target compares its parameter names with the Protocol's.
 
-The readers are those of the 2019 dialect, the one the client speaks: a property marked
-`x-dialect: "2022"` is left out like any key the spec does not name (a 2022 server's job
-reads as its 2019 part).
+The readers serve both dialects: a property marked `x-dialect: "2022"` is read too, always as
+optional (a 2019 server never sends it, and a 2022 reply must not fail for a missing one),
+so a target reads a 2022 job whole and a 2019 job as it always has.
 
 Numbers (integer, number) are handed over unchecked: the target decides what it coerces (the
 2019 server sent some as strings or integral floats). Errors are `KeyError` (a missing
@@ -46,7 +46,6 @@ from typing import Any, Protocol
 _STR_ONLY = frozenset({str})
 '''
 ROOT = "Job"
-DIALECT = "2019"
 _PREFIX = "#/components/schemas/"
 _PY = {"string": "str", "boolean": "bool", "integer": "Any", "number": "Any"}
 _CLASS = {"string": "str", "boolean": "bool", "array": "list", "object": "dict"}
@@ -68,9 +67,9 @@ class Generator:
         return None if ref is None else str(ref)[len(_PREFIX) :]
 
     def properties(self, name: str) -> dict[str, Any]:
-        """The properties of an object schema in the client's dialect, in the spec's order."""
-        props = self.schemas[name].get("properties", {})
-        return {k: v for k, v in props.items() if str(v.get("x-dialect", DIALECT)) <= DIALECT}
+        """The properties of an object schema (both dialects), in the spec's order."""
+        props: dict[str, Any] = self.schemas[name].get("properties", {})
+        return props
 
     def kind(self, schema: dict[str, Any]) -> tuple[str, bool]:
         """(JSON type, nullable) of a property schema."""
@@ -116,7 +115,8 @@ class Generator:
         for prop, sub in self.properties(name).items():
             path = prop if name == ROOT else f"{label}.{prop}"
             var = f"{prop}_"
-            is_required = prop in required
+            # A later dialect's property is never required: a 2019 server does not send it.
+            is_required = prop in required and "x-dialect" not in sub
             read = f'd["{prop}"]' if is_required else f'get("{prop}")'
             optional = "" if is_required else " | None"
             child = self.ref(sub)
@@ -142,10 +142,16 @@ class Generator:
                     params.append(f"{prop}: {_PY[kind]}{optional}")
                 elif kind in _PY:  # a number: the target coerces
                     params.append(f"{prop}: Any")
+                elif kind == "array" and sub["items"].get("type") == "string":
+                    body.append(f"    if {test}:")
+                    body.append(f'        raise TypeError("{path} is not a list")')
+                    body.append(f"    if {var} and not _STR_ONLY.issuperset(map(type, {var})):")
+                    body.append(f'        raise TypeError("{path} items must be strings")')
+                    params.append(f"{prop}: list[str]{optional}")
                 elif kind == "array":
                     item = self.ref(sub["items"])
                     if item is None:
-                        raise ValueError(f"{name}.{prop}: only arrays of $ref objects")
+                        raise ValueError(f"{name}.{prop}: only arrays of $ref objects or strings")
                     body.append(f"    if {test}:")
                     body.append(f'        raise TypeError("{path} is not a list")')
                     # The parsed list (the caller's alone) is filled in place: no second list.

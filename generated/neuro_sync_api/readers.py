@@ -31,6 +31,21 @@ class Target(Protocol):
         http_url_named: str | None,
         internal_hostname: str | None,
         schedule_timeout: Any,
+        uri: str | None,
+        tags: list[str] | None,
+        restart_policy: str | None,
+        max_run_time_minutes: Any,
+        pass_config: bool | None,
+        privileged: bool | None,
+        preset_name: str | None,
+        scheduler_enabled: bool | None,
+        preemptible_node: bool | None,
+        is_preemptible_node_required: bool | None,
+        internal_hostname_named: str | None,
+        priority: str | None,
+        total_price_credits: str | None,
+        price_credits_per_hour: str | None,
+        statuses: list[Any] | None,
         /,
     ) -> Any:
         """`Job`: A job as the 2019 server sends it (it sends no other fields; newer servers do, and clients ignore them). `status` is a plain string on purpose: newer servers send values (`cancelled`, `suspended`) that a client must tolerate."""
@@ -45,6 +60,8 @@ class Target(Protocol):
         started_at: str | None,
         finished_at: str | None,
         exit_code: Any,
+        restarts: Any,
+        run_time_seconds: Any,
         /,
     ) -> Any:
         """`JobHistory`: `reason` and `description` are always present, null when unset."""
@@ -60,13 +77,22 @@ class Target(Protocol):
         http: Any,
         ssh: Any,
         volumes: list[Any] | None,
+        working_dir: str | None,
+        tty: bool | None,
         /,
     ) -> Any:
         """`ContainerResponse`"""
         ...
 
     def resources_response(
-        self, cpu: Any, memory_mb: Any, shm: bool | None, gpu: Any, gpu_model: str | None, /
+        self,
+        cpu: Any,
+        memory_mb: Any,
+        shm: bool | None,
+        gpu: Any,
+        gpu_model: str | None,
+        memory: Any,
+        /,
     ) -> Any:
         """`ResourcesResponse`"""
         ...
@@ -85,6 +111,18 @@ class Target(Protocol):
         self, src_storage_uri: str, dst_path: str, read_only: bool | None, /
     ) -> Any:
         """`VolumeResponse`"""
+        ...
+
+    def job_status_item(
+        self,
+        status: str,
+        transition_time: str,
+        reason: str | None,
+        description: str | None,
+        exit_code: Any,
+        /,
+    ) -> Any:
+        """`JobStatusItem`"""
         ...
 
 
@@ -132,6 +170,57 @@ def read_job(d: Any, to: Target) -> Any:
     if internal_hostname_ is not None and type(internal_hostname_) is not str:
         raise TypeError("internal_hostname is not a string")
     schedule_timeout_ = get("schedule_timeout")
+    uri_ = get("uri")
+    if uri_ is not None and type(uri_) is not str:
+        raise TypeError("uri is not a string")
+    tags_ = get("tags")
+    if tags_ is not None and type(tags_) is not list:
+        raise TypeError("tags is not a list")
+    if tags_ and not _STR_ONLY.issuperset(map(type, tags_)):
+        raise TypeError("tags items must be strings")
+    restart_policy_ = get("restart_policy")
+    if restart_policy_ is not None and type(restart_policy_) is not str:
+        raise TypeError("restart_policy is not a string")
+    max_run_time_minutes_ = get("max_run_time_minutes")
+    pass_config_ = get("pass_config")
+    if pass_config_ is not None and type(pass_config_) is not bool:
+        raise TypeError("pass_config is not a boolean")
+    privileged_ = get("privileged")
+    if privileged_ is not None and type(privileged_) is not bool:
+        raise TypeError("privileged is not a boolean")
+    preset_name_ = get("preset_name")
+    if preset_name_ is not None and type(preset_name_) is not str:
+        raise TypeError("preset_name is not a string")
+    scheduler_enabled_ = get("scheduler_enabled")
+    if scheduler_enabled_ is not None and type(scheduler_enabled_) is not bool:
+        raise TypeError("scheduler_enabled is not a boolean")
+    preemptible_node_ = get("preemptible_node")
+    if preemptible_node_ is not None and type(preemptible_node_) is not bool:
+        raise TypeError("preemptible_node is not a boolean")
+    is_preemptible_node_required_ = get("is_preemptible_node_required")
+    if (
+        is_preemptible_node_required_ is not None
+        and type(is_preemptible_node_required_) is not bool
+    ):
+        raise TypeError("is_preemptible_node_required is not a boolean")
+    internal_hostname_named_ = get("internal_hostname_named")
+    if internal_hostname_named_ is not None and type(internal_hostname_named_) is not str:
+        raise TypeError("internal_hostname_named is not a string")
+    priority_ = get("priority")
+    if priority_ is not None and type(priority_) is not str:
+        raise TypeError("priority is not a string")
+    total_price_credits_ = get("total_price_credits")
+    if total_price_credits_ is not None and type(total_price_credits_) is not str:
+        raise TypeError("total_price_credits is not a string")
+    price_credits_per_hour_ = get("price_credits_per_hour")
+    if price_credits_per_hour_ is not None and type(price_credits_per_hour_) is not str:
+        raise TypeError("price_credits_per_hour is not a string")
+    statuses_ = get("statuses")
+    if statuses_ is not None and type(statuses_) is not list:
+        raise TypeError("statuses is not a list")
+    if statuses_:
+        for i, item in enumerate(statuses_):
+            statuses_[i] = read_job_status_item(item, to)
     return to.job(
         id_,
         owner_,
@@ -148,6 +237,21 @@ def read_job(d: Any, to: Target) -> Any:
         http_url_named_,
         internal_hostname_,
         schedule_timeout_,
+        uri_,
+        tags_,
+        restart_policy_,
+        max_run_time_minutes_,
+        pass_config_,
+        privileged_,
+        preset_name_,
+        scheduler_enabled_,
+        preemptible_node_,
+        is_preemptible_node_required_,
+        internal_hostname_named_,
+        priority_,
+        total_price_credits_,
+        price_credits_per_hour_,
+        statuses_,
     )
 
 
@@ -175,8 +279,18 @@ def read_job_history(d: Any, to: Target) -> Any:
     if finished_at_ is not None and type(finished_at_) is not str:
         raise TypeError("history.finished_at is not a string")
     exit_code_ = get("exit_code")
+    restarts_ = get("restarts")
+    run_time_seconds_ = get("run_time_seconds")
     return to.job_history(
-        status_, reason_, description_, created_at_, started_at_, finished_at_, exit_code_
+        status_,
+        reason_,
+        description_,
+        created_at_,
+        started_at_,
+        finished_at_,
+        exit_code_,
+        restarts_,
+        run_time_seconds_,
     )
 
 
@@ -212,8 +326,14 @@ def read_container_response(d: Any, to: Target) -> Any:
     if volumes_:
         for i, item in enumerate(volumes_):
             volumes_[i] = read_volume_response(item, to)
+    working_dir_ = get("working_dir")
+    if working_dir_ is not None and type(working_dir_) is not str:
+        raise TypeError("container.working_dir is not a string")
+    tty_ = get("tty")
+    if tty_ is not None and type(tty_) is not bool:
+        raise TypeError("container.tty is not a boolean")
     return to.container_response(
-        image_, entrypoint_, command_, env_, resources_, http_, ssh_, volumes_
+        image_, entrypoint_, command_, env_, resources_, http_, ssh_, volumes_, working_dir_, tty_
     )
 
 
@@ -231,7 +351,8 @@ def read_resources_response(d: Any, to: Target) -> Any:
     gpu_model_ = get("gpu_model")
     if gpu_model_ is not None and type(gpu_model_) is not str:
         raise TypeError("container.resources.gpu_model is not a string")
-    return to.resources_response(cpu_, memory_mb_, shm_, gpu_, gpu_model_)
+    memory_ = get("memory")
+    return to.resources_response(cpu_, memory_mb_, shm_, gpu_, gpu_model_, memory_)
 
 
 def read_http_response(d: Any, to: Target) -> Any:
@@ -272,3 +393,24 @@ def read_volume_response(d: Any, to: Target) -> Any:
     if read_only_ is not None and type(read_only_) is not bool:
         raise TypeError("container.volumes.read_only is not a boolean")
     return to.volume_response(src_storage_uri_, dst_path_, read_only_)
+
+
+def read_job_status_item(d: Any, to: Target) -> Any:
+    """`JobStatusItem`: checked, then built by `to.job_status_item`."""
+    if type(d) is not dict:
+        raise TypeError("statuses is not a JSON object")
+    get = d.get
+    status_ = d["status"]
+    if type(status_) is not str:
+        raise TypeError("statuses.status is not a string")
+    transition_time_ = d["transition_time"]
+    if type(transition_time_) is not str:
+        raise TypeError("statuses.transition_time is not a string")
+    reason_ = get("reason")
+    if reason_ is not None and type(reason_) is not str:
+        raise TypeError("statuses.reason is not a string")
+    description_ = get("description")
+    if description_ is not None and type(description_) is not str:
+        raise TypeError("statuses.description is not a string")
+    exit_code_ = get("exit_code")
+    return to.job_status_item(status_, transition_time_, reason_, description_, exit_code_)
