@@ -162,7 +162,7 @@ def test_known_statuses(
     assert job.history.status is JobStatus(status)
 
 
-@pytest.mark.parametrize("status", ["cancelled", "suspended", "Running", ""])
+@pytest.mark.parametrize("status", ["evicted", "Running", "Cancelled", ""])
 def test_unknown_status_values_become_unknown(
     client: neuro_sync.Client, mocked: responses.RequestsMock, status: str
 ) -> None:
