@@ -199,8 +199,8 @@ def test_a_list_with_newer_statuses_does_not_crash(
     jobs = client.jobs.list()
     assert [(j.id, j.status) for j in jobs] == [
         ("job-1", JobStatus.SUCCEEDED),
-        ("job-2", JobStatus.UNKNOWN),
-        ("job-3", JobStatus.UNKNOWN),
+        ("job-2", JobStatus.CANCELLED),
+        ("job-3", JobStatus.SUSPENDED),
         ("job-4", JobStatus.RUNNING),
     ]
 
@@ -392,14 +392,85 @@ def test_ignored_and_newer_fields_are_tolerated(
 ) -> None:
     extra = make_job(schedule_timeout=60.0)
     extra["container"]["ssh"] = {"port": 22}
-    extra.update({"tags": ["x"], "preset_name": "cpu-small", "uri": "job://default/alice/x"})
-    extra["history"]["run_time_seconds"] = 5
-    extra["container"]["working_dir"] = "/w"
+    extra.update({"uri": "job://default/alice/x", "priority": "high", "future_key": [1]})
+    extra.update({"total_price_credits": "0", "scheduler_enabled": False})
+    extra["history"]["future_key"] = 5
+    extra["container"]["resources"]["memory"] = 16 * 2**20
     extra["cluster_name"] = "other"
     extra["ssh_auth_server"] = "ssh://elsewhere:2222"
     mocked.get(f"{BASE}/jobs", json={"jobs": [make_job(), extra]})
     plain_job, extra_job = client.jobs.list()
     assert extra_job == plain_job
+
+
+def test_the_2022_job_properties_are_read(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    wire = make_job(status="cancelled")
+    wire.update(
+        tags=["a", "b"],
+        max_run_time_minutes=3,
+        restart_policy="on-failure",
+        preset_name="cpu-small",
+        pass_config=True,
+        privileged=True,
+    )
+    wire["history"].update(restarts=2, run_time_seconds=12.5)
+    wire["container"].update(working_dir="/w", tty=True)
+    wire["statuses"] = [
+        {"status": "pending", "transition_time": "2019-08-01T10:00:00+00:00", "reason": None},
+        {"status": "running", "transition_time": "2019-08-01T10:00:01Z", "description": "x"},
+        {"status": "cancelled", "transition_time": "2019-08-01T10:00:02", "exit_code": 137},
+    ]
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=wire)
+    job = client.jobs.status(JOB_ID)
+    assert job.status is JobStatus.CANCELLED and job.status.is_finished
+    assert job.tags == ("a", "b")
+    assert job.life_span == 180.0
+    assert job.restart_policy is neuro_sync.JobRestartPolicy.ON_FAILURE
+    assert (job.preset_name, job.pass_config, job.privileged) == ("cpu-small", True, True)
+    assert (job.history.restarts, job.history.run_time_seconds) == (2, 12.5)
+    assert (job.container.working_dir, job.container.tty) == ("/w", True)
+    utc = datetime.UTC
+    assert job.history.transitions == (
+        neuro_sync.JobStatusItem(JobStatus.PENDING, datetime.datetime(2019, 8, 1, 10, tzinfo=utc)),
+        neuro_sync.JobStatusItem(
+            JobStatus.RUNNING, datetime.datetime(2019, 8, 1, 10, 0, 1, tzinfo=utc), "", "x"
+        ),
+        neuro_sync.JobStatusItem(
+            JobStatus.CANCELLED, datetime.datetime(2019, 8, 1, 10, 0, 2, tzinfo=utc), "", "", 137
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("tags", "a", "tags is not a list"),
+        ("tags", [1], "tags items must be strings"),
+        ("restart_policy", 1, "restart_policy is not a string"),
+        ("statuses", [{"status": "running"}], "transition_time"),
+        ("statuses", [{"status": "running", "transition_time": "x"}], "ISO-8601"),
+        ("max_run_time_minutes", "ten", "invalid literal"),
+    ],
+)
+def test_malformed_2022_properties_are_typed_errors(
+    client: neuro_sync.Client, mocked: responses.RequestsMock, key: str, value: Any, message: str
+) -> None:
+    wire = make_job()
+    wire[key] = value
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=wire)
+    with pytest.raises(neuro_sync.ResponseValidationError, match=message):
+        client.jobs.status(JOB_ID)
+
+
+def test_an_unknown_restart_policy_reads_as_never(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    wire = make_job()
+    wire["restart_policy"] = "sometimes"
+    mocked.get(f"{BASE}/jobs/{JOB_ID}", json=wire)
+    assert client.jobs.status(JOB_ID).restart_policy is neuro_sync.JobRestartPolicy.NEVER
 
 
 # --------------------------------------------------------------------------- images

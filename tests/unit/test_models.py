@@ -95,7 +95,9 @@ def test_all_lists_only_existing_names() -> None:
         (RemoteImage, ["name", "tag", "owner", "registry"]),
         (
             Container,
-            ["image", "resources", "entrypoint", "command", "http", "env", "volumes"],
+            # the 2019 fields, then the 2022 dialect's (all with defaults)
+            ["image", "resources", "entrypoint", "command", "http", "env", "volumes"]
+            + ["working_dir", "tty"],
         ),
         (
             JobStatusHistory,
@@ -107,6 +109,9 @@ def test_all_lists_only_existing_names() -> None:
                 "started_at",
                 "finished_at",
                 "exit_code",
+                "restarts",
+                "run_time_seconds",
+                "transitions",
             ],
         ),
         (
@@ -123,6 +128,12 @@ def test_all_lists_only_existing_names() -> None:
                 "http_url",
                 "ssh_server",
                 "internal_hostname",
+                "tags",
+                "life_span",
+                "restart_policy",
+                "preset_name",
+                "pass_config",
+                "privileged",
             ],
         ),
         (JobTelemetry, ["cpu", "memory", "timestamp", "gpu_duty_cycle", "gpu_memory"]),
@@ -210,8 +221,15 @@ def test_job_status_is_a_str_enum() -> None:
     assert JobStatus.RUNNING == running
     assert isinstance(JobStatus.PENDING, str)
     assert JobStatus("succeeded") is JobStatus.SUCCEEDED
-    assert [s.value for s in JobStatus] == ["pending", "running", "succeeded", "failed", "unknown"]
-    assert {s for s in JobStatus if s.is_finished} == {JobStatus.SUCCEEDED, JobStatus.FAILED}
+    assert [s.value for s in JobStatus] == [
+        *("pending", "running", "succeeded", "failed"),
+        *("cancelled", "suspended", "unknown"),
+    ]
+    assert {s for s in JobStatus if s.is_finished} == {
+        JobStatus.SUCCEEDED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+    }
     assert f"{JobStatus.FAILED}" == "failed"
 
 
