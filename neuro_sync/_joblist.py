@@ -18,7 +18,7 @@ from . import _mapping
 from ._closing import Closing
 from ._mapping import MALFORMED
 from ._transport import Stream
-from .errors import ResponseValidationError
+from .errors import ResponseValidationError, ServerError
 from .models import JobDescription
 
 __all__ = [
@@ -40,6 +40,15 @@ _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 # (value, end) of the JSON value at an index: the public face of json's C scanner.
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().raw_decode
 _END: Any = object()
+
+
+def _stream_error(error: object, index: int, status: int) -> ServerError:
+    """A line holding `error`: the server failed after it began the list (its status was 2xx,
+    kept as `.status`); the jobs before it were yielded."""
+    text = error if isinstance(error, str) else json.dumps(error)[:1000]
+    return ServerError(
+        f"The server failed while listing jobs (after {index}): {text}", status=status
+    )
 
 
 class MalformedReply(ValueError):
@@ -281,6 +290,8 @@ class JobStream(Closing):
         try:
             if self.ndjson:
                 for value in ndjson_items(self._chunks()):
+                    if type(value) is dict and "error" in value:
+                        raise _stream_error(value["error"], index, self._stream.status)
                     yield job(value, ctx)
                     index += 1
             else:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,8 +53,17 @@ MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
 # --------------------------------------------------------------------------- config
 
 
+_MIB = 1024 * 1024
+
+
 def cluster_config(config: ServerConfig) -> ClusterConfig | None:
-    """The cluster part of `/config`, or None when the server did not send it (bad token)."""
+    """The cluster part of `/config`, or None when the server did not send it (bad token).
+
+    A 2022 server sends its clusters as a list (the first is the current one, as neuro-sdk
+    takes it) with presets in bytes; a 2019 server, one cluster at the top level.
+    """
+    if not isinstance(config.clusters, Unset) and config.clusters:
+        return _cluster_2022(config.clusters[0])
     urls = (config.registry_url, config.storage_url, config.users_url, config.monitoring_url)
     if any(isinstance(u, Unset) or not u for u in urls) or isinstance(
         config.resource_presets, Unset
@@ -66,6 +76,28 @@ def cluster_config(config: ServerConfig) -> ClusterConfig | None:
             storage_url=URL(str(config.storage_url)),
             users_url=URL(str(config.users_url)),
             monitoring_url=URL(str(config.monitoring_url)),
+            resource_presets=presets,
+        )
+    except MALFORMED as err:
+        raise ResponseValidationError(f"Malformed cluster configuration: {err}") from None
+
+
+def _cluster_2022(cluster: Any) -> ClusterConfig | None:
+    urls = (cluster.registry_url, cluster.storage_url, cluster.users_url, cluster.monitoring_url)
+    if any(isinstance(u, Unset) or not u for u in urls):
+        return None
+    try:
+        presets = {}
+        for p in cluster.resource_presets:
+            wire = p.to_dict()
+            wire["memory_mb"] = int(wire.pop("memory")) // _MIB
+            wire["is_preemptible"] = bool(wire.pop("scheduler_enabled", False))
+            presets[p.name] = Preset.from_wire(wire)
+        return ClusterConfig(
+            registry_url=URL(str(cluster.registry_url)),
+            storage_url=URL(str(cluster.storage_url)),
+            users_url=URL(str(cluster.users_url)),
+            monitoring_url=URL(str(cluster.monitoring_url)),
             resource_presets=presets,
         )
     except MALFORMED as err:
@@ -124,13 +156,79 @@ def _no_number(value: object) -> bool:
 
 # Wire names of `Volume` fields, for error paths in the user's terms.
 _VOLUME_FIELDS = {"src_storage_uri": "storage_path", "dst_path": "container_path"}
+# Wire names of `run` arguments of the 2022 dialect.
+_RUN_FIELDS = {"max_run_time_minutes": "life_span"}
 
 
 def _public_path(path: str) -> str:
     parts = path.split(".")
     if len(parts) == 4 and parts[:2] == ["container", "volumes"]:
         parts[3] = _VOLUME_FIELDS.get(parts[3], parts[3])
+    parts[0] = _RUN_FIELDS.get(parts[0], parts[0])
     return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The `run` arguments of the 2022 dialect, as the user gave them (defaults: not given)."""
+
+    tags: Iterable[str] | None = None
+    life_span: float | None = None
+    restart_policy: JobRestartPolicy | str = JobRestartPolicy.NEVER
+    pass_config: bool = False
+    wait_for_jobs_quota: bool = False
+    privileged: bool = False
+    preset_name: str | None = None
+
+    def given(self, container: Container) -> list[str]:
+        """The names of the arguments (and container fields) set to other than their default."""
+        names = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) != f.default]
+        if isinstance(container, Container):
+            if container.working_dir is not None:
+                names.append("container.working_dir")
+            if container.tty is not False:
+                names.append("container.tty")
+        return names
+
+
+# The shortest life span a server takes: it counts whole minutes, at least one.
+MIN_LIFE_SPAN = 60
+
+
+def _run_2022(options: RunOptions) -> dict[str, Any]:
+    """The 2022 keys of a `POST /jobs` body (as neuro-sdk 22.7.1 sends them), uncoerced so
+    that the spec's strict types see what the user gave; `never` and false are not sent,
+    except `pass_config`, which is always sent."""
+    wire: dict[str, Any] = {"pass_config": options.pass_config}
+    if options.tags is not None:
+        if isinstance(options.tags, str | bytes) or not isinstance(options.tags, Iterable):
+            raise ValidationError("tags", "must be a collection of strings, not a string")
+        wire["tags"] = list(options.tags)
+    span = options.life_span
+    if span is not None:
+        if isinstance(span, bool) or not isinstance(span, int | float) or not math.isfinite(span):
+            raise ValidationError("life_span", "must be seconds (a finite number) or None")
+        if span < MIN_LIFE_SPAN:
+            raise ValidationError(
+                "life_span", f"must be at least {MIN_LIFE_SPAN} seconds (the server counts minutes)"
+            )
+        wire["max_run_time_minutes"] = int(span // 60)  # whole minutes, as neuro-sdk sends
+    try:
+        policy = JobRestartPolicy(options.restart_policy)
+    except ValueError:
+        allowed = ", ".join(p.value for p in JobRestartPolicy)
+        raise ValidationError(
+            "restart_policy", f"must be one of {allowed}, got {options.restart_policy!r}"
+        ) from None
+    if policy is not JobRestartPolicy.NEVER:
+        wire["restart_policy"] = policy.value
+    for key in ("wait_for_jobs_quota", "privileged"):
+        value = getattr(options, key)
+        if value is not False:
+            wire[key] = value  # a non-bool is sent to the schema, which refuses it by name
+    if options.preset_name is not None:
+        wire["preset_name"] = options.preset_name
+    return wire
 
 
 def job_request(
@@ -140,8 +238,13 @@ def job_request(
     description: str | None,
     is_preemptible: bool,
     schedule_timeout: float | None,
+    dialect: str = "2019",
+    options: RunOptions | None = None,
 ) -> JobRequest:
     """Build exactly what the real server accepts, checked against the spec before it is sent.
+
+    Under 2019 an argument of the 2022 dialect (`options`, `Container.working_dir`/`tty`) is
+    a `ValidationError` naming it; nothing of 2022 is ever sent to a 2019 server.
 
     Omitted rather than null: `shm` when None, `gpu` when None or 0 (the 2019 SDK sent `null`s
     the server rejects), empty entrypoint/command/env/volumes/name/description. Values are
@@ -156,6 +259,13 @@ def job_request(
         VolumeRequest,
     )
 
+    options = options or RunOptions()
+    if dialect == "2019":
+        given = options.given(container)
+        if given:
+            raise ValidationError(
+                given[0], 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
+            )
     given_volumes = _check_types(container)
     img, res = container.image, container.resources
     _validation.validate_image(
@@ -198,7 +308,15 @@ def job_request(
         is_preemptible=is_preemptible,
         schedule_timeout=_unset_if(_no_number(schedule_timeout), schedule_timeout),
     )
-    _validation.validate_job_request(request.to_dict(), _public_path)
+    if dialect != "2019":
+        later = _run_2022(options)
+        for key, value in later.items():
+            setattr(request, key, value)
+        if container.working_dir is not None:
+            request.container.working_dir = container.working_dir
+        if container.tty is not False:
+            request.container.tty = container.tty
+    _validation.validate_job_request(request.to_dict(), _public_path, dialect)
     # Numbers as floats, like the 2019 SDK sent them (only now: float() accepts "1" and True).
     request.container.resources.cpu = float(res.cpu)
     if not isinstance(request.schedule_timeout, Unset):
@@ -213,19 +331,61 @@ class ListQuery:
     statuses: list[str] | None
     name: str | None
     owners: list[str] | None
+    # The 2022 dialect's, as query values.
+    tags: list[str] | None = None
+    since: str | None = None
+    until: str | None = None
+    reverse: str | None = None
+    limit: str | None = None
+
+
+def _moment(value: object, field: str) -> str | None:
+    """An aware `datetime` as the ISO 8601 text a 2022 server reads."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        raise ValidationError(field, "must be a datetime.datetime (timezone-aware) or None")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(field, "must be timezone-aware (e.g. tzinfo=datetime.UTC)")
+    return value.isoformat()
 
 
 def list_query(
-    statuses: Iterable[JobStatus | str] | None, name: str | None, owners: Iterable[str] | None
+    statuses: Iterable[JobStatus | str] | None,
+    name: str | None,
+    owners: Iterable[str] | None,
+    *,
+    tags: Iterable[str] | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    reverse: bool = False,
+    limit: int | None = None,
+    dialect: str = "2019",
 ) -> ListQuery:
-    """Validate `jobs.list` filters and turn them into query values."""
-    for field, value in (("statuses", statuses), ("owners", owners)):
+    """Validate `jobs.list` filters and turn them into query values.
+
+    Under 2019 the filters of 2022 are refused: a 2019 server ignores them silently (`limit=1`
+    would list every job).
+    """
+    later = {"tags": tags, "since": since, "until": until, "reverse": reverse, "limit": limit}
+    if dialect == "2019":
+        for key, value in later.items():
+            if value is not None and value is not False:
+                raise ValidationError(
+                    key, 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
+                )
+    for field, value in (("statuses", statuses), ("owners", owners), ("tags", tags)):
         if isinstance(value, str | bytes):
             raise ValidationError(field, "must be a collection (e.g. a set), not a string")
     status_values = (
         None if statuses is None else [s.value if isinstance(s, JobStatus) else s for s in statuses]
     )
     owner_values = None if owners is None else list(owners)
+    tag_values = None if tags is None else list(tags)
+    if not isinstance(reverse, bool):
+        raise ValidationError("reverse", "must be a bool")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise ValidationError("limit", "must be an int >= 1 or None")
     filters: dict[str, Any] = {}
     if status_values is not None:
         filters["statuses"] = status_values
@@ -233,13 +393,42 @@ def list_query(
         filters["name"] = name
     if owner_values is not None:
         filters["owners"] = owner_values
+    if tag_values is not None:
+        filters["tags"] = tag_values
+    query = {
+        "since": _moment(since, "since"),
+        "until": _moment(until, "until"),
+        "reverse": "1" if reverse else None,
+        "limit": None if limit is None else str(limit),
+    }
+    filters.update({k: v for k, v in query.items() if v is not None})
     _validation.validate_list(filters)
     return ListQuery(
         # Sorted and deduplicated, so the same filter always makes the same URL.
         statuses=sorted(set(status_values)) if status_values else None,
         name=name or None,
         owners=owner_values or None,
+        tags=sorted(set(tag_values)) if tag_values else None,
+        **query,
     )
+
+
+def life_span_request(additional_seconds: object) -> dict[str, Any]:
+    """The body of `bump_life_span`: whole minutes, at least one, as the spec bounds them."""
+    if (
+        isinstance(additional_seconds, bool)
+        or not isinstance(additional_seconds, int | float)
+        or not math.isfinite(additional_seconds)
+    ):
+        raise ValidationError("additional_seconds", "must be seconds (a finite number)")
+    if additional_seconds < MIN_LIFE_SPAN:
+        raise ValidationError(
+            "additional_seconds",
+            f"must be at least {MIN_LIFE_SPAN} seconds (the server counts minutes)",
+        )
+    wire = {"additional_max_run_time_minutes": int(additional_seconds // 60)}
+    _validation.validate_life_span_request(wire)
+    return wire
 
 
 def save_request(image: RemoteImage) -> SaveRequest:

@@ -46,9 +46,15 @@ class Operations:
     """The jobs calls of one client. Thread-safe: the cluster config is fetched once, locked."""
 
     def __init__(
-        self, transport: Transport, username: str, cluster: ClusterConfig | None = None
+        self,
+        transport: Transport,
+        username: str,
+        cluster: ClusterConfig | None = None,
+        *,
+        dialect: str = "2019",
     ) -> None:
         self._t = transport
+        self.dialect = dialect
         self.username = username
         self._cluster = cluster
         self._lock = threading.Lock()
@@ -168,6 +174,16 @@ class Operations:
 
         self._t.send(kill_job.build_request(job_id), timeout=self._timeout(timeout))
 
+    def bump_life_span(
+        self, job_id: str, body: dict[str, Any], *, timeout: Timeout | ClientDefault
+    ) -> None:
+        """PUT /jobs/{id}/max_run_time_minutes (2022); the answer is 204."""
+        from neuro_sync_api.api.platform import bump_life_span
+        from neuro_sync_api.models import LifeSpanRequest
+
+        request = bump_life_span.build_request(job_id, body=LifeSpanRequest.from_dict(body))
+        self._t.send(request, timeout=self._timeout(timeout))
+
     def log(self, job_id: str, *, timeout: Timeout | ClientDefault) -> LogStream:
         from neuro_sync_api.api.monitoring import get_job_log
 
@@ -281,4 +297,10 @@ def _list_request(query: _mapping.ListQuery) -> dict[str, Any]:
         status=query.statuses or UNSET,  # type: ignore[arg-type]  # checked by list_query
         name=query.name or UNSET,
         owner=query.owners or UNSET,
+        # the 2022 dialect's (list_query refuses them under 2019)
+        tag=query.tags or UNSET,
+        since=query.since or UNSET,
+        until=query.until or UNSET,
+        reverse=query.reverse or UNSET,  # type: ignore[arg-type]  # "1", checked
+        limit=query.limit or UNSET,
     )

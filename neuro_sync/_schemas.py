@@ -8,6 +8,8 @@ from __future__ import annotations
 from marshmallow import Schema
 from neuro_sync_api import validation as rules
 
+from .config import DIALECTS
+
 
 class RemoteImageSchema(Schema):
     name = rules.non_blank(required=True)
@@ -21,5 +23,7 @@ class RemoteImageSchema(Schema):
 
 
 IMAGE = RemoteImageSchema()
-JOB_REQUEST = rules.JobRequest()
+# Per dialect: under 2019 a key of the 2022 dialect is an unknown key.
+JOB_REQUEST = {d: rules.for_dialect(rules.JobRequest, d) for d in DIALECTS}
 LIST_QUERY = rules.ListJobsQuery()
+LIFE_SPAN = rules.LifeSpanRequest()

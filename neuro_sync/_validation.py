@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from marshmallow import Schema
 
 # `jobs.list` keywords -> query parameters of the spec.
-_LIST_PARAMETERS = {"statuses": "status", "name": "name", "owners": "owner"}
+_LIST_PARAMETERS = {"statuses": "status", "name": "name", "owners": "owner", "tags": "tag"}
 _LIST_KEYWORDS = {v: k for k, v in _LIST_PARAMETERS.items()}
 
 
@@ -41,11 +41,14 @@ def validate_image(image: Mapping[str, Any]) -> None:
     _check(IMAGE, image, lambda path: f"container.image.{path}")
 
 
-def validate_job_request(wire: Mapping[str, Any], public_path: Callable[[str], str]) -> None:
-    """A POST /jobs body against the spec; `public_path` names a wire path in the user's terms."""
+def validate_job_request(
+    wire: Mapping[str, Any], public_path: Callable[[str], str], dialect: str = "2019"
+) -> None:
+    """A POST /jobs body against the spec in one dialect (under 2019 a 2022 key is unknown);
+    `public_path` names a wire path in the user's terms."""
     from ._schemas import JOB_REQUEST
 
-    _check(JOB_REQUEST, wire, public_path)
+    _check(JOB_REQUEST[dialect], wire, public_path)
 
 
 def _list_keyword(path: str) -> str:
@@ -59,6 +62,13 @@ def validate_list(filters: Mapping[str, Any]) -> None:
 
     query = {_LIST_PARAMETERS.get(k, k): v for k, v in filters.items()}
     _check(LIST_QUERY, query, _list_keyword)
+
+
+def validate_life_span_request(wire: Mapping[str, Any]) -> None:
+    """A `PUT /jobs/{id}/max_run_time_minutes` body against the spec."""
+    from ._schemas import LIFE_SPAN
+
+    _check(LIFE_SPAN, wire, lambda path: "additional_seconds")
 
 
 def validate_job_id(job_id: object) -> str:

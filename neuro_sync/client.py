@@ -15,9 +15,12 @@ from ._retry import RetryPolicy
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
 from ._transport import DEFAULT_MAX_REPLY_BYTES, Transport
 from .config import (
+    DIALECTS,
+    ENV_DIALECT,
     ENV_TOKEN,
     ENV_URL,
     ClusterConfig,
+    check_dialect,
     config_file_path,
     load_config_file,
     username_from_token,
@@ -41,6 +44,7 @@ class ClientOptions(TypedDict, total=False):
     headers: Mapping[str, str] | None
     max_reply_bytes: int
     known_hosts: str | os.PathLike[str] | None
+    dialect: str
 
 
 class Client(Closing):
@@ -69,6 +73,9 @@ class Client(Closing):
             `port_forward` then check the key against it, without a prompt (a config file's
             `ssh_known_hosts`; the local platform writes one). Default: ssh's own files.
         headers: extra headers for every request.
+        dialect: the wire form of the server, `"2019"` (the default) or `"2022"`
+            (docs/dialects.md). Arguments of the 2022 dialect raise `ValidationError` under
+            2019 before anything is sent.
 
     The client is safe to share between threads. Use it as a context manager or call
     `close()` to release its connections.
@@ -89,7 +96,9 @@ class Client(Closing):
         headers: Mapping[str, str] | None = None,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         known_hosts: str | os.PathLike[str] | None = None,
+        dialect: str = DIALECTS[0],
     ) -> None:
+        self._dialect = check_dialect(dialect)
         parsed = URL(str(url)) if isinstance(url, str | URL) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ConfigError(
@@ -119,7 +128,9 @@ class Client(Closing):
             headers=headers,
             max_reply_bytes=max_reply_bytes,
         )
-        self._ops = Operations(self._transport, self._username, cluster_config)
+        self._ops = Operations(
+            self._transport, self._username, cluster_config, dialect=self._dialect
+        )
         self.jobs = Jobs(
             self._ops, token, known_hosts=None if known_hosts is None else os.fspath(known_hosts)
         )
@@ -132,6 +143,11 @@ class Client(Closing):
     def url(self) -> URL:
         """The API base URL."""
         return self._url
+
+    @property
+    def dialect(self) -> str:
+        """The dialect the client speaks, `"2019"` or `"2022"`."""
+        return self._dialect
 
     @property
     def username(self) -> str:
@@ -148,7 +164,8 @@ class Client(Closing):
         self._transport.close()
 
     def __repr__(self) -> str:
-        return f"<neuro_sync.Client url={str(self._url)!r} user={self._username!r}>"
+        dialect = "" if self._dialect == DIALECTS[0] else f" dialect={self._dialect!r}"
+        return f"<neuro_sync.Client url={str(self._url)!r} user={self._username!r}{dialect}>"
 
 
 def get(
@@ -167,12 +184,17 @@ def get(
     URL and token always come from the same source: a token only goes to the server it was
     given or saved for. A source that is half set (a URL without a token, or the reverse) is an
     error, not a cue to take the other half from elsewhere. Other keyword arguments go to
-    `Client`.
+    `Client`. The dialect is the `dialect=` argument, else `$NEURO_SYNC_DIALECT`, else the
+    config file's `dialect` key (when the file is the source), else `"2019"`.
 
     Raises:
         ConfigError: no source is set, one is half set (the message says which value is
-            missing and where it was looked for), or the file is unreadable.
+            missing and where it was looked for), the file is unreadable, or
+            `$NEURO_SYNC_DIALECT` names no dialect.
     """
+    env_dialect = os.environ.get(ENV_DIALECT)
+    if "dialect" not in kwargs and env_dialect:
+        kwargs["dialect"] = check_dialect(env_dialect, f"${ENV_DIALECT}")
     if url is not None or token is not None:
         if path is not None:
             raise ConfigError(
@@ -219,6 +241,8 @@ class Factory:
         loaded = load_config_file(self.path)
         kwargs.setdefault("cluster_config", loaded.cluster)
         kwargs.setdefault("known_hosts", loaded.known_hosts)
+        if loaded.dialect is not None:
+            kwargs.setdefault("dialect", loaded.dialect)
         return Client(loaded.url, loaded.token, **kwargs)
 
     def login_with_token(
@@ -229,7 +253,13 @@ class Factory:
         client = Client(url, token, **kwargs)
         try:
             cluster = client.config
-            write_config_file(self.path, url=str(client.url), token=token, cluster=cluster)
+            write_config_file(
+                self.path,
+                url=str(client.url),
+                token=token,
+                cluster=cluster,
+                dialect=client.dialect,
+            )
         except BaseException:
             client.close()
             raise

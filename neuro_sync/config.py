@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import yaml
 
 __all__ = [
+    "DIALECTS",
+    "ENV_DIALECT",
     "ENV_TOKEN",
     "ENV_URL",
     "ClusterConfig",
@@ -36,6 +38,22 @@ __all__ = [
 ENV_URL = "NEURO_SYNC_URL"
 ENV_TOKEN = "NEURO_SYNC_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_CONFIG = "NEUROMATION_CONFIG"
+ENV_DIALECT = "NEURO_SYNC_DIALECT"
+# The wire forms of the Jobs API this client speaks (docs/dialects.md); the first is the default.
+DIALECTS = ("2019", "2022")
+
+
+def check_dialect(value: object, source: str | None = None) -> str:
+    """A dialect name, or a typed error naming it: `ValidationError` for an argument,
+    `ConfigError` naming `source` (a variable or a file) for configuration."""
+    if isinstance(value, str) and value in DIALECTS:
+        return value
+    problem = f"must be one of {', '.join(map(repr, DIALECTS))}, got {value!r}"
+    if source is None:
+        raise ValidationError("dialect", problem)
+    raise ConfigError(f"{source}: the dialect {problem}")
+
+
 USER_CLAIMS = ("identity", "https://platform.neuromation.io/user")
 
 
@@ -211,6 +229,7 @@ class FileConfig:
     token: str
     cluster: ClusterConfig | None
     known_hosts: str | None = None  # the SSH gateway's host keys (`ssh_known_hosts`)
+    dialect: str | None = None  # `dialect`, when the file names one
 
     def __repr__(self) -> str:
         return f"FileConfig(url={self.url!r}, token=<hidden>)"
@@ -250,7 +269,12 @@ def load_config_file(path: Path) -> FileConfig:
         raise ConfigError(f"The config file {path}: `ssh_known_hosts` must be a file path")
     if known_hosts is not None:  # relative to the config file
         known_hosts = str(path.parent / Path(known_hosts).expanduser())
-    return FileConfig(url=url, token=token, cluster=cluster, known_hosts=known_hosts)
+    dialect = data.get("dialect")
+    if dialect is not None:
+        dialect = check_dialect(dialect, f"The config file {path}")
+    return FileConfig(
+        url=url, token=token, cluster=cluster, known_hosts=known_hosts, dialect=dialect
+    )
 
 
 # Quoted parts of a YAML error: the text it found, which may be the token.
@@ -271,8 +295,11 @@ def _yaml_problem(err: yaml.YAMLError) -> str:
     return text
 
 
-def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfig) -> None:
-    """Write a 2019-format `.nmrc` with mode 0600 (the token is a secret)."""
+def write_config_file(
+    path: Path, *, url: str, token: str, cluster: ClusterConfig, dialect: str = DIALECTS[0]
+) -> None:
+    """Write a 2019-format `.nmrc` with mode 0600 (the token is a secret); a `dialect` key
+    only for a dialect other than the default."""
     data = {
         "url": url,
         "auth_config": {},
@@ -287,6 +314,8 @@ def write_config_file(path: Path, *, url: str, token: str, cluster: ClusterConfi
         "cookie_session": {},
         "version": "neuro-sync",
     }
+    if dialect != DIALECTS[0]:
+        data["dialect"] = dialect
     import yaml
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterable, Sequence
 from typing import Literal, TextIO, overload
@@ -14,7 +15,14 @@ from ._ssh import ExecResult, PortForward, SSHGateway
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from .errors import APIConnectionError, ValidationError, WaitTimeout
-from .models import Container, JobDescription, JobList, JobStatus, RemoteImage
+from .models import (
+    Container,
+    JobDescription,
+    JobList,
+    JobRestartPolicy,
+    JobStatus,
+    RemoteImage,
+)
 
 __all__ = ["Jobs"]
 
@@ -51,6 +59,13 @@ class Jobs:
         is_preemptible: bool = False,
         schedule_timeout: float | None = None,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        tags: Iterable[str] | None = None,
+        life_span: float | None = None,
+        restart_policy: JobRestartPolicy | str = JobRestartPolicy.NEVER,
+        pass_config: bool = False,
+        wait_for_jobs_quota: bool = False,
+        privileged: bool = False,
+        preset_name: str | None = None,
     ) -> JobDescription:
         """Start a new job.
 
@@ -62,6 +77,20 @@ class Jobs:
             is_preemptible: whether the job may be preempted.
             schedule_timeout: seconds (1 to 30 days) to wait for resources before the job fails.
             timeout: per-call HTTP timeout.
+
+        The arguments below, and `Container.working_dir`/`tty`, exist only in the 2022 dialect
+        (`Client(..., dialect="2022")`); under 2019 giving one raises `ValidationError`
+        before anything is sent.
+
+        Args:
+            tags: up to 16 tags (1-256 characters, no whitespace); the server sorts them.
+            life_span: seconds the job may run (at least 60; counted in whole minutes), after
+                which it is cancelled.
+            restart_policy: a `JobRestartPolicy` (or its value): restart the job on exit.
+            pass_config: give the job a login of its owner (`NEURO_PASSED_CONFIG`).
+            wait_for_jobs_quota: wait for the jobs quota instead of failing.
+            privileged: run the container privileged.
+            preset_name: the resource preset the job is accounted to.
 
         Returns:
             The `JobDescription` of the started job (usually pending).
@@ -78,6 +107,16 @@ class Jobs:
             description=description,
             is_preemptible=is_preemptible,
             schedule_timeout=schedule_timeout,
+            dialect=self._ops.dialect,
+            options=_mapping.RunOptions(
+                tags=tags,
+                life_span=life_span,
+                restart_policy=restart_policy,
+                pass_config=pass_config,
+                wait_for_jobs_quota=wait_for_jobs_quota,
+                privileged=privileged,
+                preset_name=preset_name,
+            ),
         )
         return self._ops.submit(body, name=name, timeout=timeout)
 
@@ -88,6 +127,11 @@ class Jobs:
         name: str | None = None,
         owners: Iterable[str] | None = None,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        tags: Iterable[str] | None = None,
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
     ) -> JobList:
         """List the user's jobs, oldest first.
 
@@ -102,8 +146,32 @@ class Jobs:
             plain `list` that Jupyter shows as a table.
 
         For long histories, `iter` (same filters) yields the jobs as they arrive instead.
+
+        The filters below exist only in the 2022 dialect (under 2019 they raise
+        `ValidationError`: a 2019 server would ignore them silently):
+
+        Args:
+            tags: only jobs carrying every one of these tags.
+            since: only jobs created at or after this (timezone-aware) time.
+            until: only jobs created at or before this time.
+            reverse: newest first.
+            limit: at most this many jobs (after ordering).
         """
-        query = _mapping.list_query(statuses, name, owners)
+        query = _mapping.list_query(
+            statuses,
+            name,
+            owners,
+            tags=tags,
+            since=since,
+            until=until,
+            reverse=reverse,
+            limit=limit,
+            dialect=self._ops.dialect,
+        )
+        if self._ops.dialect != "2019":
+            # A 2022 server streams the list (NDJSON), ending it with an error line on failure.
+            with self._ops.stream_query(query, timeout=timeout) as jobs:
+                return JobList(jobs)
         return JobList(self._ops.query(query, timeout=timeout))
 
     def iter(
@@ -113,6 +181,11 @@ class Jobs:
         name: str | None = None,
         owners: Iterable[str] | None = None,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        tags: Iterable[str] | None = None,
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
     ) -> JobStream:
         """Stream the user's jobs, oldest first: the jobs of `list`, one at a time.
 
@@ -132,8 +205,19 @@ class Jobs:
             ValidationError: bad filters, before anything is sent.
             ResponseValidationError: (while iterating) a malformed reply or job.
             StreamInterrupted: (while iterating) the connection broke before the end.
+            ServerError: (while iterating) a 2022 server ended the stream with an error line.
         """
-        query = _mapping.list_query(statuses, name, owners)
+        query = _mapping.list_query(
+            statuses,
+            name,
+            owners,
+            tags=tags,
+            since=since,
+            until=until,
+            reverse=reverse,
+            limit=limit,
+            dialect=self._ops.dialect,
+        )
         return self._ops.stream_query(query, timeout=timeout)
 
     def status(
@@ -147,12 +231,36 @@ class Jobs:
         return self._ops.get(_validation.validate_job_id(id), timeout=timeout)
 
     def kill(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> None:
-        """Kill a job. A killed job ends `SUCCEEDED`; killing a finished job does nothing.
+        """Kill a job. A killed job ends `SUCCEEDED` (`CANCELLED` on a 2022 server); killing a
+        finished job does nothing.
 
         Raises:
             JobNotFound: no such job.
         """
         self._ops.kill(_validation.validate_job_id(id), timeout=timeout)
+
+    def bump_life_span(
+        self,
+        id: str,
+        additional_seconds: float,
+        *,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    ) -> None:
+        """Extend a job's life span by `additional_seconds` (at least 60, counted in whole
+        minutes); a job without one gets one, counted from its start. 2022 dialect only.
+
+        Raises:
+            ValidationError: under the 2019 dialect, or a bad duration (before sending).
+            JobNotFound: no such job.
+            IllegalArgumentError: the job has finished.
+        """
+        if self._ops.dialect == "2019":
+            raise ValidationError(
+                "bump_life_span", 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
+            )
+        job_id = _validation.validate_job_id(id)
+        body = _mapping.life_span_request(additional_seconds)
+        self._ops.bump_life_span(job_id, body, timeout=timeout)
 
     def monitor(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> LogStream:
         """Stream the job's output: a `LogStream` of `bytes` chunks; close it when done.

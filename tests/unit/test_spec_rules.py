@@ -100,7 +100,11 @@ def _use(monkeypatch: pytest.MonkeyPatch, rules: ModuleType) -> None:
     monkeypatch.setattr(server_validation, "rules", rules)
     monkeypatch.setattr(server_validation, "_JOB_REQUEST", rules.JobRequest())
     monkeypatch.setattr(server_validation, "_LIST_QUERY", rules.ListJobsQuery())
-    monkeypatch.setattr(facade_schemas, "JOB_REQUEST", rules.JobRequest())
+    monkeypatch.setattr(
+        facade_schemas,
+        "JOB_REQUEST",
+        {d: rules.for_dialect(rules.JobRequest, d) for d in ("2019", "2022")},
+    )
     monkeypatch.setattr(facade_schemas, "LIST_QUERY", rules.ListJobsQuery())
 
 
