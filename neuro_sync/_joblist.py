@@ -300,6 +300,8 @@ class JobStream(Closing):
                     index += 1
         except MalformedReply as err:
             raise ResponseValidationError(f"Malformed job list reply: {err}") from None
+        except ServerError:
+            raise  # the server's error line (a ValueError, but not a malformed job)
         except MALFORMED as err:
             raise _mapping.list_error(value, index, err) from None
         finally:

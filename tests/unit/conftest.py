@@ -82,7 +82,7 @@ def _isolated_env(
     """No test may see (or write) the developer's real ~/.nmrc or NEURO_SYNC_* variables."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
-    for var in ("NEURO_SYNC_URL", "NEURO_SYNC_TOKEN", "NEUROMATION_CONFIG"):
+    for var in ("NEURO_SYNC_URL", "NEURO_SYNC_TOKEN", "NEUROMATION_CONFIG", "NEURO_SYNC_DIALECT"):
         monkeypatch.delenv(var, raising=False)
 
 
