@@ -1,0 +1,86 @@
+"""The client in the 2022 dialect against the local platform serving it (real sockets, real
+processes): run with tags, a life span and a restart policy, status, list with tag/limit
+filters (NDJSON), bump the life span, kill -> cancelled. And the same client code under 2019
+against a 2019 platform refuses the 2022 arguments without sending."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+import neuro_sync
+from neuro_sync import Container, JobRestartPolicy, JobStatus, RemoteImage, Resources
+from neuro_sync.local import LocalPlatform
+
+SLEEPER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="sleep 600")
+
+
+@pytest.fixture(scope="module")
+def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with LocalPlatform(
+        tmp_path_factory.mktemp("platform-2022"), dialect="2022", runtime="process"
+    ) as lp:
+        yield lp
+
+
+@pytest.fixture
+def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
+    with neuro_sync.Client(
+        platform22.url, platform22.token, timeout=(5, 30), dialect="2022"
+    ) as c:
+        yield c
+
+
+def test_a_2022_job_from_run_to_cancelled(client22: neuro_sync.Client) -> None:
+    tag = f"t-{uuid.uuid4().hex[:8]}"
+    job = client22.jobs.run(
+        SLEEPER,
+        tags=[tag, "dialect"],
+        life_span=600,
+        restart_policy=JobRestartPolicy.ON_FAILURE,
+    )
+    try:
+        seen = client22.jobs.status(job.id)
+        assert seen.tags == tuple(sorted([tag, "dialect"]))
+        assert seen.life_span == 600.0
+        assert seen.restart_policy is JobRestartPolicy.ON_FAILURE
+        assert seen.history.transitions[0].status is JobStatus.PENDING
+
+        other = client22.jobs.run(SLEEPER, tags=[tag])
+        try:
+            # Newest first, at most one: the second job alone; both by the shared tag.
+            newest = client22.jobs.list(tags=[tag], reverse=True, limit=1)
+            assert [j.id for j in newest] == [other.id]
+            assert [j.id for j in client22.jobs.list(tags=[tag])] == [job.id, other.id]
+            assert [j.id for j in client22.jobs.list(tags=[tag, "dialect"])] == [job.id]
+            with client22.jobs.iter(tags=[tag], limit=1) as jobs:
+                assert [j.id for j in jobs] == [job.id]
+        finally:
+            client22.jobs.kill(other.id)
+
+        client22.jobs.bump_life_span(job.id, 120)
+        assert client22.jobs.status(job.id).life_span == 720.0
+    finally:
+        client22.jobs.kill(job.id)
+    done = client22.jobs.wait(job.id, max_time=60, poll_interval=0.1)
+    assert done.status is JobStatus.CANCELLED
+    assert done.history.reason == "UserRequested"
+    assert done.history.transitions[-1].status is JobStatus.CANCELLED
+    with pytest.raises(neuro_sync.IllegalArgumentError):
+        client22.jobs.bump_life_span(job.id, 60)  # a finished job
+
+
+def test_the_2019_client_refuses_2022_arguments_against_a_2019_platform(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with (
+        LocalPlatform(tmp_path_factory.mktemp("platform-2019"), runtime="process") as lp,
+        neuro_sync.Client(lp.url, lp.token, timeout=(5, 30)) as client,
+    ):
+        with pytest.raises(neuro_sync.ValidationError, match="2022"):
+            client.jobs.run(SLEEPER, tags=["x"])
+        with pytest.raises(neuro_sync.ValidationError, match="2022"):
+            client.jobs.list(limit=1)
+        assert client.jobs.list() == []  # nothing was created
