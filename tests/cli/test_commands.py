@@ -293,7 +293,7 @@ def test_wait_start_returns_a_job_that_finished_with_a_newer_status(
     api.get(JOB_URL, json=wire_job("cancelled", history=CANCELLED))
     result = invoke("run", "--detach", "--wait-start", "--format", "json", "ubuntu", "true")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["status"] == "unknown"
+    assert json.loads(result.stdout)["status"] == "cancelled"  # a JobStatus since 2022
 
 
 def test_attached_run_of_a_job_that_ended_with_a_newer_status(
@@ -304,7 +304,7 @@ def test_attached_run_of_a_job_that_ended_with_a_newer_status(
     api.get(f"{MONITORING}/{JOB_ID}/log", body=b"")
     result = invoke("run", "ubuntu", "true")
     assert result.exit_code == 1
-    assert f"Job {JOB_ID}: unknown: Cancelled" in result.stderr
+    assert f"Job {JOB_ID}: cancelled: Cancelled" in result.stderr
 
 
 # ---------------------------------------------------------------------------- ps, status

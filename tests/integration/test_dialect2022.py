@@ -27,9 +27,7 @@ def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatfo
 
 @pytest.fixture
 def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
-    with neuro_sync.Client(
-        platform22.url, platform22.token, timeout=(5, 30), dialect="2022"
-    ) as c:
+    with neuro_sync.Client(platform22.url, platform22.token, timeout=(5, 30), dialect="2022") as c:
         yield c
 
 

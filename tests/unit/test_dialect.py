@@ -114,7 +114,12 @@ def test_a_2022_config_reply_gives_the_first_cluster(mocked: responses.RequestsM
                 "users_url": f"{BASE}/users",
                 "monitoring_url": "http://monitoring.test/api/v1/jobs",
                 "resource_presets": [
-                    {"name": "cpu-small", "cpu": 2, "memory": 2048 * 2**20, "scheduler_enabled": True}
+                    {
+                        "name": "cpu-small",
+                        "cpu": 2,
+                        "memory": 2048 * 2**20,
+                        "scheduler_enabled": True,
+                    }
                 ],
             }
         ],
