@@ -227,7 +227,7 @@ class JobStatusHistory:
         exit_code: the process's exit code, or None if not started or still running.
         restarts: how often the job was restarted by its restart policy (2022 dialect; 0).
         run_time_seconds: seconds the job has run in all (2022 dialect), or None.
-        transitions: every status change, oldest first, as `JobStatusItem`s (2022 dialect;
+        transitions: every status change, oldest first, as `JobStatusItem` objects (2022 dialect;
             empty from a 2019 server).
     """
 
