@@ -263,9 +263,7 @@ def job_request(
     if dialect == "2019":
         given = options.given(container)
         if given:
-            raise ValidationError(
-                given[0], 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
-            )
+            raise later_only(given[0])
     given_volumes = _check_types(container)
     img, res = container.image, container.resources
     _validation.validate_image(
@@ -339,6 +337,13 @@ class ListQuery:
     limit: str | None = None
 
 
+def later_only(field: str) -> ValidationError:
+    """The refusal of a 2022-only argument under the 2019 dialect (nothing is sent)."""
+    return ValidationError(
+        field, 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
+    )
+
+
 def _moment(value: object, field: str) -> str | None:
     """An aware `datetime` as the ISO 8601 text a 2022 server reads."""
     if value is None:
@@ -371,9 +376,7 @@ def list_query(
     if dialect == "2019":
         for key, value in later.items():
             if value is not None and value is not False:
-                raise ValidationError(
-                    key, 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
-                )
+                raise later_only(key)
     for field, value in (("statuses", statuses), ("owners", owners), ("tags", tags)):
         if isinstance(value, str | bytes):
             raise ValidationError(field, "must be a collection (e.g. a set), not a string")
@@ -411,6 +414,19 @@ def list_query(
         tags=sorted(set(tag_values)) if tag_values else None,
         **query,
     )
+
+
+def log_query(since: object, timestamps: object, dialect: str) -> dict[str, str]:
+    """The 2022 log query (`since`, `timestamps`) as query values; refused under 2019, whose
+    server would ignore it and send the whole log without times."""
+    if dialect == "2019":
+        for key, value in (("since", since), ("timestamps", timestamps)):
+            if value is not None and value is not False:
+                raise later_only(key)
+    if not isinstance(timestamps, bool):
+        raise ValidationError("timestamps", "must be a bool")
+    query = {"since": _moment(since, "since"), "timestamps": "true" if timestamps else None}
+    return {k: v for k, v in query.items() if v is not None}
 
 
 def life_span_request(additional_seconds: object) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from neuro_sync_api.types import UNSET
@@ -184,11 +184,23 @@ class Operations:
         request = bump_life_span.build_request(job_id, body=LifeSpanRequest.from_dict(body))
         self._t.send(request, timeout=self._timeout(timeout))
 
-    def log(self, job_id: str, *, timeout: Timeout | ClientDefault) -> LogStream:
+    def log(
+        self,
+        job_id: str,
+        *,
+        timeout: Timeout | ClientDefault,
+        query: Mapping[str, str] | None = None,
+    ) -> LogStream:
+        """GET {id}/log; `query` is the 2022 log query of `_mapping.log_query`."""
         from neuro_sync_api.api.monitoring import get_job_log
 
+        query = query or {}
         stream = self._t.open(
-            get_job_log.build_request(job_id),
+            get_job_log.build_request(
+                job_id,
+                since=query.get("since", UNSET),
+                timestamps="true" if "timestamps" in query else UNSET,
+            ),
             base=self._monitoring(),
             timeout=self._timeout(timeout),
         )

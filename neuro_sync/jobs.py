@@ -223,7 +223,8 @@ class Jobs:
     def status(
         self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT
     ) -> JobDescription:
-        """The current `JobDescription` of a job.
+        """The current `JobDescription` of a job. Under 2022, `id` may also be the name of
+        one of your jobs (the server resolves it to the newest job of that name).
 
         Raises:
             JobNotFound: no such job (both `ResourceNotFound` and `IllegalArgumentError`).
@@ -232,7 +233,7 @@ class Jobs:
 
     def kill(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> None:
         """Kill a job. A killed job ends `SUCCEEDED` (`CANCELLED` on a 2022 server); killing a
-        finished job does nothing.
+        finished job does nothing. Under 2022, `id` may also be a job name, as in `status`.
 
         Raises:
             JobNotFound: no such job.
@@ -255,21 +256,29 @@ class Jobs:
             IllegalArgumentError: the job has finished.
         """
         if self._ops.dialect == "2019":
-            raise ValidationError(
-                "bump_life_span", 'exists only in the 2022 dialect: use Client(..., dialect="2022")'
-            )
+            raise _mapping.later_only("bump_life_span")
         job_id = _validation.validate_job_id(id)
         body = _mapping.life_span_request(additional_seconds)
         self._ops.bump_life_span(job_id, body, timeout=timeout)
 
-    def monitor(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> LogStream:
+    def monitor(
+        self,
+        id: str,
+        *,
+        timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        since: datetime.datetime | None = None,
+        timestamps: bool = False,
+    ) -> LogStream:
         """Stream the job's output: a `LogStream` of `bytes` chunks; close it when done.
 
         The stream follows a running job until it ends. With the default timeout a job silent
         for longer than the read timeout raises `APITimeoutError`; pass `timeout=(10, None)` to
         wait indefinitely between chunks, or use `logs`, which yields text lines and does.
+        `since` and `timestamps` are as in `logs` (2022 dialect only).
         """
-        return self._ops.log(_validation.validate_job_id(id), timeout=timeout)
+        job_id = _validation.validate_job_id(id)
+        query = _mapping.log_query(since, timestamps, self._ops.dialect)
+        return self._ops.log(job_id, timeout=timeout, query=query)
 
     def logs(
         self,
@@ -277,6 +286,8 @@ class Jobs:
         *,
         follow: bool = True,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+        since: datetime.datetime | None = None,
+        timestamps: bool = False,
     ) -> LogLines:
         """The job's output as `str` lines (without their newline); close it when done::
 
@@ -296,19 +307,31 @@ class Jobs:
             timeout: per-call HTTP timeout. The default is the client's, except that a
                 followed log has no read limit.
 
+        The arguments below exist only in the 2022 dialect (under 2019 they raise
+        `ValidationError` before anything is sent: a 2019 server ignores them):
+
+        Args:
+            since: only lines written at or after this (timezone-aware) time.
+            timestamps: start each line with the time it was written (RFC 3339, UTC) and a
+                space.
+
+        Under 2022, `id` may also be the name of one of your jobs (the server resolves it).
+
         Raises:
+            ValidationError: bad arguments, before anything is sent.
             JobNotFound: no such job.
             StreamInterrupted: (while iterating) the connection broke before the log ended.
         """
         job_id = _validation.validate_job_id(id)
+        query = _mapping.log_query(since, timestamps, self._ops.dialect)
         if follow:
             if timeout is CLIENT_DEFAULT:
                 t = self._ops.timeout
                 timeout = (t[0] if isinstance(t, tuple) else t, None)
-            return LogLines(self._ops.log(job_id, timeout=timeout))
+            return LogLines(self._ops.log(job_id, timeout=timeout, query=query))
         job = self.status(job_id, timeout=timeout)
         finished = _has_finished(job)
-        stream = self._ops.log(job_id, timeout=timeout)
+        stream = self._ops.log(job_id, timeout=timeout, query=query)
         return LogLines(stream, idle=None if finished else _SNAPSHOT_IDLE)
 
     def top(self, id: str, *, timeout: Timeout | ClientDefault = CLIENT_DEFAULT) -> TelemetryStream:

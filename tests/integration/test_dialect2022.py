@@ -5,6 +5,7 @@ against a 2019 platform refuses the 2022 arguments without sending."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterator
 
@@ -82,3 +83,30 @@ def test_the_2019_client_refuses_2022_arguments_against_a_2019_platform(
         with pytest.raises(neuro_sync.ValidationError, match="2022"):
             client.jobs.list(limit=1)
         assert client.jobs.list() == []  # nothing was created
+
+
+def test_2022_logs_with_times_and_since_and_a_job_by_name(client22: neuro_sync.Client) -> None:
+    name = f"n-{uuid.uuid4().hex[:8]}"
+    talker = Container(
+        RemoteImage("ubuntu"), Resources(64, 0.1), command="sh -c 'echo one; echo two'"
+    )
+    job = client22.jobs.run(talker, name=name)
+    done = client22.jobs.wait(name, max_time=60, poll_interval=0.1)  # status by name
+    assert done.id == job.id
+    assert done.status is JobStatus.SUCCEEDED
+    with client22.jobs.logs(name, timestamps=True) as lines:
+        stamped = list(lines)
+    assert [line.split(" ", 1)[1] for line in stamped] == ["one", "two"]
+    first = datetime.datetime.fromisoformat(stamped[0].split(" ", 1)[0])
+    assert first.tzinfo is not None
+    # Since a moment after the last line was written: nothing.
+    later = datetime.datetime.fromisoformat(stamped[1].split(" ", 1)[0])
+    with client22.jobs.logs(job.id, since=later + datetime.timedelta(seconds=1)) as lines:
+        assert list(lines) == []
+    with client22.jobs.monitor(job.id, since=first, timeout=(5, 30)) as stream:
+        assert stream.read() == b"one\ntwo\n"
+
+    sleeper = client22.jobs.run(SLEEPER, name=f"{name}-k")
+    client22.jobs.kill(f"{name}-k")  # kill by name
+    ended = client22.jobs.wait(sleeper.id, max_time=60, poll_interval=0.1)
+    assert ended.status is JobStatus.CANCELLED

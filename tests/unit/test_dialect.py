@@ -25,7 +25,7 @@ from neuro_sync import (
     ValidationError,
 )
 
-from .conftest import BASE, JOB_ID, TOKEN, config_payload, make_job, request_json
+from .conftest import BASE, JOB_ID, MONITORING, TOKEN, config_payload, make_job, request_json
 
 CONTAINER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="true")
 NDJSON = "application/x-ndjson"
@@ -455,3 +455,88 @@ def test_a_2019_construction_equals_a_2019_reply(
         job.internal_hostname,
     )
     assert built == job
+
+
+# --------------------------------------------------------------------------- logs, names
+
+LOG_SINCE = datetime.datetime(2022, 7, 1, 12, 30, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    "kwargs, field", [({"since": LOG_SINCE}, "since"), ({"timestamps": True}, "timestamps")]
+)
+@pytest.mark.parametrize("method", ["logs", "monitor"])
+def test_log_options_are_refused_under_2019_before_sending(
+    client: neuro_sync.Client,
+    mocked: responses.RequestsMock,
+    method: str,
+    kwargs: dict[str, Any],
+    field: str,
+) -> None:
+    with pytest.raises(ValidationError, match="2022 dialect") as err:
+        getattr(client.jobs, method)(JOB_ID, **kwargs)
+    assert err.value.field == field
+    assert len(mocked.calls) == 0
+
+
+def test_a_2019_log_sends_no_query(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{MONITORING}/{JOB_ID}/log", body=b"a\n")
+    assert client.jobs.logs(JOB_ID, since=None, timestamps=False).read() == "a"
+    assert urlsplit(mocked.calls[-1].request.url).query == ""
+
+
+@pytest.mark.parametrize("method", ["logs", "monitor"])
+def test_a_2022_log_sends_since_and_timestamps(
+    client22: neuro_sync.Client, mocked: responses.RequestsMock, method: str
+) -> None:
+    mocked.get(f"{MONITORING}/{JOB_ID}/log", body=b"2022-07-01T12:30:01Z a\n")
+    with getattr(client22.jobs, method)(JOB_ID, since=LOG_SINCE, timestamps=True) as stream:
+        stream.read()
+    assert _query(mocked.calls[-1]) == {
+        "since": ["2022-07-01T12:30:00+00:00"],
+        "timestamps": ["true"],
+    }
+
+
+def test_a_2022_log_without_options_sends_no_query(
+    client22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{MONITORING}/{JOB_ID}/log", body=b"a\n")
+    assert client22.jobs.logs(JOB_ID).read() == "a"
+    assert urlsplit(mocked.calls[-1].request.url).query == ""
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"since": datetime.datetime(2022, 7, 1)}, "since"),  # naive
+        ({"since": "2022-07-01T00:00:00Z"}, "since"),
+        ({"timestamps": 1}, "timestamps"),
+    ],
+)
+def test_bad_log_options_are_refused(
+    client22: neuro_sync.Client, mocked: responses.RequestsMock, kwargs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        client22.jobs.logs(JOB_ID, **kwargs)
+    assert err.value.field == field
+    assert len(mocked.calls) == 0
+
+
+def test_2022_status_kill_and_logs_take_a_job_name(
+    client22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    # The 2022 server resolves a name in the job's path: the client sends it as it is.
+    mocked.get(f"{BASE}/jobs/my-job", json=make_job(status="running"))
+    mocked.delete(f"{BASE}/jobs/my-job", status=204)
+    mocked.get(f"{MONITORING}/my-job/log", body=b"hello\n")
+    assert client22.jobs.status("my-job").id == JOB_ID
+    client22.jobs.kill("my-job")
+    assert client22.jobs.logs("my-job").read() == "hello"
+    assert [urlsplit(c.request.url).path for c in mocked.calls] == [
+        "/api/v1/jobs/my-job",
+        "/api/v1/jobs/my-job",
+        "/api/v1/jobs/my-job/log",
+    ]
