@@ -71,21 +71,30 @@ class State:
     """Global options and the lazily created client (closed when the command ends)."""
 
     def __init__(
-        self, ctx: click.Context, *, url: str | None, token: str | None, config: Path | None
+        self,
+        ctx: click.Context,
+        *,
+        url: str | None,
+        token: str | None,
+        config: Path | None,
+        dialect: str | None = None,
     ) -> None:
         self._ctx = ctx
         self.url = url
         self.token = token
         self.config = config
+        self.dialect = dialect
         self._client: neuro_sync.Client | None = None
 
     @property
     def client(self) -> neuro_sync.Client:
         if self._client is None:
             self._check_sources()
+            # Without --dialect the library chooses: $NEURO_SYNC_DIALECT, the config file, 2019.
+            options: dict[str, Any] = {} if self.dialect is None else {"dialect": self.dialect}
             if self.url is not None:  # both flags (checked): the config file is not read
                 try:
-                    self._client = neuro_sync.get(url=self.url, token=self.token)
+                    self._client = neuro_sync.get(url=self.url, token=self.token, **options)
                 except neuro_sync.ConfigError as err:
                     # The library names its argument (`url must be ...`): name the flag.
                     field, _, rest = str(err).partition(" ")
@@ -93,9 +102,18 @@ class State:
                         raise click.BadParameter(rest, param_hint=f"--{field}") from None
                     raise
             else:
-                self._client = neuro_sync.get(self.config)
+                self._client = neuro_sync.get(self.config, **options)
             self._ctx.call_on_close(self._client.close)
         return self._client
+
+    def require_2022(self, flag: str) -> None:
+        """A usage error naming `flag` unless the client speaks 2022 (checked before anything
+        of the command is sent: a 2019 server refuses or silently ignores such input)."""
+        if self.client.dialect == "2019":
+            raise click.UsageError(
+                f"{flag} needs --dialect 2022 (or $NEURO_SYNC_DIALECT=2022): "
+                "the 2019 Jobs API has no such thing"
+            )
 
     def _check_sources(self) -> None:
         """The library's rules for where URL and token come from, said in flags and commands:
@@ -156,7 +174,8 @@ class _Group(click.Group):
             raise click.exceptions.Exit(EXIT_API) from None
 
 
-HELP = """Run and manage jobs of the Neuromation platform (2019 Jobs API).
+HELP = """Run and manage jobs of the Neuromation platform (2019 Jobs API; the
+2022 one with --dialect 2022).
 
 \b
 Configuration, first found wins: --url / --token; then $NEURO_SYNC_URL /
@@ -191,11 +210,21 @@ Exit codes:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file (default: $NEUROMATION_CONFIG, else ~/.nmrc).",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(["2019", "2022"]),
+    help="Jobs API dialect (default: $NEURO_SYNC_DIALECT, else the config file's, else 2019).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs and tracebacks (token hidden).")
 @click.version_option(neuro_sync.__version__, "--version", prog_name="neuro-sync")
 @click.pass_context
 def cli(
-    ctx: click.Context, url: str | None, token: str | None, config: Path | None, verbose: bool
+    ctx: click.Context,
+    url: str | None,
+    token: str | None,
+    config: Path | None,
+    dialect: str | None,
+    verbose: bool,
 ) -> None:
     token = read_secret(token, "token")
     REDACT.add(token)
@@ -205,7 +234,7 @@ def cli(
         handler.addFilter(_RedactLogs())
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.basicConfig(level=logging.DEBUG, handlers=[handler], force=True)
-    ctx.obj = State(ctx, url=url, token=token, config=config)
+    ctx.obj = State(ctx, url=url, token=token, config=config, dialect=dialect)
 
 
 def _one_line(text: str) -> str:

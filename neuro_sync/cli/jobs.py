@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime
 import shlex
 import sys
 import time
@@ -14,7 +15,15 @@ from typing import Any, TextIO, TypeVar
 import click
 
 import neuro_sync
-from neuro_sync import Container, HTTPPort, JobDescription, JobStatus, Preset, Resources
+from neuro_sync import (
+    Container,
+    HTTPPort,
+    JobDescription,
+    JobRestartPolicy,
+    JobStatus,
+    Preset,
+    Resources,
+)
 
 from .app import (
     EXIT_API,
@@ -34,7 +43,15 @@ from .output import (
     telemetry_row,
     terminal_width,
 )
-from .params import Duration, MemorySize, PortPair, command_line, parse_env, strip_dashes
+from .params import (
+    Duration,
+    MemorySize,
+    Moment,
+    PortPair,
+    command_line,
+    parse_env,
+    strip_dashes,
+)
 
 __all__: list[str] = []
 
@@ -140,11 +157,24 @@ def _exit_code(job: JobDescription, *, explain: bool = True) -> int:
     return min(code, 255) or EXIT_API  # a failed job never exits 0
 
 
-def _copy_log(client: neuro_sync.Client, job_id: str) -> None:
+def _require_2022(state: State, given: dict[str, object]) -> None:
+    """A usage error for the first 2022-only flag given (a value other than its default)."""
+    for flag, value in given.items():
+        if value not in (None, False, (), ""):
+            state.require_2022(flag)
+
+
+def _copy_log(
+    client: neuro_sync.Client,
+    job_id: str,
+    *,
+    since: datetime.datetime | None = None,
+    timestamps: bool = False,
+) -> None:
     """Pass the job's log bytes through to stdout as they arrive."""
     sys.stdout.flush()
     out = sys.stdout.buffer
-    with client.jobs.monitor(job_id, timeout=(10, None)) as log:
+    with client.jobs.monitor(job_id, timeout=(10, None), since=since, timestamps=timestamps) as log:
         for chunk in log:
             out.write(chunk)
             out.flush()
@@ -251,6 +281,26 @@ the job has started); --no-wait-start implies --detach.
     metavar="DURATION",
     help="Fail if not scheduled within this time (90, 10m, 2h).",
 )
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Tag the job (repeatable; --dialect 2022)."
+)
+@click.option(
+    "--life-span",
+    type=Duration(),
+    metavar="DURATION",
+    help="Cancel the job after running this long: 1h30m, 90m, 3600s (--dialect 2022).",
+)
+@click.option(
+    "--restart",
+    type=click.Choice([p.value for p in JobRestartPolicy]),
+    help="Restart the job when it exits (default: never; --dialect 2022).",
+)
+@click.option(
+    "--working-dir",
+    metavar="DIR",
+    help="The command's working directory, absolute (--dialect 2022).",
+)
+@click.option("--privileged", is_flag=True, help="Run the container privileged (--dialect 2022).")
 @click.option("--detach", is_flag=True, help="Print the job id and return.")
 @click.option("--wait-start/--no-wait-start", default=None, help="Wait until the job starts.")
 @format_option
@@ -277,10 +327,25 @@ def run_cmd(
     entrypoint: str | None,
     preemptible: bool | None,
     schedule_timeout: float | None,
+    tags: tuple[str, ...],
+    life_span: float | None,
+    restart: str | None,
+    working_dir: str | None,
+    privileged: bool,
     detach: bool,
     wait_start: bool | None,
     fmt: str,
 ) -> None:
+    _require_2022(
+        state,
+        {
+            "--tag": tags,
+            "--life-span": life_span,
+            "--restart": restart,
+            "--working-dir": working_dir,
+            "--privileged": privileged,
+        },
+    )
     if wait_start is False:
         detach = True
     elif wait_start is None:
@@ -305,6 +370,7 @@ def run_cmd(
         http=None if http_port is None else HTTPPort(http_port, requires_auth=http_auth),
         env=environment,
         volumes=[client.parse.volume(v) for v in volume],
+        working_dir=working_dir,
     )
     job = client.jobs.run(
         container,
@@ -312,6 +378,10 @@ def run_cmd(
         description=description,
         is_preemptible=preemptible,
         schedule_timeout=schedule_timeout,
+        tags=tags or None,
+        life_span=life_span,
+        restart_policy=restart or JobRestartPolicy.NEVER,
+        privileged=privileged,
     )
     if not detach:
         click.echo(f"Job ID: {job.id}", err=True)
@@ -342,6 +412,31 @@ _LIVE = (JobStatus.PENDING, JobStatus.RUNNING)
 @click.option("-a", "--all", "all_", is_flag=True, help="Jobs in every status.")
 @click.option("-n", "--name", help="Only jobs with this name.")
 @click.option("-o", "--owner", "owners", multiple=True, help="Only jobs of this user (repeatable).")
+@click.option(
+    "-t",
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only jobs with this tag (repeatable: all of them; --dialect 2022).",
+)
+@click.option(
+    "--since",
+    type=Moment(),
+    help="Only jobs created at or after this time: ISO 8601 or 10m (ago) (--dialect 2022).",
+)
+@click.option(
+    "--until",
+    type=Moment(),
+    help="Only jobs created at or before this time (as --since; --dialect 2022).",
+)
+@click.option("--recent-first", is_flag=True, help="Newest jobs first (--dialect 2022).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="At most N jobs (after ordering; --dialect 2022).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only the job ids.")
 @click.option(
     "-w",
@@ -357,17 +452,41 @@ def ps_cmd(
     all_: bool,
     name: str | None,
     owners: tuple[str, ...],
+    tags: tuple[str, ...],
+    since: datetime.datetime | None,
+    until: datetime.datetime | None,
+    recent_first: bool,
+    limit: int | None,
     quiet: bool,
     wide: bool,
     fmt: str,
 ) -> None:
     """List jobs, oldest first (alias: ls)."""
+    _require_2022(
+        state,
+        {
+            "--tag": tags,
+            "--since": since,
+            "--until": until,
+            "--recent-first": recent_first,
+            "--limit": limit,
+        },
+    )
     wanted: set[str] | None
     if all_:
         wanted = None
     else:
         wanted = set(statuses) or {JobStatus.PENDING.value, JobStatus.RUNNING.value}
-    jobs = state.client.jobs.list(statuses=wanted, name=name, owners=owners or None)
+    jobs = state.client.jobs.list(
+        statuses=wanted,
+        name=name,
+        owners=owners or None,
+        tags=tags or None,
+        since=since,
+        until=until,
+        reverse=recent_first,
+        limit=limit,
+    )
     if fmt == "json":
         _echo_json([job_to_json(j) for j in jobs])
     elif quiet:
@@ -379,11 +498,11 @@ def ps_cmd(
 
 
 @cli.command("status")
-@click.argument("job_id")
+@click.argument("job_id", metavar="ID")
 @format_option
 @pass_state
 def status_cmd(state: State, job_id: str, fmt: str) -> None:
-    """Show a job's status and details."""
+    """Show a job's status and details (ID: a job id, or with --dialect 2022 a job name)."""
     job = state.client.jobs.status(job_id)
     if fmt == "json":
         _echo_json(job_to_json(job))
@@ -394,19 +513,25 @@ def status_cmd(state: State, job_id: str, fmt: str) -> None:
 # ---------------------------------------------------------------------------- logs, top
 
 
-def _log_snapshot(client: neuro_sync.Client, job_id: str) -> None:
+# `since` and `timestamps` of `logs`, passed through to the library as they are.
+_LogOptions = dict[str, Any]
+
+
+def _log_snapshot(client: neuro_sync.Client, job_id: str, options: _LogOptions) -> None:
     """What the job logged so far (the library decides when a live job's log pauses)."""
-    with client.jobs.logs(job_id, follow=False) as lines:
+    with client.jobs.logs(job_id, follow=False, **options) as lines:
         for line in lines:
             click.echo(line)
 
 
-def _log_tail(client: neuro_sync.Client, job_id: str, count: int, *, follow: bool) -> None:
+def _log_tail(
+    client: neuro_sync.Client, job_id: str, count: int, options: _LogOptions, *, follow: bool
+) -> None:
     """The last `count` lines so far; with `follow`, then the log from the line after them
     (the followed log starts from the beginning: the lines already seen are skipped)."""
     last: collections.deque[str] = collections.deque(maxlen=count)
     seen = 0
-    with client.jobs.logs(job_id, follow=False) as lines:
+    with client.jobs.logs(job_id, follow=False, **options) as lines:
         for line in lines:
             last.append(line)
             seen += 1
@@ -414,14 +539,14 @@ def _log_tail(client: neuro_sync.Client, job_id: str, count: int, *, follow: boo
         click.echo(line)
     if not follow or client.jobs.status(job_id).status not in _LIVE:
         return
-    with client.jobs.logs(job_id, follow=True) as lines:
+    with client.jobs.logs(job_id, follow=True, **options) as lines:
         for index, line in enumerate(lines):
             if index >= seen:
                 click.echo(line)
 
 
 @cli.command("logs")
-@click.argument("job_id")
+@click.argument("job_id", metavar="ID")
 @click.option(
     "--follow/--no-follow",
     default=True,
@@ -434,15 +559,39 @@ def _log_tail(client: neuro_sync.Client, job_id: str, count: int, *, follow: boo
     metavar="N",
     help="Only the last N lines logged so far (then, with --follow, what comes next).",
 )
+@click.option(
+    "--since",
+    type=Moment(),
+    help="Only lines written at or after this time: ISO 8601 or 10m (ago) (--dialect 2022).",
+)
+@click.option(
+    "--timestamps",
+    is_flag=True,
+    help="Start each line with the time it was written (--dialect 2022).",
+)
 @pass_state
-def logs_cmd(state: State, job_id: str, follow: bool, tail: int | None) -> None:
-    """Print a job's log (stdout and stderr, as bytes)."""
+def logs_cmd(
+    state: State,
+    job_id: str,
+    follow: bool,
+    tail: int | None,
+    since: datetime.datetime | None,
+    timestamps: bool,
+) -> None:
+    """Print a job's log (stdout and stderr, as bytes). ID: a job id, or with --dialect 2022
+    a job name."""
+    _require_2022(state, {"--since": since, "--timestamps": timestamps})
+    options: _LogOptions = {}
+    if since is not None:
+        options["since"] = since
+    if timestamps:
+        options["timestamps"] = True
     if tail is not None:
-        _log_tail(state.client, job_id, tail, follow=follow)
+        _log_tail(state.client, job_id, tail, options, follow=follow)
     elif follow:
-        _copy_log(state.client, job_id)
+        _copy_log(state.client, job_id, **options)
     else:
-        _log_snapshot(state.client, job_id)
+        _log_snapshot(state.client, job_id, options)
 
 
 _TOP_LINE = "{:<8}  {:>6}  {:>10}  {:>6}  {:>10}"
@@ -467,7 +616,8 @@ def top_cmd(state: State, job_id: str) -> None:
 @pass_state
 @click.pass_context
 def kill_cmd(ctx: click.Context, state: State, job_ids: tuple[str, ...]) -> None:
-    """Kill jobs: prints each killed id; exits 1 if any could not be killed."""
+    """Kill jobs (by id, or with --dialect 2022 by name): prints each one killed; exits 1 if
+    any could not be killed."""
     failed = False
     for job_id in job_ids:
         try:
@@ -511,6 +661,18 @@ def wait_cmd(
         code = job.history.exit_code
         click.echo(f"{_label(job)}" + ("" if code is None else f", exit code {code}"))
     ctx.exit(_exit_code(job, explain=False))
+
+
+@cli.command("bump-life-span")
+@click.argument("job_id", metavar="ID")
+@click.argument("duration", type=Duration())
+@pass_state
+def bump_life_span_cmd(state: State, job_id: str, duration: float) -> None:
+    """Extend a job's life span by DURATION (1h30m, 90m, 3600s; whole minutes, at least 1)
+    (--dialect 2022)."""
+    state.require_2022("bump-life-span")
+    state.client.jobs.bump_life_span(job_id, duration)
+    click.echo(job_id)
 
 
 # ---------------------------------------------------------------------------- exec, port-forward

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import re
@@ -15,6 +16,7 @@ import click
 __all__ = [
     "Duration",
     "MemorySize",
+    "Moment",
     "PortPair",
     "command_line",
     "parse_env",
@@ -25,7 +27,9 @@ __all__ = [
 # Binary units, as the 2019 `neuro` CLI read `-m 1G`; a bare number is megabytes.
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:ib|i|b)?\s*$", re.IGNORECASE)
 _MEMORY_FACTOR_MB = {"k": 1 / 1024, "": 1, "m": 1, "g": 1024, "t": 1024 * 1024}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+# A bare number of seconds, or numbers with units in any order: `90`, `1h30m`, `3600s`.
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$|^(?:\s*\d+(?:\.\d+)?\s*[smhd])+\s*$", re.I)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
 _DURATION_FACTOR = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -48,7 +52,7 @@ class MemorySize(click.ParamType[int]):
 
 
 class Duration(click.ParamType[float]):
-    """Seconds, or a number with a unit: `90`, `30s`, `10m`, `2h`, `1d`."""
+    """Seconds, or numbers with units: `90`, `30s`, `10m`, `2h`, `1d`, `1h30m`."""
 
     name = "duration"
 
@@ -59,8 +63,35 @@ class Duration(click.ParamType[float]):
             return float(value)
         match = _DURATION.match(str(value))
         if match is None:
-            self.fail(f"{value!r} is not a duration like 90, 30s, 10m or 2h", param, ctx)
-        return float(match.group(1)) * _DURATION_FACTOR[match.group(2).lower()]
+            self.fail(f"{value!r} is not a duration like 90, 30s, 10m, 2h or 1h30m", param, ctx)
+        if match.group(1) is not None:
+            return float(match.group(1))
+        parts = _DURATION_PART.findall(str(value))
+        return sum(float(n) * _DURATION_FACTOR[unit.lower()] for n, unit in parts)
+
+
+class Moment(click.ParamType[datetime.datetime]):
+    """A time: ISO 8601 (`2022-07-01T12:00`, local time without a zone) or a duration ago
+    (`10m`, `1h30m`, `2d`)."""
+
+    name = "time"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime.datetime:
+        if isinstance(value, datetime.datetime):
+            return value
+        text = str(value).strip()
+        match = _DURATION.match(text)
+        if match is not None and match.group(1) is None:  # a bare number is no time ago
+            ago = Duration().convert(text, param, ctx)
+            return datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=ago)
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a time like 2022-07-01T12:00 or 10m (ago)", param, ctx)
+        # Without a zone: this machine's local time, as a user typing it means.
+        return moment if moment.tzinfo is not None else moment.astimezone()
 
 
 class PortPair(click.ParamType[tuple[int, int]]):
