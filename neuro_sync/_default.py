@@ -18,14 +18,21 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from .client import Client, get
 from .errors import ValidationError
 from .jobs import Jobs
-from .models import Container, HTTPPort, JobDescription, RemoteImage, Volume
+from .models import (
+    Container,
+    HTTPPort,
+    JobDescription,
+    JobRestartPolicy,
+    RemoteImage,
+    Volume,
+)
 
 __all__ = [
     "default_client",
@@ -125,6 +132,15 @@ def run(
     is_preemptible: bool | None = None,
     schedule_timeout: float | None = None,
     timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
+    working_dir: str | None = None,
+    tty: bool = False,
+    tags: Iterable[str] | None = None,
+    life_span: float | None = None,
+    restart_policy: JobRestartPolicy | str = JobRestartPolicy.NEVER,
+    pass_config: bool = False,
+    wait_for_jobs_quota: bool = False,
+    privileged: bool = False,
+    preset_name: str | None = None,
 ) -> JobDescription:
     """Start a job on the default client, in short form::
 
@@ -144,6 +160,13 @@ def run(
         name, description, schedule_timeout, timeout: as for `Jobs.run`.
         is_preemptible: None: the preset's setting (False with a `Container`).
 
+    2022 dialect only (under 2019 a `ValidationError` before anything is sent):
+
+    Args:
+        working_dir, tty: as `Container.working_dir` and `Container.tty`.
+        tags, life_span, restart_policy, pass_config, wait_for_jobs_quota, privileged,
+            preset_name: as for `Jobs.run`.
+
     Returns:
         The `JobDescription` of the started job.
 
@@ -161,6 +184,8 @@ def run(
             "http": http,
             "entrypoint": entrypoint,
             "shm": shm,
+            "working_dir": working_dir,
+            "tty": tty or None,
         }
         for field, value in given.items():
             if value is not None:
@@ -182,6 +207,8 @@ def run(
             http=_http_port(http),
             env=dict(env or {}),
             volumes=[client.parse.volume(v) if isinstance(v, str) else v for v in volumes or ()],
+            working_dir=working_dir,
+            tty=tty,
         )
         preemptible = found.is_preemptible if is_preemptible is None else is_preemptible
     return client.jobs.run(
@@ -191,6 +218,13 @@ def run(
         is_preemptible=preemptible,
         schedule_timeout=schedule_timeout,
         timeout=timeout,
+        tags=tags,
+        life_span=life_span,
+        restart_policy=restart_policy,
+        pass_config=pass_config,
+        wait_for_jobs_quota=wait_for_jobs_quota,
+        privileged=privileged,
+        preset_name=preset_name,
     )
 
 

@@ -15,7 +15,16 @@ import neuro_sync
 from neuro_sync import Container, HTTPPort, Jobs, RemoteImage, Resources, ValidationError
 from neuro_sync import _default as default_module
 
-from .conftest import BASE, JOB_ID, MONITORING, REGISTRY, TOKEN, make_job, request_json
+from .conftest import (
+    BASE,
+    JOB_ID,
+    MONITORING,
+    REGISTRY,
+    TOKEN,
+    config_payload,
+    make_job,
+    request_json,
+)
 
 GENERATED = (
     "status",
@@ -263,3 +272,76 @@ def test_run_bad_short_form_arguments(
     with pytest.raises(ValidationError, match=field):
         neuro_sync.run("ubuntu", **kwargs)
     assert len(mocked.calls) == 0
+
+
+# ---------------------------------------------------------------------------- 2022 arguments
+
+
+@pytest.fixture
+def default22(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
+    mocked.get(f"{BASE}/config", json=config_payload())
+    with neuro_sync.Client(BASE, TOKEN, max_retries=0, dialect="2022") as c:
+        assert c.config.monitoring_url.host == "monitoring.test"
+        mocked.calls.reset()
+        neuro_sync.set_default_client(c)
+        yield c
+
+
+def test_run_short_form_takes_the_2022_arguments(
+    default22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(f"{BASE}/jobs", json=make_job(), status=202)
+    neuro_sync.run(
+        "ubuntu",
+        "true",
+        preset="cpu-small",
+        working_dir="/work",
+        tty=True,
+        tags=["t"],
+        life_span=3600,
+        restart_policy=neuro_sync.JobRestartPolicy.ALWAYS,
+        pass_config=True,
+        wait_for_jobs_quota=True,
+        privileged=True,
+        preset_name="cpu-small",
+    )
+    body = _submitted(mocked)
+    assert body["container"]["working_dir"] == "/work"
+    assert body["container"]["tty"] is True
+    assert {k: body[k] for k in ("tags", "max_run_time_minutes", "restart_policy")} == {
+        "tags": ["t"],
+        "max_run_time_minutes": 60,
+        "restart_policy": "always",
+    }
+    assert body["pass_config"] is True and body["wait_for_jobs_quota"] is True
+    assert body["privileged"] is True and body["preset_name"] == "cpu-small"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"tags": ["t"]}, "tags"),
+        ({"life_span": 3600}, "life_span"),
+        ({"working_dir": "/work"}, "container.working_dir"),
+        ({"tty": True}, "container.tty"),
+        ({"privileged": True}, "privileged"),
+    ],
+)
+def test_run_short_form_refuses_2022_arguments_under_2019(
+    default: neuro_sync.Client, mocked: responses.RequestsMock, kwargs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError, match="2022 dialect") as err:
+        neuro_sync.run("ubuntu", "true", **kwargs)
+    assert err.value.field == field
+    assert len(mocked.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"), [({"working_dir": "/w"}, "working_dir"), ({"tty": True}, "tty")]
+)
+def test_run_container_with_2022_container_arguments_is_rejected(
+    default22: neuro_sync.Client, kwargs: dict[str, Any], field: str
+) -> None:
+    container = Container(image=RemoteImage("ubuntu"), resources=Resources(16, 0.1))
+    with pytest.raises(ValidationError, match=field):
+        neuro_sync.run(container, **kwargs)
