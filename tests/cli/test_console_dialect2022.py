@@ -1,0 +1,94 @@
+"""The installed `neuro-sync` console script in the 2022 dialect (`$NEURO_SYNC_DIALECT`), as a
+real subprocess, against `LocalPlatform(dialect="2022")`: run with the 2022 flags, ps filters,
+bump-life-span, logs with times, status and kill by name."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import neuro_sync
+from neuro_sync import JobRestartPolicy, JobStatus
+from neuro_sync.local import LocalPlatform
+
+from .test_console import console
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with LocalPlatform(
+        tmp_path_factory.mktemp("cli-platform-2022"), dialect="2022", runtime="process"
+    ) as lp:
+        yield lp
+
+
+@pytest.fixture
+def env(platform: LocalPlatform, tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    return base | {
+        "HOME": str(tmp_path),
+        "NEUROMATION_CONFIG": str(platform.config_path),
+        "NEURO_SYNC_DIALECT": "2022",
+    }
+
+
+def test_the_2022_flags_end_to_end(platform: LocalPlatform, env: dict[str, str]) -> None:
+    tag = f"t-{uuid.uuid4().hex[:8]}"
+    name = f"n-{uuid.uuid4().hex[:8]}"
+    proc = console(
+        platform, env, "run", "--detach", "--no-wait-start", "-n", name, "--tag", tag,
+        "--life-span", "1h30m", "--restart", "on-failure", "ubuntu", "--", "sleep", "600",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stdout.strip()
+    with neuro_sync.Factory(platform.config_path).get(dialect="2022") as client:
+        try:
+            job = client.jobs.status(job_id)
+            assert job.tags == (tag,)
+            assert job.life_span == 5400.0
+            assert job.restart_policy is JobRestartPolicy.ON_FAILURE
+
+            proc = console(platform, env, "ps", "-t", tag, "--since", "1h", "--limit", "1", "-q")
+            assert (proc.returncode, proc.stdout) == (0, f"{job_id}\n"), proc.stderr
+            proc = console(platform, env, "ps", "-a", "-t", tag, "--until", "2020-01-01", "-q")
+            assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
+
+            proc = console(platform, env, "bump-life-span", job_id, "30m")
+            assert proc.returncode == 0, proc.stderr
+            assert client.jobs.status(job_id).life_span == 7200.0
+
+            proc = console(platform, env, "status", name)  # by name
+            assert proc.returncode == 0, proc.stderr
+            assert job_id in proc.stdout
+            proc = console(platform, env, "kill", name)  # by name
+            assert (proc.returncode, proc.stdout) == (0, f"{name}\n"), proc.stderr
+        finally:
+            client.jobs.kill(job_id)
+        done = client.jobs.wait(job_id, max_time=60, poll_interval=0.1)
+        assert done.status is JobStatus.CANCELLED
+
+
+def test_logs_with_timestamps(platform: LocalPlatform, env: dict[str, str]) -> None:
+    proc = console(platform, env, "run", "ubuntu", "--", "sh", "-c", "echo one; echo two")
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stderr.split("Job ID: ", 1)[1].split()[0]
+    proc = console(platform, env, "logs", "--no-follow", "--timestamps", job_id)
+    assert proc.returncode == 0, proc.stderr
+    stamped = proc.stdout.splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["one", "two"]
+    assert datetime.datetime.fromisoformat(stamped[0].split(" ", 1)[0]).tzinfo is not None
+    proc = console(platform, env, "logs", "--no-follow", "--since", "2099-01-01", job_id)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
+
+
+def test_under_2019_the_flag_is_named(platform: LocalPlatform, env: dict[str, str]) -> None:
+    proc = console(platform, env | {"NEURO_SYNC_DIALECT": "2019"}, "ps", "--recent-first")
+    assert proc.returncode == 2
+    assert "--recent-first needs --dialect 2022" in proc.stderr
