@@ -160,12 +160,10 @@ def run(
         name, description, schedule_timeout, timeout: as for `Jobs.run`.
         is_preemptible: None: the preset's setting (False with a `Container`).
 
-    2022 dialect only (under 2019 a `ValidationError` before anything is sent):
-
-    Args:
-        working_dir, tty: as `Container.working_dir` and `Container.tty`.
-        tags, life_span, restart_policy, pass_config, wait_for_jobs_quota, privileged,
-            preset_name: as for `Jobs.run`.
+    The 2022 dialect's arguments (under 2019 each raises `ValidationError` before anything is
+    sent): `working_dir` and `tty` as `Container.working_dir` and `Container.tty` (not with a
+    `Container`: set them there); `tags`, `life_span`, `restart_policy`, `pass_config`,
+    `wait_for_jobs_quota`, `privileged` and `preset_name` as for `Jobs.run`.
 
     Returns:
         The `JobDescription` of the started job.
