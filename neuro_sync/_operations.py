@@ -21,7 +21,7 @@ from yarl import URL
 from . import _mapping
 from ._joblist import NDJSON, JobStream, jobs_from_body
 from ._lines import LineSplitter
-from ._streams import LogStream, TelemetryStream
+from ._streams import LogStream, TelemetryStream, open_websocket
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout, check_timeout
 from ._transport import Stream, Transport
 from .config import ClusterConfig
@@ -36,6 +36,7 @@ from .errors import (
 from .models import JobDescription
 
 if TYPE_CHECKING:
+    import websocket
     from neuro_sync_api.models import JobRequest, SaveRequest
 
 # The longest save progress line read (a real one is under 1 KiB); a longer one is an error.
@@ -209,9 +210,24 @@ class Operations:
     def top(self, job_id: str, *, timeout: Timeout | ClientDefault) -> TelemetryStream:
         from neuro_sync_api.api.monitoring import get_job_top
 
+        path = get_job_top.build_request(job_id)["url"]
+        url, headers, connect, read, sslopt = self._ws_target(path, timeout)
+        return TelemetryStream(
+            url,
+            job_id=job_id,
+            headers=headers,
+            connect_timeout=connect,
+            read_timeout=read,
+            redact=self._t.redact,
+            sslopt=sslopt,
+        )
+
+    def _ws_target(
+        self, path: str, timeout: Timeout | ClientDefault
+    ) -> tuple[str, list[str], float | None, float | None, dict[str, Any] | None]:
+        """The ws(s) URL of a monitoring path, its headers, timeouts and TLS options."""
         t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
-        path = get_job_top.build_request(job_id)["url"]
         url = URL(self._t.url_for(path, self._monitoring()))
         ws_url = url.with_scheme("wss" if url.scheme == "https" else "ws")
         headers = [f"Authorization: Bearer {self._t.token}"] if self._t.token else []
@@ -221,15 +237,39 @@ class Operations:
             sslopt = {"cert_reqs": ssl.CERT_NONE}
         elif isinstance(verify, str):
             sslopt = {"ca_certs": verify}
-        return TelemetryStream(
-            str(ws_url),
+        return str(ws_url), headers, connect, read, sslopt
+
+    def channel(
+        self, kind: str, job_id: str, query: dict[str, str], *, port: int = 0
+    ) -> websocket.WebSocket:
+        """Open the `exec`, `attach` or `port_forward` WebSocket of a job (2022 dialect).
+
+        Connecting is bounded by the client's connect timeout; reading then has no deadline
+        (a command may be silent for hours), so the socket is left blocking.
+        """
+        from neuro_sync_api.api.monitoring import attach_to_job, exec_in_job, port_forward_job
+
+        if kind == "exec":
+            path = exec_in_job.build_request(job_id)["url"]
+        elif kind == "attach":
+            path = attach_to_job.build_request(job_id)["url"]
+        else:
+            path = port_forward_job.build_request(job_id, port)["url"]
+        url, headers, connect, _, sslopt = self._ws_target(path, CLIENT_DEFAULT)
+        if query:
+            url = str(URL(url).with_query(query))
+        ws = open_websocket(
+            url,
+            what=kind.replace("_", " "),
             job_id=job_id,
             headers=headers,
             connect_timeout=connect,
-            read_timeout=read,
             redact=self._t.redact,
             sslopt=sslopt,
+            subprotocols=None if kind == "port_forward" else ["v2.channels.neu.ro"],
         )
+        ws.settimeout(None)
+        return ws
 
     def save(
         self,

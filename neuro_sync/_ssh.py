@@ -119,6 +119,13 @@ def _forward(pipe: IO[bytes], out: TextIO) -> None:
         out.flush()
 
 
+def check_ports(local_port: int, job_port: int) -> None:
+    """Refuse a bad `port_forward` port (before anything is sent)."""
+    for field, port, lowest in (("local_port", local_port, 0), ("job_port", job_port, 1)):
+        if isinstance(port, bool) or not isinstance(port, int) or not lowest <= port <= 65535:
+            raise ValidationError(field, f"must be a port number {lowest}-65535")
+
+
 class SSHGateway:
     """Runs ssh against a job's `ssh_server` with a gateway JSON command."""
 
@@ -278,24 +285,22 @@ class SSHGateway:
     def port_forward(
         self, job_id: str, local_port: int, job_port: int, *, no_key_check: bool = False
     ) -> PortForward:
-        for field, port, lowest in (("local_port", local_port, 0), ("job_port", job_port, 1)):
-            if isinstance(port, bool) or not isinstance(port, int) or not lowest <= port <= 65535:
-                raise ValidationError(field, f"must be a port number {lowest}-65535")
+        check_ports(local_port, job_port)
         job = self._running_job(job_id)
         payload = {
             "method": "job_port_forward",
             "token": self._token,
             "params": {"job": job_id, "port": job_port},
         }
-        return PortForward(self, job.ssh_server, payload, local_port, no_key_check)
+        return SSHPortForward(self, job.ssh_server, payload, local_port, no_key_check)
 
 
 class PortForward(Closing):
     """Forwards `127.0.0.1:local_port` to a port of a job while open (a context manager).
 
-    Each accepted local connection gets its own gateway channel (`job_port_forward`), which
-    the gateway connects to the job's port: the same byte stream the 2019 CLI used as a
-    ProxyCommand.
+    Each accepted local connection gets its own channel to the job's port: a gateway channel
+    (`job_port_forward`, the same byte stream the 2019 CLI used as a ProxyCommand) in the 2019
+    dialect, a port-forward WebSocket in the 2022 dialect.
 
     Attributes:
         local_port: the local port forwarded.
@@ -303,18 +308,7 @@ class PortForward(Closing):
             connection that failed so is closed, and this says why.
     """
 
-    def __init__(
-        self,
-        gateway: SSHGateway,
-        server: URL,
-        payload: Mapping[str, object],
-        local_port: int,
-        no_key_check: bool,
-    ) -> None:
-        self._gateway = gateway
-        self._server = server
-        self._payload = payload
-        self._no_key_check = no_key_check
+    def __init__(self, local_port: int) -> None:
         self._listener = socket.create_server(("127.0.0.1", local_port))
         self.local_port: int = self._listener.getsockname()[1]
         self.error: ClientError | None = None
@@ -335,7 +329,7 @@ class PortForward(Closing):
                 continue
             except OSError:
                 return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread = threading.Thread(target=self._serve_one, args=(conn,), daemon=True)
             with self._lock:
                 if self._stop.is_set():
                     conn.close()
@@ -344,52 +338,20 @@ class PortForward(Closing):
                 self._threads.add(thread)
             thread.start()
 
-    def _serve(self, conn: socket.socket) -> None:
-        import subprocess
-
+    def _serve_one(self, conn: socket.socket) -> None:
         try:
-            with (
-                conn,
-                self._gateway._command(
-                    self._server, self._payload, tty=False, no_key_check=self._no_key_check
-                ) as (argv, log),
-            ):
-                with self._lock:
-                    if self._stop.is_set():  # close() has begun: start nothing new
-                        return
-                    proc = subprocess.Popen(
-                        argv,
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                    )
-                    self._procs.add(proc)
-                upstream = threading.Thread(target=_copy_to_ssh, args=(conn, proc), daemon=True)
-                upstream.start()
-                try:
-                    _copy_from_ssh(proc, conn)
-                finally:
-                    if proc.poll() is None:
-                        proc.terminate()
-                        try:
-                            proc.wait(timeout=2)
-                        except subprocess.TimeoutExpired:
-                            proc.kill()
-                            proc.wait()
-                    upstream.join()
-                    with self._lock:
-                        self._procs.discard(proc)
-                try:
-                    self._gateway._ssh_messages(log, self._server)
-                except HostKeyMismatch as err:
-                    self.error = err
+            with conn:
+                self._serve(conn)
         finally:
             with self._lock:
                 self._conns.discard(conn)
                 self._threads.discard(threading.current_thread())
 
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
-        """Stop forwarding; returns once every ssh subprocess has ended."""
+        """Stop forwarding; returns once every connection has ended."""
         self._stop.set()
         self._listener.close()
         self._thread.join(timeout=5)
@@ -406,6 +368,60 @@ class PortForward(Closing):
 
     def __repr__(self) -> str:
         return f"<PortForward 127.0.0.1:{self.local_port} open={not self._stop.is_set()}>"
+
+
+class SSHPortForward(PortForward):
+    """`PortForward` through the SSH gateway (2019 dialect)."""
+
+    def __init__(
+        self,
+        gateway: SSHGateway,
+        server: URL,
+        payload: Mapping[str, object],
+        local_port: int,
+        no_key_check: bool,
+    ) -> None:
+        self._gateway = gateway
+        self._server = server
+        self._payload = payload
+        self._no_key_check = no_key_check
+        super().__init__(local_port)
+
+    def _serve(self, conn: socket.socket) -> None:
+        import subprocess
+
+        with self._gateway._command(
+            self._server, self._payload, tty=False, no_key_check=self._no_key_check
+        ) as (argv, log):
+            with self._lock:
+                if self._stop.is_set():  # close() has begun: start nothing new
+                    return
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+                self._procs.add(proc)
+            upstream = threading.Thread(target=_copy_to_ssh, args=(conn, proc), daemon=True)
+            upstream.start()
+            try:
+                _copy_from_ssh(proc, conn)
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                upstream.join()
+                with self._lock:
+                    self._procs.discard(proc)
+            try:
+                self._gateway._ssh_messages(log, self._server)
+            except HostKeyMismatch as err:
+                self.error = err
 
 
 def _write_stderr(data: bytes) -> None:

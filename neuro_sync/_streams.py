@@ -32,7 +32,7 @@ from .models import JobTelemetry
 if TYPE_CHECKING:
     import websocket
 
-__all__ = ["LogLines", "LogStream", "TelemetryStream"]
+__all__ = ["LogLines", "LogStream", "TelemetryStream", "open_websocket"]
 
 # A "line" without a newline is cut into pieces of this many characters, so that a log
 # without newlines cannot grow one string without bound.
@@ -182,64 +182,19 @@ class TelemetryStream(Closing):
         self._job_id = job_id
         self._redact = redact
         self._read_timeout = read_timeout
-        # websocket-client loads with the first telemetry stream, not with neuro_sync.
-        import websocket
-
         self._ws: websocket.WebSocket | None = None
-        ws: websocket.WebSocket | None = None
-        failed: BaseException | None = None
-        try:
-            ws = websocket.create_connection(
-                url,
-                header=headers,
-                timeout=connect_timeout,
-                sslopt=sslopt or {},
-                # websocket-client would follow a redirect to any host with our headers,
-                # the token included.
-                redirect_limit=0,
-            )
-        except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
-            failed = err
-        if ws is None:
-            # Raised outside the except block: the library's exception quotes the server (the
-            # handshake reply's headers and body, a redirect target), which may echo the
-            # token; chained or even left as __context__ it would show in every traceback.
-            error = self._connect_error(failed)
-            if failed is not None and chain_is_clean(failed, redact):
-                raise error from failed
-            raise error
+        ws = open_websocket(
+            url,
+            what="telemetry",
+            job_id=job_id,
+            headers=headers,
+            connect_timeout=connect_timeout,
+            redact=redact,
+            sslopt=sslopt,
+        )
         ws.settimeout(read_timeout)
         self._ws = ws
         self._received = 0
-
-    def _connect_error(self, err: BaseException | None) -> ClientError:
-        import websocket  # loaded by __init__
-
-        job_id = self._job_id
-        if isinstance(err, websocket.WebSocketBadStatusException):
-            return self._handshake_error(err)
-        if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
-            return APITimeoutError(f"Telemetry connection for job {job_id} timed out")
-        if isinstance(err, websocket.WebSocketException) and str(err).startswith("Redirect"):
-            return self._redirect_error("a redirect")
-        return APIConnectionError(
-            self._redact(f"Telemetry connection for job {job_id} failed: {err}")
-        )
-
-    def _redirect_error(self, what: str) -> ClientError:
-        return ResponseValidationError(
-            f"The telemetry connection for job {self._job_id} got {what}; redirects are not "
-            "followed, so that the token never goes to another address"
-        )
-
-    def _handshake_error(self, err: websocket.WebSocketBadStatusException) -> ClientError:
-        status = int(getattr(err, "status_code", 0) or 0)
-        if 300 <= status < 400:
-            return self._redirect_error(f"a redirect ({status})")
-        body = getattr(err, "resp_body", None) or b""
-        if isinstance(body, str):
-            body = body.encode()
-        return error_from_status(status, body, redact=self._redact)
 
     def __iter__(self) -> Iterator[JobTelemetry]:
         import websocket  # loaded by __init__
@@ -312,3 +267,75 @@ class TelemetryStream(Closing):
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"
+
+
+def open_websocket(
+    url: str,
+    *,
+    what: str,
+    job_id: str,
+    headers: list[str],
+    connect_timeout: float | None,
+    redact: Callable[[str], str],
+    sslopt: dict[str, Any] | None = None,
+    subprotocols: list[str] | None = None,
+) -> websocket.WebSocket:
+    """Connect a WebSocket of a job (`what`: "telemetry", "exec"...); handshake failures
+    become the typed errors of an HTTP reply, redirects are refused and the token is redacted.
+    """
+    # websocket-client loads with the first WebSocket, not with neuro_sync.
+    import websocket
+
+    ws: websocket.WebSocket | None = None
+    failed: BaseException | None = None
+    try:
+        ws = websocket.create_connection(
+            url,
+            header=headers,
+            timeout=connect_timeout,
+            sslopt=sslopt or {},
+            subprotocols=subprotocols,
+            # websocket-client would follow a redirect to any host with our headers,
+            # the token included.
+            redirect_limit=0,
+        )
+    except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
+        failed = err
+    if ws is None:
+        # Raised outside the except block: the library's exception quotes the server (the
+        # handshake reply's headers and body, a redirect target), which may echo the
+        # token; chained or even left as __context__ it would show in every traceback.
+        error = _connect_error(failed, what, job_id, redact)
+        if failed is not None and chain_is_clean(failed, redact):
+            raise error from failed
+        raise error
+    return ws
+
+
+def _connect_error(
+    err: BaseException | None, what: str, job_id: str, redact: Callable[[str], str]
+) -> ClientError:
+    import websocket  # loaded by open_websocket
+
+    if isinstance(err, websocket.WebSocketBadStatusException):
+        status = int(getattr(err, "status_code", 0) or 0)
+        if 300 <= status < 400:
+            return _redirect_error(f"a redirect ({status})", what, job_id)
+        body = getattr(err, "resp_body", None) or b""
+        if isinstance(body, str):
+            body = body.encode()
+        return error_from_status(status, body, redact=redact)
+    if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
+        return APITimeoutError(f"{what.capitalize()} connection for job {job_id} timed out")
+    if isinstance(err, websocket.WebSocketException) and str(err).startswith("Redirect"):
+        return _redirect_error("a redirect", what, job_id)
+    return APIConnectionError(
+        redact(f"{what.capitalize()} connection for job {job_id} failed: {err}")
+    )
+
+
+def _redirect_error(how: str, what: str, job_id: str) -> ClientError:
+    return ResponseValidationError(
+        f"The {what} connection for job {job_id} got {how}; redirects are not "
+        "followed, so that the token never goes to another address"
+    )

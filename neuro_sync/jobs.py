@@ -11,10 +11,10 @@ from . import _mapping, _validation
 from ._display import Progress, status_text
 from ._joblist import JobStream
 from ._operations import Operations
-from ._ssh import ExecResult, PortForward, SSHGateway
+from ._ssh import ExecResult, PortForward, SSHGateway, check_ports
 from ._streams import LogLines, LogStream, TelemetryStream
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
-from .errors import APIConnectionError, ValidationError, WaitTimeout
+from .errors import APIConnectionError, JobNotRunning, ValidationError, WaitTimeout
 from .models import (
     Container,
     JobDescription,
@@ -545,6 +545,8 @@ class Jobs:
             SSHNotAvailable: no `ssh` program on PATH.
             ExecTimeout: `max_time` passed (ssh is stopped; the job runs on).
         """
+        if self._ops.dialect != "2019":
+            return self._ws_exec(id, cmd, tty, _max_time(max_time, timeout), capture_output)
         return self._ssh.exec(
             id,
             cmd,
@@ -571,7 +573,108 @@ class Jobs:
             JobNotRunning: the job is not running.
             SSHNotAvailable: no `ssh` program on PATH.
         """
-        return self._ssh.port_forward(id, local_port, job_port, no_key_check=no_key_check)
+        if self._ops.dialect == "2019":
+            return self._ssh.port_forward(id, local_port, job_port, no_key_check=no_key_check)
+        from ._channels import WSPortForward
+
+        check_ports(local_port, job_port)
+        job_id = self._running(id)
+        return WSPortForward(
+            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port), local_port
+        )
+
+    @overload
+    def attach(
+        self,
+        id: str,
+        *,
+        max_time: float | None = ...,
+        capture_output: Literal[False] = ...,
+    ) -> int: ...
+
+    @overload
+    def attach(
+        self,
+        id: str,
+        *,
+        max_time: float | None = ...,
+        capture_output: Literal[True],
+    ) -> ExecResult: ...
+
+    def attach(
+        self,
+        id: str,
+        *,
+        max_time: float | None = None,
+        capture_output: bool = False,
+    ) -> int | ExecResult:
+        """Follow a running job's output from now until it ends, and return its exit code.
+
+        2022 dialect only (the monitoring `attach` WebSocket). The output goes where `exec`'s
+        does (`capture_output=True`: into the returned `ExecResult`).
+
+        Raises:
+            ValidationError: under the 2019 dialect (before sending).
+            JobNotFound: no such job.
+            JobNotRunning: the job is not running.
+            ExecTimeout: `max_time` passed (the job runs on).
+        """
+        if self._ops.dialect == "2019":
+            raise _mapping.later_only("attach")
+        from ._channels import run_channels
+
+        job_id = self._running(id)
+        query = {"tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"}
+        ws = self._ops.channel("attach", job_id, query)
+        return run_channels(
+            ws,
+            job_id,
+            what="attach",
+            tty=False,
+            forward_stdin=False,
+            max_time=max_time,
+            capture_output=capture_output,
+        )
+
+    def _running(self, id: str) -> str:
+        job_id = _validation.validate_job_id(id)
+        if self.status(job_id).status is not JobStatus.RUNNING:
+            raise JobNotRunning(f"Job is not running. Job Id = {job_id}")
+        return job_id
+
+    def _ws_exec(
+        self,
+        id: str,
+        cmd: Sequence[str],
+        tty: bool,
+        max_time: float | None,
+        capture_output: bool,
+    ) -> int | ExecResult:
+        import shlex
+
+        from ._channels import run_channels, stdin_mode
+
+        if isinstance(cmd, str) or not all(isinstance(c, str) for c in cmd) or not cmd:
+            raise ValidationError("cmd", "must be a non-empty list of strings")
+        job_id = self._running(id)
+        forward = stdin_mode(capture_output)
+        query = {
+            "cmd": shlex.join(cmd),
+            "tty": "1" if tty else "0",
+            "stdin": "1" if forward else "0",
+            "stdout": "1",
+            "stderr": "1",
+        }
+        ws = self._ops.channel("exec", job_id, query)
+        return run_channels(
+            ws,
+            job_id,
+            what="exec",
+            tty=tty,
+            forward_stdin=forward,
+            max_time=max_time,
+            capture_output=capture_output,
+        )
 
     def __repr__(self) -> str:
         return f"<Jobs user={self._ops.username!r}>"

@@ -1,0 +1,131 @@
+"""exec, attach and port_forward over the monitoring WebSockets (2022 dialect) against the
+local platform serving them (real sockets, real processes); no ssh involved."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+import neuro_sync
+from neuro_sync import Container, JobStatus, RemoteImage, Resources, ValidationError
+from neuro_sync.local import LocalPlatform
+
+SLEEPER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="sleep 600")
+
+
+@pytest.fixture(scope="module")
+def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with LocalPlatform(
+        tmp_path_factory.mktemp("platform-2022-ws"), dialect="2022", runtime="process"
+    ) as lp:
+        yield lp
+
+
+@pytest.fixture
+def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
+    with neuro_sync.Client(platform22.url, platform22.token, timeout=(5, 30), dialect="2022") as c:
+        yield c
+
+
+def _running(client: neuro_sync.Client, container: Container) -> str:
+    job = client.jobs.run(container)
+    deadline = time.monotonic() + 60
+    while client.jobs.status(job.id).status is not JobStatus.RUNNING:
+        assert time.monotonic() < deadline, "the job did not start"
+        time.sleep(0.1)
+    return job.id
+
+
+def test_exec_returns_output_and_the_exit_code(client22: neuro_sync.Client) -> None:
+    job_id = _running(client22, SLEEPER)
+    try:
+        result = client22.jobs.exec(
+            job_id, ["sh", "-c", "echo out; echo err >&2; exit 3"], capture_output=True
+        )
+        assert (result.returncode, result.stdout, result.stderr) == (3, b"out\n", b"err\n")
+        assert client22.jobs.exec(job_id, ["true"]) == 0
+        missing = client22.jobs.exec(job_id, ["no-such-program-here"], capture_output=True)
+        assert missing.returncode == 127
+        assert b"no-such-program-here" in missing.stderr
+    finally:
+        client22.jobs.kill(job_id)
+
+
+def test_exec_max_time(client22: neuro_sync.Client) -> None:
+    job_id = _running(client22, SLEEPER)
+    try:
+        with pytest.raises(neuro_sync.ExecTimeout):
+            client22.jobs.exec(job_id, ["sleep", "30"], max_time=0.5, capture_output=True)
+    finally:
+        client22.jobs.kill(job_id)
+
+
+def test_exec_of_a_finished_job_is_job_not_running(client22: neuro_sync.Client) -> None:
+    job_id = _running(client22, SLEEPER)
+    client22.jobs.kill(job_id)
+    with pytest.raises(neuro_sync.JobNotRunning):
+        client22.jobs.exec(job_id, ["true"], capture_output=True)
+
+
+def test_port_forward_reaches_an_http_server_in_the_job(
+    client22: neuro_sync.Client, tmp_path: object
+) -> None:
+    serve = Container(
+        RemoteImage("python"),
+        Resources(64, 0.1),
+        command=f"{sys.executable} -m http.server 18731 --bind 127.0.0.1",
+    )
+    job_id = _running(client22, serve)
+    try:
+        with client22.jobs.port_forward(job_id, 0, 18731) as fwd:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    url = f"http://127.0.0.1:{fwd.local_port}/"
+                    with urllib.request.urlopen(url, timeout=10) as reply:
+                        body = reply.read()
+                    break
+                except OSError:
+                    # The server in the job may not listen yet: the WebSocket is refused.
+                    assert time.monotonic() < deadline, fwd.error
+                    time.sleep(0.3)
+            assert reply.status == 200
+            assert b"Directory listing" in body
+            assert fwd.error is None
+    finally:
+        client22.jobs.kill(job_id)
+
+
+def test_attach_follows_the_output_and_returns_the_exit_code(
+    client22: neuro_sync.Client,
+) -> None:
+    talker = Container(
+        RemoteImage("ubuntu"),
+        Resources(64, 0.1),
+        command="sh -c 'sleep 2; echo attached-line; sleep 1; exit 5'",
+    )
+    job_id = _running(client22, talker)
+    result: list[object] = []
+    thread = threading.Thread(
+        target=lambda: result.append(
+            client22.jobs.attach(job_id, capture_output=True, max_time=60)
+        )
+    )
+    thread.start()
+    thread.join(timeout=90)
+    (got,) = result
+    assert isinstance(got, neuro_sync.ExecResult)
+    assert got.returncode == 5
+    assert b"attached-line" in got.stdout
+
+
+def test_attach_is_refused_under_2019(platform22: LocalPlatform) -> None:
+    with neuro_sync.Client(platform22.url, platform22.token) as c:
+        with pytest.raises(ValidationError) as info:
+            c.jobs.attach("job-anything")
+    assert "2022" in str(info.value)
