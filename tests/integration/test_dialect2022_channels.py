@@ -3,7 +3,7 @@ local platform serving them (real sockets, real processes); no ssh involved."""
 
 from __future__ import annotations
 
-import sys
+import socket
 import threading
 import time
 import urllib.request
@@ -72,17 +72,24 @@ def test_exec_of_a_finished_job_is_job_not_running(client22: neuro_sync.Client) 
         client22.jobs.exec(job_id, ["true"], capture_output=True)
 
 
-def test_port_forward_reaches_an_http_server_in_the_job(
-    client22: neuro_sync.Client, tmp_path: object
-) -> None:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_port_forward_reaches_an_http_server_in_the_job(client22: neuro_sync.Client) -> None:
+    port = _free_port()
+    # python3 from PATH: an isolated job cannot read this test's virtualenv.
     serve = Container(
         RemoteImage("python"),
         Resources(64, 0.1),
-        command=f"{sys.executable} -m http.server 18731 --bind 127.0.0.1",
+        command=f"python3 -m http.server {port} --bind 127.0.0.1",
     )
     job_id = _running(client22, serve)
     try:
-        with client22.jobs.port_forward(job_id, 0, 18731) as fwd:
+        with client22.jobs.port_forward(job_id, 0, port) as fwd:
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -112,9 +119,7 @@ def test_attach_follows_the_output_and_returns_the_exit_code(
     job_id = _running(client22, talker)
     result: list[object] = []
     thread = threading.Thread(
-        target=lambda: result.append(
-            client22.jobs.attach(job_id, capture_output=True, max_time=60)
-        )
+        target=lambda: result.append(client22.jobs.attach(job_id, capture_output=True, max_time=60))
     )
     thread.start()
     thread.join(timeout=90)
