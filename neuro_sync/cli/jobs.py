@@ -1,4 +1,4 @@
-"""Job commands: run, ps, status, logs, kill, top, exec, port-forward, save, wait."""
+"""Job commands: run, ps, status, logs, kill, top, exec, attach, port-forward, save, wait."""
 
 from __future__ import annotations
 
@@ -706,6 +706,17 @@ def exec_cmd(
         job_id, _argv(cmd), tty=tty, no_key_check=no_key_check, timeout=timeout
     )
     ctx.exit(code)
+
+
+@cli.command("attach")
+@click.option("--timeout", type=Duration(), metavar="DURATION", help="Stop following after this.")
+@click.argument("job_id")
+@pass_state
+@click.pass_context
+def attach_cmd(ctx: click.Context, state: State, timeout: float | None, job_id: str) -> None:
+    """Follow a running job's output until it ends; exits with the job's exit code
+    (2022 dialect)."""
+    ctx.exit(state.client.jobs.attach(job_id, max_time=timeout))
 
 
 @cli.command("port-forward")

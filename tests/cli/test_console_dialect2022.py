@@ -92,3 +92,21 @@ def test_under_2019_the_flag_is_named(platform: LocalPlatform, env: dict[str, st
     proc = console(platform, env | {"NEURO_SYNC_DIALECT": "2019"}, "ps", "--recent-first")
     assert proc.returncode == 2
     assert "--recent-first needs --dialect 2022" in proc.stderr
+
+
+def test_exec_and_attach_over_websockets(platform: LocalPlatform, env: dict[str, str]) -> None:
+    proc = console(
+        platform, env, "run", "--detach", "ubuntu", "--", "sh", "-c", "sleep 3; echo bye; exit 4"
+    )
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stdout.strip()
+    with neuro_sync.Factory(platform.config_path).get(dialect="2022") as client:
+        client.jobs.wait(job_id, statuses=[JobStatus.RUNNING], max_time=60, poll_interval=0.1)
+    proc = console(platform, env, "exec", job_id, "--", "sh", "-c", "echo hi; exit 7")
+    assert (proc.returncode, proc.stdout) == (7, "hi\n"), proc.stderr
+    proc = console(platform, env, "attach", job_id)
+    assert proc.returncode == 4, proc.stderr
+    assert "bye" in proc.stdout
+    proc = console(platform, env | {"NEURO_SYNC_DIALECT": "2019"}, "attach", job_id)
+    assert proc.returncode != 0
+    assert "2022" in proc.stderr
