@@ -261,6 +261,8 @@ class WSPortForward(PortForward):
         with self._lock:
             sockets = list(self._sockets)
         for ws in sockets:
-            with contextlib.suppress(OSError):
-                ws.shutdown()  # type: ignore[no-untyped-call]
+            # shutdown(), not close(): closing an fd does not wake a thread blocked reading it.
+            if ws.sock is not None:
+                with contextlib.suppress(OSError):
+                    ws.sock.shutdown(socket.SHUT_RDWR)
         super().close()

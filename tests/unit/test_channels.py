@@ -1,0 +1,212 @@
+"""exec/attach/port_forward framing (2022 dialect) against a tiny aiohttp WebSocket server on
+127.0.0.1; the job's status comes from `responses`.
+
+Each job id selects a server behaviour: output then an exit code, a close without an exit code,
+a malformed exit frame, a handshake refusal, raw port-forward bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import responses
+from aiohttp import WSMsgType, web
+from yarl import URL
+
+import neuro_sync
+from neuro_sync import (
+    ClusterConfig,
+    ExecResult,
+    JobNotRunning,
+    ResponseValidationError,
+    StreamInterrupted,
+    ValidationError,
+)
+
+from .conftest import BASE, REGISTRY_URL, TOKEN
+
+pytestmark = pytest.mark.sockets
+
+
+@dataclass
+class WSServer:
+    url: str
+    handshakes: list[dict[str, str]] = field(default_factory=list)
+
+
+STATE = web.AppKey("state", WSServer)
+
+
+async def _exec(request: web.Request) -> web.StreamResponse:
+    server = request.app[STATE]
+    job_id = request.match_info["id"]
+    server.handshakes.append({"path": request.path_qs, **dict(request.headers)})
+    if job_id == "job-refused":
+        body = json.dumps({"error": "Job is not running. Job Id = job-refused"})
+        return web.Response(status=400, text=body, headers={"X-Error": body})
+    ws = web.WebSocketResponse(protocols=("v2.channels.neu.ro",))
+    await ws.prepare(request)
+    if job_id == "job-ok":
+        await ws.send_bytes(b"\x01out")
+        await ws.send_bytes(b"\x02err")
+        await ws.send_str("text frames carry nothing")
+        await ws.send_bytes(b"\x03" + json.dumps({"exit_code": 3}).encode())
+    elif job_id == "job-garbage":
+        await ws.send_bytes(b"\x03not json")
+    # "job-noexit": output, then a close without an exit code.
+    else:
+        await ws.send_bytes(b"\x01partial")
+    await ws.close()
+    return ws
+
+
+async def _forward(request: web.Request) -> web.StreamResponse:
+    server = request.app[STATE]
+    server.handshakes.append({"path": request.path_qs, **dict(request.headers)})
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for msg in ws:  # raw bytes, no channel byte: answered upper-cased
+        if msg.type == WSMsgType.BINARY:
+            await ws.send_bytes(msg.data.upper())
+    return ws
+
+
+@pytest.fixture(scope="module")
+def ws_server() -> Iterator[WSServer]:
+    loop = asyncio.new_event_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    state = WSServer(url=f"http://127.0.0.1:{port}/api/v1/jobs")
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_get("/api/v1/jobs/{id}/exec", _exec)
+    app.router.add_get("/api/v1/jobs/{id}/attach", _exec)
+    app.router.add_get("/api/v1/jobs/{id}/port_forward/{port}", _forward)
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.SockSite(runner, sock).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+def _cluster(monitoring_url: str) -> ClusterConfig:
+    return ClusterConfig(
+        registry_url=URL(REGISTRY_URL),
+        storage_url=URL(f"{BASE}/storage"),
+        users_url=URL(f"{BASE}/users"),
+        monitoring_url=URL(monitoring_url),
+    )
+
+
+@pytest.fixture
+def client22(
+    ws_server: WSServer, mocked: responses.RequestsMock, job_factory: Any
+) -> Iterator[neuro_sync.Client]:
+    ws_server.handshakes.clear()
+    mocked.assert_all_requests_are_fired = False
+
+    def status(request: Any) -> tuple[int, dict[str, str], str]:
+        job_id = request.url.rsplit("/", 1)[1]
+        state = "succeeded" if job_id == "job-done" else "running"
+        return 200, {}, json.dumps(job_factory(id=job_id, status=state))
+
+    pattern = re.compile(rf"{re.escape(BASE)}/jobs/job-[a-z-]+$")
+    mocked.add_callback(responses.GET, pattern, callback=status)
+    with neuro_sync.Client(
+        BASE, TOKEN, timeout=(2, 2), cluster_config=_cluster(ws_server.url), dialect="2022"
+    ) as c:
+        yield c
+
+
+def test_exec_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None:
+    result = client22.jobs.exec("job-ok", ["sh", "-c", "echo a b"], capture_output=True)
+    assert result == ExecResult(3, b"out", b"err")
+    (handshake,) = ws_server.handshakes
+    path = URL(handshake["path"])
+    assert path.path == "/api/v1/jobs/job-ok/exec"
+    assert dict(path.query) == {
+        "cmd": "sh -c 'echo a b'", "tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"
+    }  # fmt: skip
+    assert handshake["Authorization"] == f"Bearer {TOKEN}"
+    assert handshake["Sec-WebSocket-Protocol"] == "v2.channels.neu.ro"
+
+
+def test_exec_writes_text_where_stdout_is_redirected(
+    client22: neuro_sync.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert client22.jobs.exec("job-ok", ["true"]) == 3
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("out", "err")
+
+
+def test_exec_without_an_exit_code_is_interrupted(client22: neuro_sync.Client) -> None:
+    with pytest.raises(StreamInterrupted, match="without an exit code"):
+        client22.jobs.exec("job-noexit", ["true"], capture_output=True)
+
+
+def test_exec_malformed_exit_frame(client22: neuro_sync.Client) -> None:
+    with pytest.raises(ResponseValidationError, match="Malformed exit code"):
+        client22.jobs.exec("job-garbage", ["true"], capture_output=True)
+
+
+def test_exec_handshake_refusal_is_typed(client22: neuro_sync.Client) -> None:
+    with pytest.raises(neuro_sync.ClientError) as info:
+        client22.jobs.exec("job-refused", ["true"], capture_output=True)
+    assert TOKEN not in str(info.value)
+
+
+def test_exec_of_a_finished_job(client22: neuro_sync.Client, ws_server: WSServer) -> None:
+    with pytest.raises(JobNotRunning):
+        client22.jobs.exec("job-done", ["true"], capture_output=True)
+    assert ws_server.handshakes == []
+
+
+def test_attach_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None:
+    assert client22.jobs.attach("job-ok", capture_output=True) == ExecResult(3, b"out", b"err")
+    (handshake,) = ws_server.handshakes
+    path = URL(handshake["path"])
+    assert path.path == "/api/v1/jobs/job-ok/attach"
+    assert dict(path.query) == {"tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"}
+
+
+def test_attach_and_port_forward_checks_before_sending(ws_server: WSServer) -> None:
+    ws_server.handshakes.clear()
+    with neuro_sync.Client(BASE, TOKEN, cluster_config=_cluster(ws_server.url)) as c:
+        with pytest.raises(ValidationError, match="2022"):
+            c.jobs.attach("job-ok")
+    with neuro_sync.Client(
+        BASE, TOKEN, cluster_config=_cluster(ws_server.url), dialect="2022"
+    ) as c:
+        with pytest.raises(ValidationError, match="job_port"):
+            c.jobs.port_forward("job-ok", 0, 70000)
+    assert ws_server.handshakes == []
+
+
+def test_port_forward_raw_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None:
+    with client22.jobs.port_forward("job-ok", 0, 8080) as fwd:
+        with socket.create_connection(("127.0.0.1", fwd.local_port), timeout=10) as conn:
+            conn.sendall(b"hello")
+            got = b""
+            while len(got) < 5:
+                chunk = conn.recv(100)
+                assert chunk
+                got += chunk
+    assert got == b"HELLO"
+    assert fwd.error is None
+    assert URL(ws_server.handshakes[0]["path"]).path == "/api/v1/jobs/job-ok/port_forward/8080"
