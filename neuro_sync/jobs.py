@@ -517,8 +517,9 @@ class Jobs:
     ) -> int | ExecResult:
         """Run a command inside a running job and return its exit code.
 
-        Goes through the platform SSH gateway (the job's `ssh_server`) with the system `ssh`.
-        The token is handed to ssh in a private temporary file, never on its command line.
+        Under 2019, goes through the platform SSH gateway (the job's `ssh_server`) with the
+        system `ssh`; the token is handed to ssh in a private temporary file, never on its
+        command line. Under 2022, goes over the monitoring `exec` WebSocket (no `ssh`).
 
         Where the output goes:
 
@@ -566,7 +567,8 @@ class Jobs:
             with client.jobs.port_forward(job.id, 8080, 80) as fwd:
                 requests.get(f"http://127.0.0.1:{fwd.local_port}/")
 
-        `local_port=0` picks a free port (see `.local_port`).
+        `local_port=0` picks a free port (see `.local_port`). Under 2022 each connection is a
+        monitoring `port_forward` WebSocket instead of an SSH gateway channel.
 
         Raises:
             JobNotFound: no such job.
