@@ -110,3 +110,60 @@ def test_exec_and_attach_over_websockets(platform: LocalPlatform, env: dict[str,
     proc = console(platform, env | {"NEURO_SYNC_DIALECT": "2019"}, "attach", job_id)
     assert proc.returncode != 0
     assert "2022" in proc.stderr
+
+
+def test_exec_tty_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str]) -> None:
+    """`exec -t` from a pseudo-terminal: the command gets a terminal of the same size."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    proc = console(platform, env, "run", "--detach", "ubuntu", "--", "sleep", "600")
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stdout.strip()
+    with neuro_sync.Factory(platform.config_path).get(dialect="2022") as client:
+        client.jobs.wait(job_id, statuses=[JobStatus.RUNNING], max_time=60, poll_interval=0.1)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+        # The size frame follows the upgrade, so the command may start before it lands.
+        probe = (
+            "if [ -t 0 ] && [ -t 1 ]; then echo TTY:$TERM; fi; "
+            'while [ "$(stty size)" = "0 0" ]; do sleep 0.1; done; stty size; exit 6'
+        )
+        cli = subprocess.Popen(
+            [str(Path(sys.executable).with_name("neuro-sync")), "exec", "-t", job_id, "--",
+             "sh", "-c", probe],
+            env=env | {"TERM": "xterm-256color"}, stdin=slave, stdout=slave, stderr=slave,
+            start_new_session=True,
+        )  # fmt: skip
+        os.close(slave)
+        shown = b""
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if not select.select([master], [], [], 1.0)[0]:
+                    if cli.poll() is not None:
+                        break
+                    continue
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: the CLI closed the terminal
+                    break
+                if not data:
+                    break
+                shown += data
+            code = cli.wait(timeout=60)
+        finally:
+            os.close(master)
+            if cli.poll() is None:
+                cli.kill()
+            client.jobs.kill(job_id)
+    text = shown.decode(errors="replace")
+    assert code == 6, text
+    assert "TTY:" in text
+    assert "33 111" in text
