@@ -266,7 +266,9 @@ class Operations:
             connect_timeout=connect,
             redact=self._t.redact,
             sslopt=sslopt,
-            subprotocols=None if kind == "port_forward" else ["v2.channels.neu.ro"],
+            # As neuro-sdk 22.7.1 asks (docs/protocol.md §8.5): a server that does not echo an
+            # asked-for subprotocol fails the handshake.
+            subprotocols=["v2.channels.neu.ro"] if kind == "attach" else None,
         )
         ws.settimeout(None)
         return ws

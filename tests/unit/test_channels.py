@@ -144,7 +144,7 @@ def test_exec_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None:
         "cmd": "sh -c 'echo a b'", "tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"
     }  # fmt: skip
     assert handshake["Authorization"] == f"Bearer {TOKEN}"
-    assert handshake["Sec-WebSocket-Protocol"] == "v2.channels.neu.ro"
+    assert "Sec-WebSocket-Protocol" not in handshake  # as neuro-sdk: none for exec
 
 
 def test_exec_writes_text_where_stdout_is_redirected(
@@ -183,6 +183,7 @@ def test_attach_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None
     path = URL(handshake["path"])
     assert path.path == "/api/v1/jobs/job-ok/attach"
     assert dict(path.query) == {"tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"}
+    assert handshake["Sec-WebSocket-Protocol"] == "v2.channels.neu.ro"
 
 
 def test_attach_and_port_forward_checks_before_sending(ws_server: WSServer) -> None:
