@@ -149,3 +149,69 @@ def test_parsers_agree_on_generated_payloads(sdk: Sdk, tmp_path: Path) -> None:
     assert len(theirs) == len(mine) == COUNT
     for p, t, m in zip(payloads, theirs, mine, strict=True):
         assert m == t, (p, t, m)
+
+
+RUNS: list[dict[str, Any]] = [
+    {"command": "true"},
+    {"command": "true", "tags": ["b", "a"], "life_span": 3600, "restart_policy": "on-failure"},
+    {"command": "pwd", "working_dir": "/tmp", "tty": True, "pass_config": True},
+    {"command": "env", "env": {"A": "1", "B": "x y"}, "restart_policy": "always"},
+    {
+        "command": "sleep 1",
+        "http": {"port": 8080, "requires_auth": False},
+        "volumes": [
+            {"storage_path": "storage://default/user/data", "container_path": "/d", "read_only": True}
+        ],
+        "life_span": 90,  # 1.5 minutes: both send whole minutes, rounded down
+    },
+]
+
+
+def our_body(a: dict[str, Any]) -> dict[str, Any]:
+    container = Container(
+        image=parse_remote_image("ubuntu", registry_host="registry.example", username="user"),
+        resources=Resources(memory_mb=64, cpu=0.1),
+        command=a["command"],
+        working_dir=a.get("working_dir"),
+        tty=a.get("tty", False),
+        env=a.get("env", {}),
+        http=HTTPPort(**a["http"]) if a.get("http") else None,
+        volumes=[Volume(**v) for v in a.get("volumes", ())],
+    )
+    request = job_request(
+        container,
+        name=None,
+        description=None,
+        is_preemptible=False,
+        schedule_timeout=None,
+        dialect="2022",
+        options=RunOptions(
+            tags=a.get("tags"),
+            life_span=a.get("life_span"),
+            restart_policy=a.get("restart_policy", "never"),
+            pass_config=a.get("pass_config", False),
+        ),
+    )
+    body: dict[str, Any] = request.to_dict()
+    return body
+
+
+@pytest.mark.parametrize("arguments", RUNS, ids=range(len(RUNS)))
+def test_run_bodies_agree(sdk: Sdk, arguments: dict[str, Any]) -> None:
+    theirs = sdk.call("body", **arguments)["body"]
+    mine = our_body(arguments)
+    # Intended differences, each a value the server defaults the same way:
+    # - the SDK names the cluster and sends `scheduler_enabled: false`; we send neither (the
+    #   user's default cluster; the scheduler off);
+    assert theirs.pop("cluster_name") == "default"
+    assert theirs.pop("scheduler_enabled") is False
+    # - we send `is_preemptible: false`, the 2019 key the 2022 server still takes (false is
+    #   its default); neuro-sdk 22.7.1 no longer sends it;
+    assert mine.pop("is_preemptible") is False
+    # - the SDK's Resources defaults `shm` to true and sends it; ours leaves it to the server
+    #   when None (as the 2019 API did), and sends megabytes where the SDK sends bytes.
+    resources = theirs["container"]["resources"]
+    assert resources.pop("shm") is True
+    assert "shm" not in mine["container"]["resources"]
+    resources["memory_mb"] = resources.pop("memory") // MIB
+    assert mine == theirs
