@@ -284,8 +284,8 @@ async def op_body(client: Any, a: dict[str, Any]) -> dict[str, Any]:
                 restart_policy=JobRestartPolicy(a.get("restart_policy", "never")),
                 pass_config=a.get("pass_config", False),
             )
-        except Exception:  # noqa: BLE001 - the body is what is compared, not the reply
-            pass
+        except Exception as err:  # noqa: BLE001 - the body is what is compared, not the reply
+            print(f"run: {err!r}", file=sys.stderr)
     finally:
         del core.request  # the instance attribute goes; the class's method is back
     return {"body": sent[0]}

@@ -147,6 +147,11 @@ def test_parsers_agree_on_generated_payloads(sdk: Sdk, tmp_path: Path) -> None:
     ctx = ReplyContext("registry.example", "user")
     mine = [ours(job_from_json(json.loads(json.dumps(p)), ctx)) for p in payloads]
     assert len(theirs) == len(mine) == COUNT
+    # the payloads vary where it matters: each optional field both given and defaulted
+    for field in ("tags", "life_span", "preset_name", "working_dir", "http", "volumes"):
+        assert len({json.dumps(t[field]) for t in theirs}) > 1, field
+    assert {t["restart_policy"] for t in theirs} == {"never", "on-failure", "always"}
+    assert any(t["transitions"] for t in theirs) and any(not t["transitions"] for t in theirs)
     for p, t, m in zip(payloads, theirs, mine, strict=True):
         assert m == t, (p, t, m)
 
@@ -160,7 +165,11 @@ RUNS: list[dict[str, Any]] = [
         "command": "sleep 1",
         "http": {"port": 8080, "requires_auth": False},
         "volumes": [
-            {"storage_path": "storage://default/user/data", "container_path": "/d", "read_only": True}
+            {
+                "storage_path": "storage://default/user/data",
+                "container_path": "/d",
+                "read_only": True,
+            }
         ],
         "life_span": 90,  # 1.5 minutes: both send whole minutes, rounded down
     },
