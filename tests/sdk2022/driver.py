@@ -206,33 +206,6 @@ async def op_port_forward(client: Any, a: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.1)
 
 
-def _parsed(job: Any) -> dict[str, Any]:
-    """The fields of a parsed job both parsers carry (tests/sdk2022/test_differential.py)."""
-    h, c = job.history, job.container
-    return {
-        "id": job.id,
-        "name": job.name,
-        "description": job.description,
-        "status": job.status.value,
-        "history": [h.status.value, h.reason, h.exit_code, h.restarts, h.run_time_seconds],
-        "transitions": [[t.status.value, t.reason, t.exit_code] for t in h.transitions],
-        "tags": list(job.tags),
-        "life_span": job.life_span,
-        "restart_policy": job.restart_policy.value,
-        "preset_name": job.preset_name,
-        "pass_config": job.pass_config,
-        "command": c.command,
-        "entrypoint": c.entrypoint,
-        "env": dict(c.env),
-        "working_dir": c.working_dir,
-        "tty": c.tty,
-        "http": None if c.http is None else [c.http.port, c.http.requires_auth],
-        "volumes": [[v.container_path, v.read_only] for v in c.volumes],
-        "cpu": c.resources.cpu,
-        "memory": c.resources.memory,
-    }
-
-
 async def op_parse(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     """Each payload of the file `path` parsed by the SDK's own job parser (the one its
     `status`/`list`/`run` use; no public entry takes a dict)."""
@@ -240,8 +213,11 @@ async def op_parse(client: Any, a: dict[str, Any]) -> dict[str, Any]:
 
     from neuro_sdk._jobs import _job_description_from_api
 
+    from tests.support.job_fields import job_fields
+
     payloads = json.loads(Path(a["path"]).read_text())
-    return {"jobs": [_parsed(_job_description_from_api(p, client.parse)) for p in payloads]}
+    jobs = [_job_description_from_api(p, client.parse) for p in payloads]
+    return {"jobs": [job_fields(j, j.container.resources.memory) for j in jobs]}
 
 
 async def op_body(client: Any, a: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from neuro_sync import Container, HTTPPort, JobDescription, Resources, Volume
 from neuro_sync._mapping import ReplyContext, RunOptions, job_from_json, job_request
 from neuro_sync.parsing import parse_remote_image
 
+from ..support.job_fields import job_fields
 from ..support.released_sdk import Sdk
 
 MIB = 2**20
@@ -108,32 +109,9 @@ def payload(rng: random.Random, index: int) -> dict[str, Any]:
 
 
 def ours(job: JobDescription) -> dict[str, Any]:
-    """Our job, normalised as the driver's `_parsed` normalises the SDK's."""
-    h, c = job.history, job.container
-    return {
-        "id": job.id,
-        "name": job.name,
-        "description": job.description,
-        "status": job.status.value,
-        "history": [h.status.value, h.reason, h.exit_code, h.restarts, h.run_time_seconds],
-        "transitions": [[t.status.value, t.reason, t.exit_code] for t in h.transitions],
-        "tags": list(job.tags),
-        "life_span": job.life_span,
-        "restart_policy": job.restart_policy.value,
-        "preset_name": job.preset_name,
-        "pass_config": job.pass_config,
-        "command": c.command,
-        "entrypoint": c.entrypoint,
-        "env": dict(c.env),
-        "working_dir": c.working_dir,
-        "tty": c.tty,
-        "http": None if c.http is None else [c.http.port, c.http.requires_auth],
-        "volumes": [[v.container_path, v.read_only] for v in c.volumes],
-        "cpu": c.resources.cpu,
-        # Intended: our Resources carries megabytes (the 2019 API's `memory_mb`); the SDK's
-        # bytes are the same quantity.
-        "memory": c.resources.memory_mb * MIB,
-    }
+    # Intended: our Resources carries megabytes (the 2019 API's `memory_mb`); the SDK's
+    # bytes are the same quantity.
+    return job_fields(job, job.container.resources.memory_mb * MIB)
 
 
 def test_parsers_agree_on_generated_payloads(sdk: Sdk, tmp_path: Path) -> None:
