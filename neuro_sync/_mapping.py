@@ -674,7 +674,7 @@ class ReplyContext:
         container: Container,
         ssh_server: str | None,
         ssh_auth_server: str | None,  # a deprecated duplicate of ssh_server
-        is_preemptible: bool,
+        is_preemptible: bool | None,  # None: a 2022 server sent scheduler_enabled instead
         name: str | None,
         description: str | None,
         http_url: str | None,
@@ -705,7 +705,9 @@ class ReplyContext:
         _job_status(job, _STATUSES.get(status, JobStatus.UNKNOWN))
         _job_history(job, history)
         _job_container(job, container)
-        _job_is_preemptible(job, is_preemptible)
+        _job_is_preemptible(
+            job, bool(scheduler_enabled) if is_preemptible is None else is_preemptible
+        )
         _job_name(job, name)
         _job_description(job, description)
         # the named URL wins, as in the 2019 SDK
@@ -818,12 +820,14 @@ class ReplyContext:
     def resources_response(
         self,
         cpu: Any,
-        memory_mb: Any,
+        memory_mb: Any,  # None: a 2022 server sent only `memory` (bytes)
         shm: bool | None,
         gpu: Any,
         gpu_model: str | None,
         memory: Any,  # 2022: the same in bytes; `memory_mb` is what Resources carries
     ) -> Resources:
+        if memory_mb is None:
+            memory_mb = _int(memory, "container.resources.memory") // _MIB
         # Types are part of the key: 1 == 1.0 == True must not share a cache entry.
         key = (memory_mb, cpu, gpu, gpu_model, shm, type(memory_mb), type(cpu), type(gpu))
         try:

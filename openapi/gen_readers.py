@@ -20,7 +20,10 @@ optional (a 2019 server never sends it, and a 2022 reply must not fail for a mis
 so a target reads a 2022 job whole and a 2019 job as it always has.
 
 Numbers (integer, number) are handed over unchecked: the target decides what it coerces (the
-2019 server sent some as strings or integral floats). Errors are `KeyError` (a missing
+2019 server sent some as strings or integral floats). A required 2019 property marked
+`x-or: other` may be missing when its 2022 replacement `other` is there (a 2022 server sends
+`scheduler_enabled` for `is_preemptible`, `memory` in bytes for `memory_mb`): it is handed
+over as None and the target derives it. Errors are `KeyError` (a missing
 required key) and `TypeError` naming the field by its path from the job.
 """
 
@@ -117,6 +120,10 @@ class Generator:
             var = f"{prop}_"
             # A later dialect's property is never required: a 2019 server does not send it.
             is_required = prop in required and "x-dialect" not in sub
+            # `x-or: other`: a 2019 key a 2022 server may replace by `other`; one must be there.
+            alternative = sub.get("x-or") if is_required else None
+            if alternative is not None:
+                is_required = False
             read = f'd["{prop}"]' if is_required else f'get("{prop}")'
             optional = "" if is_required else " | None"
             child = self.ref(sub)
@@ -141,7 +148,7 @@ class Generator:
                     body.append(f'        raise TypeError("{path} is not {_JSON[kind]}")')
                     params.append(f"{prop}: {_PY[kind]}{optional}")
                 elif kind in _PY:  # a number: the target coerces
-                    params.append(f"{prop}: Any")
+                    params.append(f"{prop}: Any{optional}")
                 elif kind == "array" and sub["items"].get("type") == "string":
                     body.append(f"    if {test}:")
                     body.append(f'        raise TypeError("{path} is not a list")')
@@ -172,6 +179,9 @@ class Generator:
                     params.append(f"{prop}: dict[str, str]{optional}")
                 else:
                     raise ValueError(f"{name}.{prop}: unsupported type {kind}")
+            if alternative is not None:
+                body.append(f'    if {var} is None and "{alternative}" not in d:')
+                body.append(f'        raise KeyError("{prop}")')
             args.append(var)
         if any(prop not in required for prop in self.properties(name)):
             body.insert(4, "    get = d.get")

@@ -24,17 +24,17 @@ class Target(Protocol):
         container: Any,
         ssh_server: str | None,
         ssh_auth_server: str | None,
-        is_preemptible: bool,
+        is_preemptible: bool | None,
         name: str | None,
         description: str | None,
         http_url: str | None,
         http_url_named: str | None,
         internal_hostname: str | None,
-        schedule_timeout: Any,
+        schedule_timeout: Any | None,
         uri: str | None,
         tags: list[str] | None,
         restart_policy: str | None,
-        max_run_time_minutes: Any,
+        max_run_time_minutes: Any | None,
         pass_config: bool | None,
         privileged: bool | None,
         preset_name: str | None,
@@ -59,9 +59,9 @@ class Target(Protocol):
         created_at: str | None,
         started_at: str | None,
         finished_at: str | None,
-        exit_code: Any,
-        restarts: Any,
-        run_time_seconds: Any,
+        exit_code: Any | None,
+        restarts: Any | None,
+        run_time_seconds: Any | None,
         /,
     ) -> Any:
         """`JobHistory`: `reason` and `description` are always present, null when unset."""
@@ -87,18 +87,18 @@ class Target(Protocol):
     def resources_response(
         self,
         cpu: Any,
-        memory_mb: Any,
+        memory_mb: Any | None,
         shm: bool | None,
-        gpu: Any,
+        gpu: Any | None,
         gpu_model: str | None,
-        memory: Any,
+        memory: Any | None,
         /,
     ) -> Any:
         """`ResourcesResponse`"""
         ...
 
     def http_response(
-        self, port: Any, health_check_path: str | None, requires_auth: bool | None, /
+        self, port: Any | None, health_check_path: str | None, requires_auth: bool | None, /
     ) -> Any:
         """`HTTPResponse`: The 2019 SDK reads a missing `port` as -1; clients should too."""
         ...
@@ -119,7 +119,7 @@ class Target(Protocol):
         transition_time: str,
         reason: str | None,
         description: str | None,
-        exit_code: Any,
+        exit_code: Any | None,
         /,
     ) -> Any:
         """`JobStatusItem`"""
@@ -151,9 +151,11 @@ def read_job(d: Any, to: Target) -> Any:
     ssh_auth_server_ = get("ssh_auth_server")
     if ssh_auth_server_ is not None and type(ssh_auth_server_) is not str:
         raise TypeError("ssh_auth_server is not a string")
-    is_preemptible_ = d["is_preemptible"]
-    if type(is_preemptible_) is not bool:
+    is_preemptible_ = get("is_preemptible")
+    if is_preemptible_ is not None and type(is_preemptible_) is not bool:
         raise TypeError("is_preemptible is not a boolean")
+    if is_preemptible_ is None and "scheduler_enabled" not in d:
+        raise KeyError("is_preemptible")
     name_ = get("name")
     if name_ is not None and type(name_) is not str:
         raise TypeError("name is not a string")
@@ -343,7 +345,9 @@ def read_resources_response(d: Any, to: Target) -> Any:
         raise TypeError("container.resources is not a JSON object")
     get = d.get
     cpu_ = d["cpu"]
-    memory_mb_ = d["memory_mb"]
+    memory_mb_ = get("memory_mb")
+    if memory_mb_ is None and "memory" not in d:
+        raise KeyError("memory_mb")
     shm_ = get("shm")
     if shm_ is not None and type(shm_) is not bool:
         raise TypeError("container.resources.shm is not a boolean")

@@ -225,6 +225,61 @@ def test_required_fields_follow_the_schema(
         assert _mapping.job_from_json(job, ctx).id == job["id"]
 
 
+def _job_2022(**keys: Any) -> dict[str, Any]:
+    """A job as a 2022 server (neuro-sdk 22.7.1's) replies: `scheduler_enabled` and
+    `preemptible_node` instead of `is_preemptible`, `memory` in bytes instead of `memory_mb`."""
+    job = _full_job()
+    del job["is_preemptible"]
+    resources = job["container"]["resources"]
+    resources["memory"] = resources.pop("memory_mb") * 2**20
+    job.update(keys)
+    return job
+
+
+@pytest.mark.parametrize("scheduler", [True, False])
+def test_a_2022_job_reads_is_preemptible_from_scheduler_enabled(scheduler: bool) -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _job_2022(scheduler_enabled=scheduler, preemptible_node=False)
+    assert _mapping.job_from_json(job, ctx).is_preemptible is scheduler
+
+
+def test_a_2022_job_derives_memory_mb_from_memory_bytes() -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _job_2022(scheduler_enabled=False)
+    job["container"]["resources"]["memory"] = 3 * 2**30 + 5  # not a whole MiB: rounded down
+    assert _mapping.job_from_json(job, ctx).container.resources.memory_mb == 3072
+
+
+def test_the_2019_keys_win_when_a_server_sends_both() -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _full_job()
+    job.update(is_preemptible=False, scheduler_enabled=True)
+    job["container"]["resources"].update(memory_mb=64, memory=128 * 2**20)
+    parsed = _mapping.job_from_json(job, ctx)
+    assert parsed.is_preemptible is False and parsed.container.resources.memory_mb == 64
+
+
+@pytest.mark.parametrize(
+    ("drop", "field"),
+    [("scheduler_enabled", "is_preemptible"), ("memory", "memory_mb")],
+)
+def test_a_job_with_neither_key_is_still_refused(drop: str, field: str) -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _job_2022(scheduler_enabled=False)
+    job.pop(drop, None)
+    job["container"]["resources"].pop(drop, None)
+    with pytest.raises(ResponseValidationError, match=f"missing field '{field}'"):
+        _mapping.job_from_json(job, ctx)
+
+
+def test_a_2022_memory_of_the_wrong_type_names_the_field() -> None:
+    ctx = ReplyContext("registry-dev.neu.ro", USER)
+    job = _job_2022(scheduler_enabled=False)
+    job["container"]["resources"]["memory"] = [1]
+    with pytest.raises(ResponseValidationError, match="container.resources.memory"):
+        _mapping.job_from_json(job, ctx)
+
+
 # --------------------------------------------------------------------------- bounded caches
 
 
