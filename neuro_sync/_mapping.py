@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,7 +43,7 @@ from .models import (
 from .parsing import INVALID_IMAGE_NAME, parse_remote_image
 
 if TYPE_CHECKING:
-    from neuro_sync_api.models import JobRequest, SaveRequest, ServerConfig
+    from neuro_sync_api.models import JobRequest, ResourcesRequest, SaveRequest, ServerConfig
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
 _RESTART_POLICIES: dict[str, JobRestartPolicy] = {p.value: p for p in JobRestartPolicy}
@@ -315,11 +316,43 @@ def job_request(
         if container.tty is not False:
             request.container.tty = container.tty
     _validation.validate_job_request(request.to_dict(), _public_path, dialect)
+    if dialect != "2019":
+        # What neuro-sdk 22.7.1 sends: the 2022 names, memory in bytes (validated above as MiB).
+        request.is_preemptible = UNSET
+        request.scheduler_enabled = is_preemptible
+        request.container.resources = _resources_2022(request.container.resources)
     # Numbers as floats, like the 2019 SDK sent them (only now: float() accepts "1" and True).
     request.container.resources.cpu = float(res.cpu)
     if not isinstance(request.schedule_timeout, Unset):
         request.schedule_timeout = float(request.schedule_timeout)
     return request
+
+
+@functools.cache
+def _resources_2022_class() -> type[ResourcesRequest]:
+    from neuro_sync_api.models import ResourcesRequest
+
+    class Resources2022(ResourcesRequest):
+        """Sends `memory` (bytes) in place of `memory_mb`, as a 2022 client does."""
+
+        def to_dict(self) -> dict[str, Any]:
+            wire = super().to_dict()
+            del wire["memory_mb"]
+            return wire
+
+    return Resources2022
+
+
+def _resources_2022(res: ResourcesRequest) -> ResourcesRequest:
+    """`res` as neuro-sdk 22.7.1 sends it: memory in bytes only."""
+    return _resources_2022_class()(
+        cpu=res.cpu,
+        memory_mb=res.memory_mb,
+        shm=res.shm,
+        gpu=res.gpu,
+        gpu_model=res.gpu_model,
+        memory=res.memory_mb * _MIB,
+    )
 
 
 @dataclass(frozen=True)

@@ -43,18 +43,14 @@ def _maybe(rng: random.Random, payload: dict[str, Any], key: str, value: Any, nu
 
 
 def payload(rng: random.Random, index: int) -> dict[str, Any]:
-    """One job object as a 2022 server sends it. The keys neuro-sdk 22.7.1 reads without a
+    """One job object as a 2022 server sends it (no `is_preemptible`, no `memory_mb`). The keys neuro-sdk 22.7.1 reads without a
     default (`cluster_name`, `uri`, `pass_config`, `scheduler_enabled`, the prices) are always
     there, as the server always sends them."""
     status = rng.choice(STATUSES)
     memory_mb = rng.choice([16, 64, 1024, 16384])
     container: dict[str, Any] = {
         "image": rng.choice(["ubuntu", "ubuntu:22.04", "python:3.11"]),
-        "resources": {
-            "cpu": rng.choice([0.1, 0.5, 1.0, 4.0]),
-            "memory_mb": memory_mb,
-            "memory": memory_mb * MIB,
-        },
+        "resources": {"cpu": rng.choice([0.1, 0.5, 1.0, 4.0]), "memory": memory_mb * MIB},
     }
     _maybe(rng, container, "command", f"sh -c 'exit {index % 3}'", False)
     _maybe(rng, container, "entrypoint", "/bin/sh", False)
@@ -91,9 +87,8 @@ def payload(rng: random.Random, index: int) -> dict[str, Any]:
         "status": status,
         "history": history,
         "container": container,
-        "is_preemptible": False,
         "pass_config": rng.random() < 0.5,
-        "scheduler_enabled": False,
+        "scheduler_enabled": rng.random() < 0.5,
         "total_price_credits": "0",
         "price_credits_per_hour": "0",
     }
@@ -123,7 +118,11 @@ def test_parsers_agree_on_generated_payloads(sdk: Sdk, tmp_path: Path) -> None:
     path.write_text(json.dumps(payloads))
     theirs = sdk.call("parse", path=str(path))["jobs"]
     ctx = ReplyContext("registry.example", "user")
-    mine = [ours(job_from_json(json.loads(json.dumps(p)), ctx)) for p in payloads]
+    parsed = [job_from_json(json.loads(json.dumps(p)), ctx) for p in payloads]
+    # the 2019 `is_preemptible` is the 2022 `scheduler_enabled` (the SDK has no such field)
+    assert [j.is_preemptible for j in parsed] == [p["scheduler_enabled"] for p in payloads]
+    assert {j.is_preemptible for j in parsed} == {True, False}
+    mine = [ours(job) for job in parsed]
     assert len(theirs) == len(mine) == COUNT
     # the payloads vary where it matters: each optional field both given and defaulted
     for field in ("tags", "life_span", "preset_name", "working_dir", "http", "volumes"):
@@ -187,18 +186,13 @@ def our_body(a: dict[str, Any]) -> dict[str, Any]:
 def test_run_bodies_agree(sdk: Sdk, arguments: dict[str, Any]) -> None:
     theirs = sdk.call("body", **arguments)["body"]
     mine = our_body(arguments)
-    # Intended differences, each a value the server defaults the same way:
-    # - the SDK names the cluster and sends `scheduler_enabled: false`; we send neither (the
-    #   user's default cluster; the scheduler off);
+    # Both send `scheduler_enabled` (not the 2019 `is_preemptible`) and `memory` in bytes
+    # (not `memory_mb`). Intended differences, each a value the server defaults the same way:
+    # - the SDK names the cluster; we leave it to the server (the user's default cluster);
     assert theirs.pop("cluster_name") == "default"
-    assert theirs.pop("scheduler_enabled") is False
-    # - we send `is_preemptible: false`, the 2019 key the 2022 server still takes (false is
-    #   its default); neuro-sdk 22.7.1 no longer sends it;
-    assert mine.pop("is_preemptible") is False
+    assert "is_preemptible" not in mine and "memory_mb" not in mine["container"]["resources"]
     # - the SDK's Resources defaults `shm` to true and sends it; ours leaves it to the server
-    #   when None (as the 2019 API did), and sends megabytes where the SDK sends bytes.
-    resources = theirs["container"]["resources"]
-    assert resources.pop("shm") is True
+    #   when None (as the 2019 API did).
+    assert theirs["container"]["resources"].pop("shm") is True
     assert "shm" not in mine["container"]["resources"]
-    resources["memory_mb"] = resources.pop("memory") // MIB
     assert mine == theirs

@@ -205,8 +205,10 @@ def test_a_2022_run_sends_the_2022_keys(
     body = request_json(mocked.calls[0])
     assert body["container"]["working_dir"] == "/w"
     assert body["container"]["tty"] is True
+    # the 2022 names, as neuro-sdk 22.7.1 sends them: bytes, `scheduler_enabled`
+    assert body["container"]["resources"] == {"cpu": 0.1, "memory": 64 * 2**20}
     assert {k: v for k, v in body.items() if k != "container"} == {
-        "is_preemptible": False,
+        "scheduler_enabled": False,
         "pass_config": False,
         "tags": ["b", "a"],
         "max_run_time_minutes": 10,
@@ -218,13 +220,23 @@ def test_a_2022_run_sends_the_2022_keys(
     assert (job.tags, job.life_span, job.restart_policy) == (("a", "b"), 600.0, "always")
 
 
+def test_a_preemptible_2022_run_sends_scheduler_enabled(
+    client22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(f"{BASE}/jobs", json=make_job(), status=202)
+    client22.jobs.run(CONTAINER, is_preemptible=True)
+    body = request_json(mocked.calls[0])
+    assert body["scheduler_enabled"] is True and "is_preemptible" not in body
+    assert "memory_mb" not in body["container"]["resources"]
+
+
 def test_a_plain_2022_run_sends_only_pass_config(
     client22: neuro_sync.Client, mocked: responses.RequestsMock
 ) -> None:
     mocked.post(f"{BASE}/jobs", json=make_job(), status=202)
     client22.jobs.run(CONTAINER)
     body = request_json(mocked.calls[0])
-    assert set(body) == {"container", "is_preemptible", "pass_config"}
+    assert set(body) == {"container", "scheduler_enabled", "pass_config"}
     assert body["pass_config"] is False
     assert set(body["container"]) == {"image", "resources", "command"}
 
