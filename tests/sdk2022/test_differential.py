@@ -43,9 +43,9 @@ def _maybe(rng: random.Random, payload: dict[str, Any], key: str, value: Any, nu
 
 
 def payload(rng: random.Random, index: int) -> dict[str, Any]:
-    """One job object as a 2022 server sends it (no `is_preemptible`, no `memory_mb`). The keys neuro-sdk 22.7.1 reads without a
-    default (`cluster_name`, `uri`, `pass_config`, `scheduler_enabled`, the prices) are always
-    there, as the server always sends them."""
+    """One job object as a 2022 server sends it (no `is_preemptible`, no `memory_mb`). The
+    keys neuro-sdk 22.7.1 reads without a default (`cluster_name`, `uri`, `pass_config`,
+    `scheduler_enabled`, the prices) are always there, as the server always sends them."""
     status = rng.choice(STATUSES)
     memory_mb = rng.choice([16, 64, 1024, 16384])
     container: dict[str, Any] = {
