@@ -71,6 +71,18 @@ def test_a_2022_job_from_run_to_cancelled(client22: neuro_sync.Client) -> None:
         client22.jobs.bump_life_span(job.id, 60)  # a finished job
 
 
+def test_the_2022_keys_a_2022_client_sends_take_effect(client22: neuro_sync.Client) -> None:
+    # `scheduler_enabled` and `resources.memory` (bytes) are all the platform gets for these
+    container = Container(RemoteImage("ubuntu"), Resources(96, 0.1), command="sleep 600")
+    job = client22.jobs.run(container, is_preemptible=True)
+    try:
+        seen = client22.jobs.status(job.id)
+        assert seen.is_preemptible is True
+        assert seen.container.resources.memory_mb == 96
+    finally:
+        client22.jobs.kill(job.id)
+
+
 def test_the_2019_client_refuses_2022_arguments_against_a_2019_platform(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
