@@ -89,6 +89,13 @@ def test_port_forward_reaches_an_http_server_in_the_job(client22: neuro_sync.Cli
     )
     job_id = _running(client22, serve)
     try:
+        # Wait for the job's server to listen first: a forwarded connection made before that
+        # is refused by the job side, and that failure stays in `fwd.error`.
+        probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), 1).close()"
+        deadline = time.monotonic() + 30
+        while client22.jobs.exec(job_id, ["python3", "-c", probe], capture_output=True).returncode:
+            assert time.monotonic() < deadline, "the job's http.server never listened"
+            time.sleep(0.3)
         with client22.jobs.port_forward(job_id, 0, port) as fwd:
             deadline = time.monotonic() + 30
             while True:
