@@ -215,6 +215,8 @@ class Runner:
             self._starting.clear()  # Slurm holds the resources of the jobs it starts
             for queue in queues.values():
                 for queued in queue:
+                    if self.lifecycle is not None and self.lifecycle.held(queued):
+                        continue  # restarting after a back-off: not submitted before its end
                     self._start(queued)
             return
         free = {"cpu": float(self.cpus), "memory_mb": float(self.total_memory_mb)}

@@ -92,6 +92,14 @@ def job_env(job: JobRecord, home: str | None = None) -> dict[str, str]:
     return env
 
 
+def container_env(job: JobRecord, spec: JobSpec) -> dict[str, str]:
+    """The variables of a job's container: the job's own, plus what the platform adds to
+    its spec beyond `job_env` (the 2022 `pass_config` login), never the host's PATH or LANG."""
+    host = job_env(job)
+    added = {k: v for k, v in spec.env.items() if host.get(k) != v}
+    return {**job.container.get("env", {}), **added}
+
+
 def job_argv(job: JobRecord) -> list[str]:
     """The job's command line: entrypoint then command, split like a shell (no shell runs).
     Empty when the job names neither (a container runtime then runs the image's default).

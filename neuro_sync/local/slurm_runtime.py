@@ -55,7 +55,7 @@ from .podman_cli import (
     run_argv,
 )
 from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
-from .runtime import ExecSpec, JobSpec, NotReady, StartError, storage_path
+from .runtime import ExecSpec, JobSpec, NotReady, StartError, container_env, storage_path
 from .slurm_volumes import commands, node_python_env
 from .store import JobRecord
 
@@ -95,6 +95,10 @@ STATE_REASONS = {
     "PREEMPTED": (1, "NotFound"),
     "LOST": (1, "NotFound"),  # in neither squeue nor the job-completion file
 }
+# What the batch script of one attempt leaves in the job directory (removed before the next).
+ATTEMPT_FILES = ("exit", "exit.tmp", "pull-failed", "cid", "pid", "oom", "slurm_id")
+# The record's `extra` key of the Slurm job of the job's last started attempt.
+SLURM_JOB_ID = "slurm_job_id"
 # Slurm pending reasons that mean "no room now" (2019: ClusterScalingUp); others: Scheduling.
 _WAITING_FOR_ROOM = {"Resources", "ReqNodeNotAvail", "NodeDown", "PartitionNodeLimit"}
 
@@ -195,10 +199,19 @@ def _read_int(path: Path) -> int | None:
         return None
 
 
-def _srun(slurm_id: int, *argv: str) -> list[str]:
+def _int(text: object) -> int:
+    try:
+        return int(str(text))
+    except ValueError:
+        return 0
+
+
+def _srun(slurm_id: int, *argv: str, errors: bool = True) -> list[str]:
     """`argv` on a job's node, inside its allocation (a step beside the batch one); output
-    unbuffered: exec and port forwarding are interactive."""
-    return ["srun", f"--jobid={slurm_id}", "--overlap", "--quiet", "--unbuffered", *argv]
+    unbuffered: exec and port forwarding are interactive. Without `errors`, srun keeps its
+    own error lines (such as "task 0: Exited with exit code N") off the command's stderr."""
+    quiet = ["--quiet"] if errors else ["--quiet", "--quiet"]
+    return ["srun", f"--jobid={slurm_id}", "--overlap", *quiet, "--unbuffered", *argv]
 
 
 def batch_script(
@@ -303,6 +316,9 @@ class SlurmRuntime:
         self._listing: asyncio.Task[None] | None = None
         self._listed_at = 0.0  # monotonic start of the last finished listing
         self._helpers: list[subprocess.Popen[bytes]] = []
+        self._cancelled: set[int] = set()  # Slurm jobs this platform has scancelled
+        # How long Slurm may take to end a cancelled job (its KillWait, then SIGKILL).
+        self.kill_wait = float(_int(conf.get("KillWait", "30").split()[0]) or 30)
         self._oom = KernelOomLog()
 
     def describe(self) -> dict[str, Any]:
@@ -317,6 +333,11 @@ class SlurmRuntime:
         }
 
     def check(self, job: JobRecord) -> str | None:
+        if job.extra.get("privileged"):  # 2022 dialect
+            return (
+                "privileged jobs are refused on the Slurm runtime: a privileged container is "
+                "root on a shared node, outside the limits Slurm puts on the job"
+            )
         return env_problem(job)
 
     # ------------------------------------------------------------------------ state
@@ -390,6 +411,9 @@ class SlurmRuntime:
         self._refresh_soon()
         if (run.job_dir / "pid").exists() or (run.job_dir / "exit").exists():
             job.pid = run.slurm_id
+            # Saved with the `running` status: once the job is pending again (a restart,
+            # 2022 dialect), the Slurm jobs up to this one are attempts already counted.
+            job.extra[SLURM_JOB_ID] = run.slurm_id
             return
         if run.state in FINAL_STATES:  # ended before its container started
             self._forget(job.id)
@@ -421,10 +445,13 @@ class SlurmRuntime:
                 f"The cluster {self.cluster} has no GPUs", reason="ClusterScaleUpFailed"
             )
         job_dir = spec.log_path.parent
+        for name in ATTEMPT_FILES:  # a previous attempt's (a restart): never read as this one's
+            with contextlib.suppress(FileNotFoundError):
+                (job_dir / name).unlink()
         env_file = job_dir / "env"
         try:
             with open_private(env_file, "wb") as f:
-                f.write(env_file_text(job.container.get("env", {})).encode())  # as podman runtime
+                f.write(env_file_text(container_env(job, spec)).encode())  # as podman runtime
             volumes = job.container.get("volumes", [])
             for v in volumes:  # made and pinned on the node (slurm_volumes), checked here
                 storage_path(self.data_dir, job.owner, v)
@@ -466,7 +493,8 @@ class SlurmRuntime:
         try:
             slurm_id = int(self.slurm.run(*argv, stdin=script.encode()).strip().split(";")[0])
         except (SlurmError, ValueError) as err:
-            found = self._submitted_as(job.id)  # an sbatch that timed out may have submitted
+            # An sbatch that timed out may have submitted (not an earlier attempt, ending).
+            found = self._submitted_as(job.id, after=_int(job.extra.get(SLURM_JOB_ID)))
             if found is None:
                 with contextlib.suppress(FileNotFoundError):
                     env_file.unlink()
@@ -477,14 +505,15 @@ class SlurmRuntime:
         (job_dir / "slurm_id").write_text(f"{slurm_id}\n")
         return slurm_id
 
-    def _submitted_as(self, job_id: str) -> int | None:
-        """The live Slurm job named `job_id`, if there is one."""
+    def _submitted_as(self, job_id: str, after: int = 0) -> int | None:
+        """The live Slurm job named `job_id` with an id above `after`, if there is one."""
         try:
             listing = self.slurm.jobs()
         except SlurmError:
             return None
         for j in listing:
-            if j.get("name") == job_id and str(j.get("job_state")) not in FINAL_STATES:
+            live = str(j.get("job_state")) not in FINAL_STATES
+            if j.get("name") == job_id and live and _int(j.get("job_id")) > after:
                 return int(j["job_id"])
         return None
 
@@ -536,6 +565,7 @@ class SlurmRuntime:
             self._scancel(run)
 
     def _scancel(self, run: _Job) -> None:
+        self._cancelled.add(run.slurm_id)
         self._helpers = [p for p in self._helpers if p.poll() is None]
         self._helpers.append(
             subprocess.Popen(
@@ -616,10 +646,14 @@ class SlurmRuntime:
     def exec_spec(self, job: JobRecord, argv: list[str]) -> ExecSpec:
         run = self._jobs.get(job.id)
         slurm_id = run.slurm_id if run is not None else job.pid or 0
-        exec_argv = self.podman.argv("exec", "--interactive", container_name(job.id), *argv)
+        name = container_name(job.id)
+        exec_argv = self.podman.argv("exec", "--interactive", name, *argv)
+        tty_argv = self.podman.argv("exec", "--interactive", "--tty", "--env", "TERM", name, *argv)
         return ExecSpec(
-            argv=_srun(slurm_id, *exec_argv),
+            argv=_srun(slurm_id, *exec_argv, errors=False),
             env=self.slurm.env(self.podman.env()),
+            # srun's own pseudo-terminal on the node, for podman's `--tty`
+            tty_argv=_srun(slurm_id, "--pty", *tty_argv, errors=False),
         )
 
     def connect(self, job: JobRecord, port: int, timeout: float) -> socket.socket:
@@ -696,7 +730,10 @@ class SlurmRuntime:
         """Follow again the Slurm jobs of unfinished platform jobs (found by job name).
 
         Started jobs still in Slurm, or whose `exit` file is there, are followed (returned);
-        a pending job already submitted is adopted, never submitted twice.
+        a pending job already submitted is adopted, never submitted twice. A job pending
+        again after a restart (2022 dialect) adopts only a Slurm job newer than its last
+        started attempt (`SLURM_JOB_ID`, whose end its restart count includes): Slurm job ids
+        only grow.
         """
         try:
             listing = self.slurm.jobs()
@@ -715,7 +752,12 @@ class SlurmRuntime:
             if job.finished:
                 continue
             job_dir = self.data_dir / "jobs" / job.id
-            found = sorted(by_name.get(job.id, []), key=lambda j: int(j.get("job_id", 0)))
+            counted = int(job.extra.get(SLURM_JOB_ID, 0)) if job.pid is None else 0
+            found = sorted(
+                (j for j in by_name.get(job.id, []) if int(j.get("job_id", 0)) > counted),
+                key=lambda j: int(j.get("job_id", 0)),
+            )
+            record = comp.get(job.id, {})
             slurm_id = _read_int(job_dir / "slurm_id")
             run: _Job | None = None
             if found:
@@ -723,12 +765,10 @@ class SlurmRuntime:
                 run = _Job(slurm_id=int(j["job_id"]), job_dir=job_dir, submitted=0.0)
                 run.state = str(j.get("job_state", "PENDING"))
                 run.reason = str(j.get("state_reason", ""))
-            elif job.id in comp:
-                run = _Job(
-                    slurm_id=int(comp[job.id].get("JobId", "0")), job_dir=job_dir, submitted=0.0
-                )
-                run.state = comp[job.id].get("JobState", "LOST")
-            elif slurm_id is not None:
+            elif _int(record.get("JobId")) > counted:
+                run = _Job(slurm_id=int(record["JobId"]), job_dir=job_dir, submitted=0.0)
+                run.state = record.get("JobState", "LOST")
+            elif slurm_id is not None and slurm_id > counted:
                 run = _Job(slurm_id=slurm_id, job_dir=job_dir, submitted=0.0, state="LOST")
             if run is None:
                 continue  # never reached Slurm: submitted when the runner starts it
@@ -752,7 +792,10 @@ class SlurmRuntime:
                     self._release(entry.name)
 
     def stop(self, grace: float) -> None:
-        """Leave the jobs to Slurm (the next start follows them again); release what is ours."""
+        """Leave the jobs to Slurm (the next start follows them again); release what is ours:
+        once the jobs it has cancelled or seen end are gone from Slurm (within Slurm's
+        KillWait), and no other job of this platform runs, podman's store is unmounted, as
+        the podman runtime's stop does."""
         if self._listing is not None:
             self._listing.cancel()
         for run in self._jobs.values():
@@ -765,19 +808,36 @@ class SlurmRuntime:
                 helper.kill()
         self._helpers.clear()
         self._oom.close()
-        if not self._active_jobs():
-            self.podman.release()  # no container of ours can be running: unmount the store
+        deadline = time.monotonic() + self.kill_wait + STOP_TIMEOUT
+        while True:
+            live = self._live_jobs()
+            if live is None:
+                return  # Slurm cannot tell: a container of ours may still use the store
+            if not live:
+                self.podman.release()
+                return
+            if not all(self._ending(j) for j in live) or time.monotonic() > deadline:
+                return  # a job runs on: the store is its (the next start follows it)
+            time.sleep(REFRESH_INTERVAL)
 
-    def _active_jobs(self) -> bool:
-        """Whether a Slurm job of this platform (its directory under our data dir) may still
-        run a container; True when Slurm cannot tell."""
+    def _live_jobs(self) -> list[dict[str, Any]] | None:
+        """The Slurm jobs of this platform (their directory under our data dir) that may
+        still run a container; None when Slurm cannot tell."""
         try:
             listing = self.slurm.jobs()
         except SlurmError:
-            return True
+            return None
         ours = tuple({str(d / "jobs") + os.sep for d in (self.data_dir, self.data_dir.resolve())})
-        for j in listing:
-            cwd = str(j.get("current_working_directory", ""))
-            if cwd.startswith(ours) and str(j.get("job_state")) not in FINAL_STATES:
-                return True
-        return False
+        return [
+            j
+            for j in listing
+            if str(j.get("current_working_directory", "")).startswith(ours)
+            and str(j.get("job_state")) not in FINAL_STATES
+        ]
+
+    def _ending(self, listed: dict[str, Any]) -> bool:
+        """Whether a live Slurm job of ours is on its way out: cancelled here, or its
+        container has exited (the batch script wrote `exit`)."""
+        if _int(listed.get("job_id")) in self._cancelled:
+            return True
+        return (Path(str(listed.get("current_working_directory", ""))) / "exit").exists()

@@ -64,3 +64,16 @@ def release_store(data_dir: Path) -> None:
         if not os.path.ismount(podman.state_dir / "root" / "overlay"):
             return
         time.sleep(1)
+
+
+def mounts_under(path: Path) -> list[str]:
+    """The mount points at or below `path` in this process's mount table."""
+    base = str(path)
+    found = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            # Field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point == base or point.startswith(base.rstrip("/") + "/"):
+                found.append(point)
+    return found
