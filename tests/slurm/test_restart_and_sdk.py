@@ -19,21 +19,41 @@ from neuro_sync import JobStatus, Resources
 from neuro_sync.local.podman_cli import Podman
 from neuro_sync.local.slurm_cluster import LocalCluster
 
-from .helpers import GUARD, finished, release_store, run, running, slurm_jobs, wait_until
+from ..server.helpers import Api
+from .helpers import (
+    GUARD,
+    finished,
+    mounts_under,
+    release_store,
+    run,
+    running,
+    slurm_jobs,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
 ROOT = Path(__file__).parents[2]
+# Runs until SIGTERM, then exits at once (a bare `sleep` as the container's pid 1 ignores it,
+# and a kill then waits for podman's stop timeout).
+STOPS_ON_TERM = "sh -c 'trap \"exit 0\" TERM; sleep 600 & wait'"
 
 
 class Server:
     """`neuro-sync-local --runtime slurm` in its own process; the cluster named by
     `--slurm-conf`, or by `$SLURM_CONF` (`conf_from_env`)."""
 
-    def __init__(self, cluster: LocalCluster, data_dir: Path, conf_from_env: bool = False) -> None:
+    def __init__(
+        self,
+        cluster: LocalCluster,
+        data_dir: Path,
+        conf_from_env: bool = False,
+        dialect: str = "2019",
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k != "SLURM_CONF"}
         argv = [sys.executable, "-m", "neuro_sync.local", "--data-dir", str(data_dir)]
         argv += ["--port", "0", "--runtime", "slurm", "--slurm-partition", cluster.partition]
+        argv += ["--dialect", dialect]
         if conf_from_env:
             env["SLURM_CONF"] = str(cluster.conf)
         else:
@@ -65,6 +85,14 @@ class Server:
 
     def client(self) -> neuro_sync.Client:
         return neuro_sync.Client(self.url, self.token, timeout=(5, 30))
+
+    def api(self) -> Api:
+        return Api(self.url, self.token, "user")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind."""
+        self.proc.kill()
+        self.proc.communicate(timeout=60)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -109,7 +137,7 @@ def test_sigkill_and_restart_follow_the_jobs_again(cluster: LocalCluster, data_d
     assert f"(runtime: slurm, cluster: {cluster.name})" in first.banner
     try:
         with first.client() as client:
-            long = running(client, run(client, "sleep 600"))
+            long = running(client, run(client, STOPS_ON_TERM))
             short = running(client, run(client, "sh -c 'sleep 3; echo done; exit 5'"))
     finally:
         first.proc.kill()  # SIGKILL: no clean-up of any kind
@@ -138,6 +166,79 @@ def test_sigkill_and_restart_follow_the_jobs_again(cluster: LocalCluster, data_d
             assert len(slurm_jobs(cluster, job.id)) == 1
     finally:
         second.stop()
+    # The restarted platform's stop waits for the job it cancelled, then unmounts podman's
+    # store (issue #22: nothing left behind).
+    assert mounts_under(data_dir) == []
+
+
+def test_restart_policies_survive_platform_sigkills(cluster: LocalCluster, data_dir: Path) -> None:
+    """2022 dialect: a platform SIGKILLed while a job waits to restart, then while an attempt
+    runs (which ends while it is down): every attempt is one Slurm job, run once, and counted
+    once; a job with `always` that runs on is followed, not submitted again."""
+    count = "n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n"
+    flaky_body = {
+        "container": {
+            "image": "busybox",
+            "command": f"sh -c '{count}; echo attempt $n; sleep 1; test $n -ge 3'",
+            "resources": {"cpu": 0.5, "memory_mb": 64},
+            "volumes": [{"src_storage_uri": "storage:n", "dst_path": "/data", "read_only": False}],
+        },
+        "restart_policy": "on-failure",
+    }
+    steady_body = {
+        "container": {
+            "image": "busybox",
+            "command": STOPS_ON_TERM,
+            "resources": {"cpu": 0.5, "memory_mb": 64},
+        },
+        "restart_policy": "always",
+    }
+    server = Server(cluster, data_dir, dialect="2022")
+    try:
+        api = server.api()
+        flaky, steady = api.create(flaky_body), api.create(steady_body)
+        api.wait(steady["id"], ("running",), timeout=GUARD)
+        wait_until(
+            lambda: api.job(flaky["id"])["history"]["reason"] == "Restarting",
+            "the first restart's back-off",
+        )
+    finally:
+        server.kill()  # while the job waits to restart: its ended attempt is counted
+    server = Server(cluster, data_dir, dialect="2022")
+    try:
+        api = server.api()
+
+        def second_attempt_runs() -> bool:
+            job = api.job(flaky["id"])
+            return job["status"] == "running" and job["history"]["restarts"] == 1
+
+        wait_until(second_attempt_runs, "the second attempt to run")
+    finally:
+        server.kill()  # while an attempt runs; it ends while the platform is down
+    wait_until(
+        lambda: all(j["job_state"] != "RUNNING" for j in slurm_jobs(cluster, flaky["id"])),
+        "the second attempt to end",
+    )
+    server = Server(cluster, data_dir, dialect="2022")
+    try:
+        api = server.api()
+        done = api.wait(flaky["id"], ("succeeded", "failed", "cancelled"), timeout=GUARD)
+        assert (done["status"], done["history"]["restarts"]) == ("succeeded", 2), done["history"]
+        assert [s["status"] for s in done["statuses"]].count("running") == 3
+        assert api.get(f"/jobs/{flaky['id']}/log").text == "".join(
+            f"attempt {n}\n" for n in range(1, 4)
+        )
+        attempts = sorted(slurm_jobs(cluster, flaky["id"]), key=lambda j: int(j["job_id"]))
+        assert [j["job_state"] for j in attempts] == ["FAILED"] * 2 + ["COMPLETED"]
+        ran = api.job(steady["id"])
+        assert (ran["status"], ran["history"]["restarts"]) == ("running", 0)
+        assert len(slurm_jobs(cluster, steady["id"])) == 1
+        api.kill(steady["id"])
+        killed = api.wait(steady["id"], ("cancelled",), timeout=GUARD)
+        assert killed["history"]["restarts"] == 0
+    finally:
+        server.stop()
+    assert mounts_under(data_dir) == []
 
 
 _SDK_SCRIPT = textwrap.dedent(
