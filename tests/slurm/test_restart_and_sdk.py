@@ -212,7 +212,7 @@ def test_restart_policies_survive_platform_sigkills(cluster: LocalCluster, data_
 
         def second_attempt_runs() -> bool:
             job = api.job(flaky["id"])
-            return job["status"] == "running" and job["history"]["restarts"] == 1
+            return bool(job["status"] == "running" and job["history"]["restarts"] == 1)
 
         wait_until(second_attempt_runs, "the second attempt to run")
     finally:

@@ -9,7 +9,9 @@ from typing import Any
 from neuro_sync.local.podman_cli import Podman, run_argv
 from neuro_sync.local.slurm_runtime import (
     FINAL_STATES,
+    SLURM_JOB_ID,
     STATE_REASONS,
+    SlurmRuntime,
     _jobs_of,
     _parse_jobcomp,
     batch_script,
@@ -73,3 +75,52 @@ def test_listings_and_completion_records_parse() -> None:
     line = "JobId=7 UserId=root(0) Name=job-1 JobState=OUT_OF_MEMORY ExitCode=0:125"
     record = _parse_jobcomp(line)
     assert (record["JobId"], record["Name"], record["JobState"]) == ("7", "job-1", "OUT_OF_MEMORY")
+
+
+class _Listing:
+    """`Slurm.jobs` of a runtime under test: a fixed `squeue --json` listing."""
+
+    def __init__(self, jobs: list[dict[str, Any]]) -> None:
+        self._jobs = jobs
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self._jobs
+
+
+def _recovering(tmp_path: Path, listing: list[dict[str, Any]], jobcomp: str = "") -> SlurmRuntime:
+    """A Slurm runtime's recovery state, without a cluster."""
+    runtime = object.__new__(SlurmRuntime)
+    runtime.data_dir = tmp_path
+    runtime.slurm = _Listing(listing)  # type: ignore[assignment]
+    runtime.jobcomp = tmp_path / "jobcomp.txt"
+    runtime.jobcomp.write_text(jobcomp)
+    runtime.podman = Podman(tmp_path / "podman")
+    runtime._jobs, runtime._adopt = {}, {}
+    return runtime
+
+
+def _slurm_job(slurm_id: int, state: str) -> dict[str, Any]:
+    return {"job_id": slurm_id, "name": JOB_ID, "job_state": state}
+
+
+def test_a_job_waiting_to_restart_never_adopts_an_attempt_already_counted(tmp_path: Path) -> None:
+    # Pending again after its attempt 7 ended (counted in `restarts`): neither squeue, the
+    # job-completion file nor the job's `slurm_id` file may make attempt 7 run on.
+    job = record(command="true")
+    job.extra[SLURM_JOB_ID] = 7
+    (tmp_path / "jobs" / JOB_ID).mkdir(parents=True)
+    (tmp_path / "jobs" / JOB_ID / "slurm_id").write_text("7\n")
+    (tmp_path / "jobs" / JOB_ID / "exit").write_text("1\n")
+    ended = f"JobId=7 Name={JOB_ID} JobState=FAILED\n"
+    runtime = _recovering(tmp_path, [_slurm_job(7, "FAILED")], ended)
+    assert runtime.recover([job]) == set()
+    assert (runtime._jobs, runtime._adopt) == ({}, {})  # submitted anew when it is due
+    # The next attempt, submitted before the platform died: adopted, not submitted again.
+    runtime = _recovering(tmp_path, [_slurm_job(7, "FAILED"), _slurm_job(9, "RUNNING")], ended)
+    assert runtime.recover([job]) == set()
+    assert runtime._adopt == {JOB_ID: 9}
+    # A running job (its pid is its attempt's Slurm job) is followed as before.
+    job.pid = 9
+    runtime = _recovering(tmp_path, [_slurm_job(7, "FAILED"), _slurm_job(9, "RUNNING")], ended)
+    assert runtime.recover([job]) == {JOB_ID}
+    assert runtime._jobs[JOB_ID].slurm_id == 9
