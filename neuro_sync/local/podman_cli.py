@@ -243,10 +243,8 @@ class Podman:
         deadline = time.monotonic() + RELEASE_WAIT
         while self._helpers_running() and time.monotonic() < deadline:
             time.sleep(0.05)
-        libc = ctypes.CDLL(None, use_errno=True)
         for path in (self.state_dir / "root" / "overlay", self.run_dir / "run" / "overlay"):
-            if os.path.ismount(path):
-                libc.umount2(str(path).encode(), _MNT_DETACH)
+            unmount(path)  # a bind mount within one file system: os.path.ismount misses it
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def _helpers_running(self) -> bool:
@@ -455,12 +453,22 @@ def is_mount_point(path: Path) -> bool:
     return False
 
 
+def unmount(path: Path) -> None:
+    """Unmount (lazily, not following a symlink) every mount stacked on `path`: a crash, or
+    two processes that each found it unmounted, may have mounted it twice."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for _ in range(_MAX_STACKED):
+        if not is_mount_point(path):
+            return
+        if libc.umount2(str(path).encode(), _MNT_DETACH | _UMOUNT_NOFOLLOW) != 0:
+            return
+
+
 def release_volumes(mounts_dir: Path) -> bool:
     """Unmount and remove what `stage_volumes` made (also after a crash); True if all went.
 
     Never deletes recursively: a mount point that is still mounted is someone's storage.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
     try:
         names = os.listdir(mounts_dir)
     except FileNotFoundError:
@@ -468,11 +476,7 @@ def release_volumes(mounts_dir: Path) -> bool:
     clean = True
     for name in names:
         target = mounts_dir / name
-        for _ in range(8):  # a volume may have been mounted twice over a crash
-            if not is_mount_point(target):
-                break
-            if libc.umount2(str(target).encode(), _MNT_DETACH | _UMOUNT_NOFOLLOW) != 0:
-                break
+        unmount(target)
         try:
             target.rmdir()
         except OSError:
@@ -660,6 +664,7 @@ class Usage:
 
 _CLONE_NEWNET = 0x40000000
 _MNT_DETACH = 2
+_MAX_STACKED = 8  # mounts stacked on one path that `unmount` undoes
 RELEASE_WAIT = 10.0  # seconds to wait for podman's own clean-up processes at release
 
 

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from .files import open_private, tail
 from .podman_cli import (
     BUILTIN_IMAGE,
@@ -54,7 +56,7 @@ from .podman_cli import (
     resolve_image,
     run_argv,
 )
-from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
+from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, _environ, platform_podman
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, container_env, storage_path
 from .slurm_volumes import commands, node_python_env
 from .store import JobRecord
@@ -70,6 +72,7 @@ STOP_TIMEOUT = 3  # seconds `podman stop` gives the container, as run_argv's --s
 DEFAULT_SCHEDULE_TIMEOUT = 180.0  # as the runner's
 STATS_INTERVAL = 1.0  # seconds: the youngest `top` sample that is reused (an srun each)
 FINAL_STATE_WAIT = 5.0  # seconds a failed job's end waits for Slurm's final state
+STOP_WAIT_MAX = 25.0  # seconds a stop waits at most for the jobs it cancelled to end
 FINAL_STATES = frozenset(
     {
         "COMPLETED",
@@ -152,8 +155,8 @@ class Slurm:
                 conf[key.strip()] = value.strip()
         return conf
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return _jobs_of(self.run("squeue", "--json"))
+    def jobs(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        return _jobs_of(self.run("squeue", "--json", timeout=timeout))
 
 
 def _jobs_of(text: str) -> list[dict[str, Any]]:
@@ -808,23 +811,33 @@ class SlurmRuntime:
                 helper.kill()
         self._helpers.clear()
         self._oom.close()
-        deadline = time.monotonic() + self.kill_wait + STOP_TIMEOUT
+        deadline = time.monotonic() + min(self.kill_wait + STOP_TIMEOUT, STOP_WAIT_MAX)
         while True:
-            live = self._live_jobs()
+            live = self._live_jobs(timeout=max(1.0, deadline - time.monotonic()))
             if live is None:
                 return  # Slurm cannot tell: a container of ours may still use the store
-            if not live:
+            if not live and not self._podman_running():
                 self.podman.release()
                 return
             if not all(self._ending(j) for j in live) or time.monotonic() > deadline:
                 return  # a job runs on: the store is its (the next start follows it)
             time.sleep(REFRESH_INTERVAL)
 
-    def _live_jobs(self) -> list[dict[str, Any]] | None:
+    def _podman_running(self) -> bool:
+        """Whether a podman or conmon with this platform's configuration still runs here
+        (a job script's, ending): it may mount the store again."""
+        marker = f"CONTAINERS_CONF={self.podman.conf}"
+        for proc in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error):
+                if proc.info["name"] in ("podman", "conmon") and marker in _environ(proc.pid):
+                    return True
+        return False
+
+    def _live_jobs(self, timeout: float = 30.0) -> list[dict[str, Any]] | None:
         """The Slurm jobs of this platform (their directory under our data dir) that may
         still run a container; None when Slurm cannot tell."""
         try:
-            listing = self.slurm.jobs()
+            listing = self.slurm.jobs(timeout=timeout)
         except SlurmError:
             return None
         ours = tuple({str(d / "jobs") + os.sep for d in (self.data_dir, self.data_dir.resolve())})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 
 import neuro_sync
 from neuro_sync import Container, JobDescription, JobStatus, RemoteImage, Resources
-from neuro_sync.local.podman_cli import Podman
+from neuro_sync.local.podman_cli import Podman, is_mount_point
 from neuro_sync.local.slurm_cluster import LocalCluster
 
 GUARD = 90.0  # seconds: a bound on every wait, never an assertion on time
@@ -61,7 +60,7 @@ def release_store(data_dir: Path) -> None:
     podman = Podman(data_dir / "podman")
     for _ in range(3):
         podman.release()
-        if not os.path.ismount(podman.state_dir / "root" / "overlay"):
+        if not is_mount_point(podman.state_dir / "root" / "overlay"):
             return
         time.sleep(1)
 

@@ -226,9 +226,16 @@ def test_restart_policies_survive_platform_sigkills(cluster: LocalCluster, data_
         api = server.api()
         done = api.wait(flaky["id"], ("succeeded", "failed", "cancelled"), timeout=GUARD)
         assert (done["status"], done["history"]["restarts"]) == ("succeeded", 2), done["history"]
-        assert [s["status"] for s in done["statuses"]].count("running") == 3
+        transitions = [(s["status"], s["reason"]) for s in done["statuses"]]
+        assert transitions.count(("pending", "Restarting")) == 2
+        assert [s for s, _ in transitions].count("running") == 3
+        assert transitions[-1] == ("succeeded", None)
         assert api.get(f"/jobs/{flaky['id']}/log").text == "".join(
             f"attempt {n}\n" for n in range(1, 4)
+        )
+        wait_until(
+            lambda: all(j["job_state"] != "COMPLETING" for j in slurm_jobs(cluster, flaky["id"])),
+            "the last attempt to leave Slurm",
         )
         attempts = sorted(slurm_jobs(cluster, flaky["id"]), key=lambda j: int(j["job_id"]))
         assert [j["job_state"] for j in attempts] == ["FAILED"] * 2 + ["COMPLETED"]
@@ -312,6 +319,7 @@ def test_the_2019_sdk_runs_lists_and_kills(cluster: LocalCluster, data_dir: Path
         }
     finally:
         server.stop()
+    assert mounts_under(data_dir) == []
 
 
 def test_a_pending_job_is_not_submitted_twice_across_a_restart(

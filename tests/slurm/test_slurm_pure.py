@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from neuro_sync.local.podman_cli import Podman, run_argv
 from neuro_sync.local.slurm_runtime import (
@@ -18,6 +21,8 @@ from neuro_sync.local.slurm_runtime import (
 )
 from neuro_sync.local.slurm_volumes import commands
 from neuro_sync.local.store import JobRecord
+
+from .helpers import mounts_under
 
 JOB_ID = "job-0b6c4a7e-7d0f-4a7a-9a52-2f5a3c1e9d11"
 
@@ -124,3 +129,21 @@ def test_a_job_waiting_to_restart_never_adopts_an_attempt_already_counted(tmp_pa
     runtime = _recovering(tmp_path, [_slurm_job(7, "FAILED"), _slurm_job(9, "RUNNING")], ended)
     assert runtime.recover([job]) == {JOB_ID}
     assert runtime._jobs[JOB_ID].slurm_id == 9
+
+
+def test_release_unmounts_a_store_mounted_twice(tmp_path: Path) -> None:
+    # Two podman processes of job scripts that both found the store unmounted each mount it.
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root")
+    podman = Podman(tmp_path / "podman")
+    home = podman.state_dir / "root" / "overlay"
+    home.mkdir(parents=True)
+    for _ in range(2):
+        subprocess.run(["mount", "--bind", str(home), str(home)], check=True, timeout=30)
+    try:
+        assert mounts_under(home) == [str(home)] * 2
+        podman.release()
+        assert mounts_under(tmp_path) == []
+    finally:
+        for _ in mounts_under(home):
+            subprocess.run(["umount", "-l", str(home)], check=False, timeout=30)
