@@ -16,6 +16,9 @@ from neuro_sync.local.slurm_cluster import LocalCluster
 
 GUARD = 90.0  # seconds: a bound on every wait, never an assertion on time
 SMALL = Resources(memory_mb=128, cpu=0.5)
+# Runs until SIGTERM, then exits at once (a bare `sleep` as the container's pid 1 ignores it,
+# and a kill then waits for podman's stop timeout).
+STOPS_ON_TERM = "sh -c 'trap \"exit 0\" TERM; sleep 600 & wait'"
 
 
 def run(

@@ -22,6 +22,7 @@ from neuro_sync.local.slurm_cluster import LocalCluster
 from ..server.helpers import Api
 from .helpers import (
     GUARD,
+    STOPS_ON_TERM,
     finished,
     mounts_under,
     release_store,
@@ -34,9 +35,6 @@ from .helpers import (
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
 ROOT = Path(__file__).parents[2]
-# Runs until SIGTERM, then exits at once (a bare `sleep` as the container's pid 1 ignores it,
-# and a kill then waits for podman's stop timeout).
-STOPS_ON_TERM = "sh -c 'trap \"exit 0\" TERM; sleep 600 & wait'"
 
 
 class Server:

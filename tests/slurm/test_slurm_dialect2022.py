@@ -22,7 +22,7 @@ from neuro_sync.local.slurm_cluster import LocalCluster
 
 from ..server.helpers import Api, unique_user
 from .conftest import cancel_all
-from .helpers import GUARD, release_store, slurm_jobs, wait_until
+from .helpers import GUARD, STOPS_ON_TERM, release_store, slurm_jobs, wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration]
 
@@ -122,7 +122,7 @@ def test_always_restarts_a_succeeding_job_and_a_kill_cancels_it(
 
 
 def test_life_span_ends_the_job_and_a_bump_extends_it(api: Api, cluster: LocalCluster) -> None:
-    bumped = api.create(_busybox("sleep 600", max_run_time_minutes=1))
+    bumped = api.create(_busybox(STOPS_ON_TERM, max_run_time_minutes=1))
     _wait(api, bumped["id"], ("running",))
     response = api.request(
         "PUT",
@@ -131,7 +131,7 @@ def test_life_span_ends_the_job_and_a_bump_extends_it(api: Api, cluster: LocalCl
     )
     assert response.status_code == 204, response.text
     # A job with the same life span, started after it, and not bumped.
-    plain = api.create(_busybox("sleep 600", max_run_time_minutes=1))
+    plain = api.create(_busybox(STOPS_ON_TERM, max_run_time_minutes=1))
     done = _wait(api, plain["id"])
     assert (done["status"], done["history"]["reason"]) == ("cancelled", "LifeSpanEnded")
     wait_until(lambda: slurm_jobs(cluster, plain["id"])[0]["job_state"] == "CANCELLED", "scancel")
@@ -165,7 +165,7 @@ def test_log_since_and_timestamps(platform22: LocalPlatform, api: Api) -> None:
 
 def test_exec_and_port_forward_over_websockets(api: Api) -> None:
     serve = "mkdir /www; echo hi-httpd > /www/index.html; httpd -f -p 127.0.0.1:8000 -h /www"
-    job = api.create(_busybox(f"sh -c '{serve}'"))
+    job = api.create(_busybox(f"sh -c 'trap \"exit 0\" TERM; {serve} & wait'"))
     _wait(api, job["id"], ("running",))
     try:
         query = "cmd=sh%20-c%20%22cat%20/www/index.html;%20echo%20err%20>%262;%20exit%205%22"
