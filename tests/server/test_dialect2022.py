@@ -422,17 +422,17 @@ def test_status_changes_are_bounded() -> None:
 def test_2022_ndjson_failure_is_a_last_error_object(
     monkeypatch: pytest.MonkeyPatch, api22: Api
 ) -> None:
-    from neuro_sync.local import dialect2022
+    from neuro_sync.local.store import JobRecord
 
     ids = [api22.create(sh("true", tags=["broken"]))["id"] for _ in range(3)]
-    amend = dialect2022.amend_wire
+    to_wire = JobRecord.to_wire
 
-    def breaks_on_the_second(job: Any, wire: dict[str, Any], settings: Any) -> None:
+    def breaks_on_the_second(job: JobRecord, settings: Any) -> dict[str, Any]:
         if job.id == ids[1]:
             raise RuntimeError("disk on fire")
-        amend(job, wire, settings)
+        return to_wire(job, settings)
 
-    monkeypatch.setattr(dialect2022, "amend_wire", breaks_on_the_second)
+    monkeypatch.setattr(JobRecord, "to_wire", breaks_on_the_second)
     response = api22.get(
         "/jobs", params={"tag": "broken"}, headers={"Accept": "application/x-ndjson"}
     )
