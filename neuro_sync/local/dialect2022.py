@@ -5,10 +5,9 @@ dialect (the default) never reaches this module. The request keys and query para
 the spec's (`x-dialect: "2022"` in openapi/jobs.yaml, checked by the generated validation);
 what is here is behaviour:
 
-* `/config` in the later shape (a `clusters` list, presets in bytes, `authorized`);
-* the job object's later keys are written by `JobRecord.to_wire` (store.py) through the writer
-  generated from the spec, which drops what a dialect does not send (`ssh_server` under 2022:
-  the later platform has no SSH gateway);
+* `/config` in the later shape (a `clusters` list, presets in bytes, `authorized`) and the
+  job object's later keys: both written in `app.config_body` and `JobRecord.to_wire` through
+  the writers generated from the spec, which drop what a dialect does not send;
 * supervision (`Lifecycle2022`): `restart_policy` restarts a job whose process exited (with a
   growing back-off), `max_run_time_minutes` cancels a job that has run that long
   (`LifeSpanEnded`), and `pass_config` gives the job `NEURO_PASSED_CONFIG` (base64 JSON with a
@@ -36,52 +35,13 @@ from . import app as platform
 from . import auth, logs, validation
 from .files import open_private
 from .runner import Lifecycle, Runner
-from .store import CLUSTER, MIB, JobRecord, Store, run_time_seconds
+from .store import CLUSTER, JobRecord, Store, run_time_seconds
 
 DIALECTS = ("2019", "2022")
 RESTART_BACKOFF = 0.5  # seconds before the first restart, doubling up to RESTART_BACKOFF_MAX
 RESTART_BACKOFF_MAX = 10.0
 PASSED_CONFIG = "NEURO_PASSED_CONFIG"
 MAX_STAMPS = 50_000  # log time samples kept per job (about 1 MiB)
-
-
-# ---------------------------------------------------------------------------- /config
-
-
-def config_body(settings: platform.Settings, user: str | None) -> dict[str, Any]:
-    """`GET /config` as a 2022 server answers it (the part neuro-sdk 22.7.1 reads)."""
-    base = settings.base_url
-    origin = base.split("/api/", 1)[0]
-    body = platform.oauth_part(base)
-    body["logout_url"] = f"{origin}/oauth/logout"
-    body["authorized"] = user is not None
-    if user is None:
-        return body
-    presets = [
-        {
-            "name": p["name"],
-            "cpu": p["cpu"],
-            "memory": int(str(p["memory_mb"])) * MIB,
-            "credits_per_hour": "0",
-            "scheduler_enabled": bool(p.get("is_preemptible", False)),
-            "preemptible_node": False,
-        }
-        for p in platform.PRESETS
-    ]
-    body["clusters"] = [
-        {
-            "name": CLUSTER,
-            "registry_url": settings.registry_url,
-            "storage_url": f"{base}/storage",
-            "users_url": f"{base}/users",
-            "monitoring_url": f"{base}/jobs",
-            "secrets_url": f"{base}/secrets",
-            "disks_url": f"{base}/disks",
-            "buckets_url": f"{base}/buckets",
-            "resource_presets": presets,
-        }
-    ]
-    return body
 
 
 def _parse_time(iso: str) -> datetime.datetime:
