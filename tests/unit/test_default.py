@@ -345,3 +345,27 @@ def test_run_container_with_2022_container_arguments_is_rejected(
     container = Container(image=RemoteImage("ubuntu"), resources=Resources(16, 0.1))
     with pytest.raises(ValidationError, match=field):
         neuro_sync.run(container, **kwargs)
+
+
+def test_run_refuses_an_unknown_keyword_as_python_does(
+    default22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    """The 2022 arguments are one `JobOptions` for both `run`s: a misspelt one is a TypeError
+    naming it (never an internal class), and nothing is sent."""
+    options: Any = {"tagz": ["t"]}
+    container = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="true")
+    expected = r"^run\(\) got an unexpected keyword argument 'tagz'$"
+    with pytest.raises(TypeError, match=expected):
+        neuro_sync.run("ubuntu", "true", **options)
+    with pytest.raises(TypeError, match=expected):
+        default22.jobs.run(container, **options)
+    assert len(mocked.calls) == 0
+    assert set(neuro_sync.JobOptions.__optional_keys__) == {
+        "tags",
+        "life_span",
+        "restart_policy",
+        "pass_config",
+        "wait_for_jobs_quota",
+        "privileged",
+        "preset_name",
+    }
