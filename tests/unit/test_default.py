@@ -21,7 +21,6 @@ from .conftest import (
     MONITORING,
     REGISTRY,
     TOKEN,
-    config_payload,
     make_job,
     request_json,
 )
@@ -278,13 +277,9 @@ def test_run_bad_short_form_arguments(
 
 
 @pytest.fixture
-def default22(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
-    mocked.get(f"{BASE}/config", json=config_payload())
-    with neuro_sync.Client(BASE, TOKEN, max_retries=0, dialect="2022") as c:
-        assert c.config.monitoring_url.host == "monitoring.test"
-        mocked.calls.reset()
-        neuro_sync.set_default_client(c)
-        yield c
+def default22(client22: neuro_sync.Client) -> neuro_sync.Client:
+    neuro_sync.set_default_client(client22)
+    return client22
 
 
 def test_run_short_form_takes_the_2022_arguments(
