@@ -83,6 +83,13 @@ class Generator:
             if target is not None:
                 self.visit(target)
 
+    def is_leaf(self, name: str) -> bool:
+        """No property of the schema is an object or array of objects of another schema."""
+        return not any(
+            self.ref(sub) or self.ref(sub.get("items", {}))
+            for sub in self.schemas[name].get("properties", {}).values()
+        )
+
     def sent_in(self, sub: dict[str, Any], schema: dict[str, Any]) -> list[str]:
         """The dialects that send a property (within those of its schema)."""
         first = self.dialects.index(
@@ -170,19 +177,39 @@ class Generator:
             items = self.ref(sub.get("items", {}))
             if target is None and items is None:
                 continue
-            lines.append(f'    nested = out.get("{prop}")\n    if nested is not None:\n')
-            if target is not None:
-                lines.append(f"        copied = copy_{_snake(target)}(dialect, nested)\n")
-                lines.append("        if copied is not nested:\n")
-            elif items is not None:
+            lines.append(f'    nested = out.get("{prop}")\n')
+            ref = str(target or items)
+            copy = f"copy_{_snake(ref)}"
+            if self.is_leaf(ref):
+                # A leaf schema: its keys are checked here, its copier called only to drop some
+                # (a function call per object costs more than the check).
+                known = f"{_snake(ref).upper()}_KEYS[dialect]"
+                if target is not None:
+                    lines.append(
+                        f"    if nested is not None and not nested.keys() <= {known}:\n"
+                        f'        out = {{**out, "{prop}": {copy}(dialect, nested)}}\n'
+                    )
+                else:
+                    lines.append(
+                        "    if nested is not None and not all(map("
+                        f"{known}.issuperset, nested)):\n"
+                        f'        out = {{**out, "{prop}": '
+                        f"[{copy}(dialect, item) for item in nested]}}\n"
+                    )
+            elif target is not None:
                 lines.append(
-                    f"        copies = [copy_{_snake(items)}(dialect, item) for item in nested]\n"
+                    "    if nested is not None:\n"
+                    f"        copied = {copy}(dialect, nested)\n"
+                    "        if copied is not nested:\n"
+                    f'            out = {{**out, "{prop}": copied}}\n'
                 )
+            else:
                 lines.append(
+                    "    if nested is not None:\n"
+                    f"        copies = [{copy}(dialect, item) for item in nested]\n"
                     "        if any(a is not b for a, b in zip(copies, nested, strict=True)):\n"
+                    f'            out = {{**out, "{prop}": copies}}\n'
                 )
-            copied = "copied" if target is not None else "copies"
-            lines.append(f'            out = {{**out, "{prop}": {copied}}}\n')
         lines.append("    return out\n")
         return "".join(lines)
 

@@ -174,20 +174,16 @@ def copy_job(dialect: str, value: Mapping[str, Any]) -> Mapping[str, Any]:
     keys = JOB_KEYS[dialect]
     out = value if value.keys() <= keys else {k: v for k, v in value.items() if k in keys}
     nested = out.get("history")
-    if nested is not None:
-        copied = copy_job_history(dialect, nested)
-        if copied is not nested:
-            out = {**out, "history": copied}
+    if nested is not None and not nested.keys() <= JOB_HISTORY_KEYS[dialect]:
+        out = {**out, "history": copy_job_history(dialect, nested)}
     nested = out.get("container")
     if nested is not None:
         copied = copy_container_response(dialect, nested)
         if copied is not nested:
             out = {**out, "container": copied}
     nested = out.get("statuses")
-    if nested is not None:
-        copies = [copy_job_status_item(dialect, item) for item in nested]
-        if any(a is not b for a, b in zip(copies, nested, strict=True)):
-            out = {**out, "statuses": copies}
+    if nested is not None and not all(map(JOB_STATUS_ITEM_KEYS[dialect].issuperset, nested)):
+        out = {**out, "statuses": [copy_job_status_item(dialect, item) for item in nested]}
     return out
 
 
@@ -319,25 +315,17 @@ def copy_container_response(dialect: str, value: Mapping[str, Any]) -> Mapping[s
     keys = CONTAINER_RESPONSE_KEYS[dialect]
     out = value if value.keys() <= keys else {k: v for k, v in value.items() if k in keys}
     nested = out.get("resources")
-    if nested is not None:
-        copied = copy_resources_response(dialect, nested)
-        if copied is not nested:
-            out = {**out, "resources": copied}
+    if nested is not None and not nested.keys() <= RESOURCES_RESPONSE_KEYS[dialect]:
+        out = {**out, "resources": copy_resources_response(dialect, nested)}
     nested = out.get("http")
-    if nested is not None:
-        copied = copy_http_response(dialect, nested)
-        if copied is not nested:
-            out = {**out, "http": copied}
+    if nested is not None and not nested.keys() <= HTTP_RESPONSE_KEYS[dialect]:
+        out = {**out, "http": copy_http_response(dialect, nested)}
     nested = out.get("ssh")
-    if nested is not None:
-        copied = copy_ssh_port(dialect, nested)
-        if copied is not nested:
-            out = {**out, "ssh": copied}
+    if nested is not None and not nested.keys() <= SSH_PORT_KEYS[dialect]:
+        out = {**out, "ssh": copy_ssh_port(dialect, nested)}
     nested = out.get("volumes")
-    if nested is not None:
-        copies = [copy_volume_response(dialect, item) for item in nested]
-        if any(a is not b for a, b in zip(copies, nested, strict=True)):
-            out = {**out, "volumes": copies}
+    if nested is not None and not all(map(VOLUME_RESPONSE_KEYS[dialect].issuperset, nested)):
+        out = {**out, "volumes": [copy_volume_response(dialect, item) for item in nested]}
     return out
 
 
@@ -599,10 +587,8 @@ def copy_server_config(dialect: str, value: Mapping[str, Any]) -> Mapping[str, A
     keys = SERVER_CONFIG_KEYS[dialect]
     out = value if value.keys() <= keys else {k: v for k, v in value.items() if k in keys}
     nested = out.get("resource_presets")
-    if nested is not None:
-        copies = [copy_resource_preset(dialect, item) for item in nested]
-        if any(a is not b for a, b in zip(copies, nested, strict=True)):
-            out = {**out, "resource_presets": copies}
+    if nested is not None and not all(map(RESOURCE_PRESET_KEYS[dialect].issuperset, nested)):
+        out = {**out, "resource_presets": [copy_resource_preset(dialect, item) for item in nested]}
     nested = out.get("clusters")
     if nested is not None:
         copies = [copy_cluster_config(dialect, item) for item in nested]
@@ -709,10 +695,11 @@ def copy_cluster_config(dialect: str, value: Mapping[str, Any]) -> Mapping[str, 
     keys = CLUSTER_CONFIG_KEYS[dialect]
     out = value if value.keys() <= keys else {k: v for k, v in value.items() if k in keys}
     nested = out.get("resource_presets")
-    if nested is not None:
-        copies = [copy_resource_preset_2022(dialect, item) for item in nested]
-        if any(a is not b for a, b in zip(copies, nested, strict=True)):
-            out = {**out, "resource_presets": copies}
+    if nested is not None and not all(map(RESOURCE_PRESET_2022_KEYS[dialect].issuperset, nested)):
+        out = {
+            **out,
+            "resource_presets": [copy_resource_preset_2022(dialect, item) for item in nested],
+        }
     return out
 
 
