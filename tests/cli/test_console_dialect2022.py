@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,9 @@ from .test_console import console
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with LocalPlatform(
-        tmp_path_factory.mktemp("cli-platform-2022"), dialect="2022", runtime="process"
-    ) as lp:
-        yield lp
+@pytest.fixture
+def platform(platform22: LocalPlatform) -> LocalPlatform:
+    return platform22
 
 
 @pytest.fixture

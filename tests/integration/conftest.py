@@ -23,15 +23,6 @@ def client(platform: LocalPlatform) -> Iterator[neuro_sync.Client]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    """A 2022-dialect platform of the test module's own."""
-    with LocalPlatform(
-        tmp_path_factory.mktemp("platform-2022"), dialect="2022", runtime="process"
-    ) as lp:
-        yield lp
-
-
 @pytest.fixture
 def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
     with neuro_sync.Client(platform22.url, platform22.token, timeout=(5, 30), dialect="2022") as c:
