@@ -123,22 +123,25 @@ class Generator:
         required = set(schema.get("required", []))
         params = []
         body = ["    out: dict[str, Any] = {}"]
+        group: tuple[str, ...] | None = None  # the dialects of the open `if dialect in` block
         for prop, sub in props.items():
             py = self.annotation(sub)
-            dialects = self.sent_in(sub, schema)
+            dialects = tuple(self.sent_in(sub, schema))
             if prop in required:
                 params.append(f"    {prop}: {py},")
-                test = []
             else:
                 params.append(f"    {prop}: {py} | Omit = OMIT,")
-                test = [f"{prop} is not OMIT"]
-            if dialects != self.dialects:
-                test.append(f"dialect in {tuple(dialects)!r}")
+            # Properties of fewer dialects than all, in a row, share one dialect test.
+            if dialects != group:
+                group = None if dialects == tuple(self.dialects) else dialects
+                if group is not None:
+                    body.append(f"    if dialect in {group!r}:")
+            indent = "    " if group is None else "        "
             line = f'out["{prop}"] = {prop}'
-            if test:
-                body.append(f"    if {' and '.join(test)}:\n        {line}")
+            if prop in required:
+                body.append(f"{indent}{line}")
             else:
-                body.append(f"    {line}")
+                body.append(f"{indent}if {prop} is not OMIT:\n{indent}    {line}")
         body.append("    return out")
         doc = f'    """The `{name}` object of a reply, with the keys `dialect` sends."""'
         return (

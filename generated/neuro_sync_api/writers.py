@@ -63,10 +63,11 @@ def write_job(
     out["status"] = status
     out["history"] = history
     out["container"] = container
-    if ssh_server is not OMIT and dialect in ("2019",):
-        out["ssh_server"] = ssh_server
-    if ssh_auth_server is not OMIT and dialect in ("2019",):
-        out["ssh_auth_server"] = ssh_auth_server
+    if dialect in ("2019",):
+        if ssh_server is not OMIT:
+            out["ssh_server"] = ssh_server
+        if ssh_auth_server is not OMIT:
+            out["ssh_auth_server"] = ssh_auth_server
     out["is_preemptible"] = is_preemptible
     if name is not OMIT:
         out["name"] = name
@@ -80,36 +81,37 @@ def write_job(
         out["internal_hostname"] = internal_hostname
     if schedule_timeout is not OMIT:
         out["schedule_timeout"] = schedule_timeout
-    if uri is not OMIT and dialect in ("2022",):
-        out["uri"] = uri
-    if tags is not OMIT and dialect in ("2022",):
-        out["tags"] = tags
-    if restart_policy is not OMIT and dialect in ("2022",):
-        out["restart_policy"] = restart_policy
-    if max_run_time_minutes is not OMIT and dialect in ("2022",):
-        out["max_run_time_minutes"] = max_run_time_minutes
-    if pass_config is not OMIT and dialect in ("2022",):
-        out["pass_config"] = pass_config
-    if privileged is not OMIT and dialect in ("2022",):
-        out["privileged"] = privileged
-    if preset_name is not OMIT and dialect in ("2022",):
-        out["preset_name"] = preset_name
-    if scheduler_enabled is not OMIT and dialect in ("2022",):
-        out["scheduler_enabled"] = scheduler_enabled
-    if preemptible_node is not OMIT and dialect in ("2022",):
-        out["preemptible_node"] = preemptible_node
-    if is_preemptible_node_required is not OMIT and dialect in ("2022",):
-        out["is_preemptible_node_required"] = is_preemptible_node_required
-    if internal_hostname_named is not OMIT and dialect in ("2022",):
-        out["internal_hostname_named"] = internal_hostname_named
-    if priority is not OMIT and dialect in ("2022",):
-        out["priority"] = priority
-    if total_price_credits is not OMIT and dialect in ("2022",):
-        out["total_price_credits"] = total_price_credits
-    if price_credits_per_hour is not OMIT and dialect in ("2022",):
-        out["price_credits_per_hour"] = price_credits_per_hour
-    if statuses is not OMIT and dialect in ("2022",):
-        out["statuses"] = statuses
+    if dialect in ("2022",):
+        if uri is not OMIT:
+            out["uri"] = uri
+        if tags is not OMIT:
+            out["tags"] = tags
+        if restart_policy is not OMIT:
+            out["restart_policy"] = restart_policy
+        if max_run_time_minutes is not OMIT:
+            out["max_run_time_minutes"] = max_run_time_minutes
+        if pass_config is not OMIT:
+            out["pass_config"] = pass_config
+        if privileged is not OMIT:
+            out["privileged"] = privileged
+        if preset_name is not OMIT:
+            out["preset_name"] = preset_name
+        if scheduler_enabled is not OMIT:
+            out["scheduler_enabled"] = scheduler_enabled
+        if preemptible_node is not OMIT:
+            out["preemptible_node"] = preemptible_node
+        if is_preemptible_node_required is not OMIT:
+            out["is_preemptible_node_required"] = is_preemptible_node_required
+        if internal_hostname_named is not OMIT:
+            out["internal_hostname_named"] = internal_hostname_named
+        if priority is not OMIT:
+            out["priority"] = priority
+        if total_price_credits is not OMIT:
+            out["total_price_credits"] = total_price_credits
+        if price_credits_per_hour is not OMIT:
+            out["price_credits_per_hour"] = price_credits_per_hour
+        if statuses is not OMIT:
+            out["statuses"] = statuses
     return out
 
 
@@ -216,10 +218,11 @@ def write_job_history(
         out["finished_at"] = finished_at
     if exit_code is not OMIT:
         out["exit_code"] = exit_code
-    if restarts is not OMIT and dialect in ("2022",):
-        out["restarts"] = restarts
-    if run_time_seconds is not OMIT and dialect in ("2022",):
-        out["run_time_seconds"] = run_time_seconds
+    if dialect in ("2022",):
+        if restarts is not OMIT:
+            out["restarts"] = restarts
+        if run_time_seconds is not OMIT:
+            out["run_time_seconds"] = run_time_seconds
     return out
 
 
@@ -281,10 +284,11 @@ def write_container_response(
         out["ssh"] = ssh
     if volumes is not OMIT:
         out["volumes"] = volumes
-    if working_dir is not OMIT and dialect in ("2022",):
-        out["working_dir"] = working_dir
-    if tty is not OMIT and dialect in ("2022",):
-        out["tty"] = tty
+    if dialect in ("2022",):
+        if working_dir is not OMIT:
+            out["working_dir"] = working_dir
+        if tty is not OMIT:
+            out["tty"] = tty
     return out
 
 
@@ -349,8 +353,9 @@ def write_resources_response(
         out["gpu"] = gpu
     if gpu_model is not OMIT:
         out["gpu_model"] = gpu_model
-    if memory is not OMIT and dialect in ("2022",):
-        out["memory"] = memory
+    if dialect in ("2022",):
+        if memory is not OMIT:
+            out["memory"] = memory
     return out
 
 
@@ -468,14 +473,13 @@ def write_job_status_item(
     out: dict[str, Any] = {}
     if dialect in ("2022",):
         out["status"] = status
-    if dialect in ("2022",):
         out["transition_time"] = transition_time
-    if reason is not OMIT and dialect in ("2022",):
-        out["reason"] = reason
-    if description is not OMIT and dialect in ("2022",):
-        out["description"] = description
-    if exit_code is not OMIT and dialect in ("2022",):
-        out["exit_code"] = exit_code
+        if reason is not OMIT:
+            out["reason"] = reason
+        if description is not OMIT:
+            out["description"] = description
+        if exit_code is not OMIT:
+            out["exit_code"] = exit_code
     return out
 
 
@@ -528,22 +532,24 @@ def write_server_config(
         out["headless_callback_url"] = headless_callback_url
     if success_redirect_url is not OMIT:
         out["success_redirect_url"] = success_redirect_url
-    if registry_url is not OMIT and dialect in ("2019",):
-        out["registry_url"] = registry_url
-    if storage_url is not OMIT and dialect in ("2019",):
-        out["storage_url"] = storage_url
-    if users_url is not OMIT and dialect in ("2019",):
-        out["users_url"] = users_url
-    if monitoring_url is not OMIT and dialect in ("2019",):
-        out["monitoring_url"] = monitoring_url
-    if resource_presets is not OMIT and dialect in ("2019",):
-        out["resource_presets"] = resource_presets
-    if logout_url is not OMIT and dialect in ("2022",):
-        out["logout_url"] = logout_url
-    if authorized is not OMIT and dialect in ("2022",):
-        out["authorized"] = authorized
-    if clusters is not OMIT and dialect in ("2022",):
-        out["clusters"] = clusters
+    if dialect in ("2019",):
+        if registry_url is not OMIT:
+            out["registry_url"] = registry_url
+        if storage_url is not OMIT:
+            out["storage_url"] = storage_url
+        if users_url is not OMIT:
+            out["users_url"] = users_url
+        if monitoring_url is not OMIT:
+            out["monitoring_url"] = monitoring_url
+        if resource_presets is not OMIT:
+            out["resource_presets"] = resource_presets
+    if dialect in ("2022",):
+        if logout_url is not OMIT:
+            out["logout_url"] = logout_url
+        if authorized is not OMIT:
+            out["authorized"] = authorized
+        if clusters is not OMIT:
+            out["clusters"] = clusters
     return out
 
 
@@ -652,21 +658,19 @@ def write_cluster_config(
     out: dict[str, Any] = {}
     if dialect in ("2022",):
         out["name"] = name
-    if registry_url is not OMIT and dialect in ("2022",):
-        out["registry_url"] = registry_url
-    if storage_url is not OMIT and dialect in ("2022",):
-        out["storage_url"] = storage_url
-    if users_url is not OMIT and dialect in ("2022",):
-        out["users_url"] = users_url
-    if dialect in ("2022",):
+        if registry_url is not OMIT:
+            out["registry_url"] = registry_url
+        if storage_url is not OMIT:
+            out["storage_url"] = storage_url
+        if users_url is not OMIT:
+            out["users_url"] = users_url
         out["monitoring_url"] = monitoring_url
-    if secrets_url is not OMIT and dialect in ("2022",):
-        out["secrets_url"] = secrets_url
-    if disks_url is not OMIT and dialect in ("2022",):
-        out["disks_url"] = disks_url
-    if buckets_url is not OMIT and dialect in ("2022",):
-        out["buckets_url"] = buckets_url
-    if dialect in ("2022",):
+        if secrets_url is not OMIT:
+            out["secrets_url"] = secrets_url
+        if disks_url is not OMIT:
+            out["disks_url"] = disks_url
+        if buckets_url is not OMIT:
+            out["buckets_url"] = buckets_url
         out["resource_presets"] = resource_presets
     return out
 
@@ -719,20 +723,18 @@ def write_resource_preset_2022(
     out: dict[str, Any] = {}
     if dialect in ("2022",):
         out["name"] = name
-    if dialect in ("2022",):
         out["cpu"] = cpu
-    if dialect in ("2022",):
         out["memory"] = memory
-    if credits_per_hour is not OMIT and dialect in ("2022",):
-        out["credits_per_hour"] = credits_per_hour
-    if scheduler_enabled is not OMIT and dialect in ("2022",):
-        out["scheduler_enabled"] = scheduler_enabled
-    if preemptible_node is not OMIT and dialect in ("2022",):
-        out["preemptible_node"] = preemptible_node
-    if gpu is not OMIT and dialect in ("2022",):
-        out["gpu"] = gpu
-    if gpu_model is not OMIT and dialect in ("2022",):
-        out["gpu_model"] = gpu_model
+        if credits_per_hour is not OMIT:
+            out["credits_per_hour"] = credits_per_hour
+        if scheduler_enabled is not OMIT:
+            out["scheduler_enabled"] = scheduler_enabled
+        if preemptible_node is not OMIT:
+            out["preemptible_node"] = preemptible_node
+        if gpu is not OMIT:
+            out["gpu"] = gpu
+        if gpu_model is not OMIT:
+            out["gpu_model"] = gpu_model
     return out
 
 
