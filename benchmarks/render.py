@@ -1,6 +1,6 @@
 """The local platform's cost of rendering a list of 10,000 jobs, in the server process.
 
-    .venv/bin/python -m benchmarks.render [--code DIR] [--jobs N] [--repeat R]
+    .venv/bin/python -m benchmarks.render [--code DIR] [--jobs N] [--repeat R] [--served]
 
 Builds N job records shaped like the real platform's (env of ten variables, two volumes, a
 history with three status changes, http on every third job, a name and tags on some) and
@@ -10,6 +10,10 @@ models as they are (`Job.from_dict(...).to_dict()`, openapi-python-client's attr
 which is the alternative to the generated writer. The best of R runs, CPU time of this
 process (`time.process_time`). `--code DIR` runs the same in a source tree DIR (an export of
 an older commit) to compare.
+
+`--served`: the same list end to end instead, from `neuro-sync-local` (of DIR) in a
+subprocess: the platform process's CPU time (psutil; 10 ms resolution) for one `GET /jobs` of
+N finished jobs (benchmarks/platform.py's records), the best of R, in each dialect.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,12 +105,40 @@ def measure(count: int, repeat: int) -> dict[str, Any]:
     return result
 
 
+def measure_served(code: Path, count: int, repeat: int) -> dict[str, Any]:
+    from benchmarks.platform import finished_records, platform, session
+
+    result: dict[str, Any] = {}
+    for dialect in ("2019", "2022"):
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp) / "data"
+            finished_records(data_dir, "alice", count, env_bytes=256)
+            with platform(code, data_dir, "--dialect", dialect) as (url, proc):
+                alice = session(code, data_dir, "alice")
+                alice.get(f"{url}/jobs/job-none", timeout=60)  # warm up the handlers
+                times = []
+                for _ in range(repeat):
+                    before = proc.cpu_times()
+                    reply = alice.get(f"{url}/jobs", timeout=300)
+                    after = proc.cpu_times()
+                    reply.raise_for_status()
+                    assert len(reply.json()["jobs"]) == count
+                    times.append((after.user - before.user) + (after.system - before.system))
+        result[dialect] = {"server_cpu_ms": round(min(times) * 1000)}
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--code", type=Path)
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--served", action="store_true")
     args = parser.parse_args()
+    if args.served:
+        code = (args.code or Path(__file__).resolve().parent.parent).resolve()
+        print(json.dumps({"jobs": args.jobs, **measure_served(code, args.jobs, args.repeat)}))
+        return
     if args.code is not None:
         code = args.code.resolve()
         env = {**os.environ, "PYTHONPATH": f"{code}:{code / 'generated'}"}
