@@ -710,13 +710,27 @@ def exec_cmd(
 
 @cli.command("attach")
 @click.option("--timeout", type=Duration(), metavar="DURATION", help="Stop following after this.")
+@click.option(
+    "-t/-T",
+    "--tty/--no-tty",
+    default=None,
+    help="Connect to the job's terminal (default: when the job has one and stdin is a terminal).",
+)
 @click.argument("job_id")
 @pass_state
 @click.pass_context
-def attach_cmd(ctx: click.Context, state: State, timeout: float | None, job_id: str) -> None:
+def attach_cmd(
+    ctx: click.Context, state: State, timeout: float | None, tty: bool | None, job_id: str
+) -> None:
     """Follow a running job's output until it ends; exits with the job's exit code
-    (2022 dialect)."""
-    ctx.exit(state.client.jobs.attach(job_id, max_time=timeout))
+    (2022 dialect).
+
+    A job run with a terminal (--tty) gets what you type: your terminal is in raw mode while
+    attached (^C goes to the job) and the job's terminal follows its size. Closing the
+    connection (--timeout, or ending this command) leaves the job running."""
+    if tty is None:
+        tty = sys.stdin.isatty() and state.client.jobs.status(job_id).container.tty
+    ctx.exit(state.client.jobs.attach(job_id, tty=tty, max_time=timeout))
 
 
 @cli.command("port-forward")

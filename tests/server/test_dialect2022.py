@@ -400,6 +400,106 @@ def test_2022_attach_follows_the_output_to_the_exit_code(
     assert json.loads(frames[-1][1:]) == {"exit_code": 7}
 
 
+def _attach_tty(api: Api, job_id: str) -> websocket.WebSocket:
+    return _ws(api, f"/jobs/{job_id}/attach?tty=1&stdin=1&stdout=1&stderr=1")
+
+
+def _read_until(ws: websocket.WebSocket, wanted: bytes) -> bytes:
+    """Channel-1 output until it contains `wanted` (the socket's timeout bounds the wait)."""
+    seen = b""
+    while wanted not in seen:
+        frame = _recv(ws)
+        assert frame, f"closed before {wanted!r}; saw {seen!r}"
+        if frame[:1] == b"\x01":
+            seen += frame[1:]
+    return seen
+
+
+def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) -> None:
+    """A job run with `container.tty` has a terminal of its own: attached clients type into it
+    and size it, detaching leaves the job running, its output is in its log too."""
+    script = (
+        "stty size; read line; echo got:$line; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = sh(script)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    job_id = job["id"]
+    api22.wait(job_id, ("running",))
+    first = _attach_tty(api22, job_id)
+    second = _attach_tty(api22, job_id)
+    first.send_binary(b"\x00hello\r")
+    assert b"got:hello" in _read_until(first, b"got:hello")
+    assert b"got:hello" in _read_until(second, b"got:hello")  # every attached client sees it
+    first.close()  # detaching ends nothing
+    assert api22.job(job_id)["status"] == "running"
+    second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
+    _read_until(second, b"resized")
+    second.send_binary(b"\x00bye\r")
+    frames = []
+    while frame := _recv(second):
+        frames.append(frame)
+        if frame[:1] == b"\x03":
+            break
+    assert json.loads(frames[-1][1:]) == {"exit_code": 9}
+    assert api22.wait(job_id)["status"] == "failed"
+    log = api22.get(f"/jobs/{job_id}/log").content
+    assert b"24 80" in log and b"got:hello" in log and b"resized" in log
+
+
+def test_2022_attach_tty_refusals(platform22: LocalPlatform, api22: Api) -> None:
+    job = api22.create(sh(GATE))  # no terminal
+    tty_body = sh(GATE)
+    tty_body["container"]["tty"] = True
+    tty_job = api22.create(tty_body)
+    try:
+        api22.wait(job["id"], ("running",))
+        api22.wait(tty_job["id"], ("running",))
+        status, error = _refused(api22, f"/jobs/{job['id']}/attach?tty=1&stdin=1")
+        assert status == 400 and "no terminal" in error["error"]
+        name = unique_user()
+        other = Api(api22.url, platform22.issue_token(name), name)
+        assert _refused(other, f"/jobs/{tty_job['id']}/attach?tty=1&stdin=1")[0] in (403, 404)
+    finally:
+        release(platform22.data_dir, job["id"])
+        release(platform22.data_dir, tty_job["id"])
+
+
+def test_2022_a_client_message_is_bounded(platform22: LocalPlatform, api22: Api) -> None:
+    """A client announcing a 4 GiB frame is cut off (1009) before the payload is read; the
+    platform goes on serving."""
+    import struct
+
+    from neuro_sync.local.ws_monitoring import MAX_MESSAGE
+
+    body = sh(GATE)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    try:
+        api22.wait(job["id"], ("running",))
+        ws = _attach_tty(api22, job["id"])
+        assert ws.sock is not None
+        # A masked binary frame header with a 64-bit length, then a little of the payload.
+        header = bytes([0x82, 0x80 | 127]) + struct.pack("!Q", 4 * 1024**3) + b"mask"
+        ws.sock.sendall(header + b"\x00" * 1024)
+        closed = None
+        while closed is None:
+            opcode, frame = ws.recv_data_frame(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                closed = struct.unpack("!H", frame.data[:2])[0]
+        assert closed == 1009
+        ws.shutdown()
+        # Just under the limit is fine.
+        ok = _attach_tty(api22, job["id"])
+        ok.send_binary(b"\x00" + b"x" * (MAX_MESSAGE - 64))
+        ok.close()
+        assert api22.job(job["id"])["status"] == "running"
+    finally:
+        release(platform22.data_dir, job["id"])
+
+
 def test_2022_privileged_needs_a_container_runtime(api22: Api) -> None:
     response = api22.post("/jobs", json=sh("true", privileged=True))
     assert response.status_code == 400
