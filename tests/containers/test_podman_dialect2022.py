@@ -11,7 +11,7 @@ import websocket
 
 from neuro_sync.local import LocalPlatform
 
-from ..server.helpers import Api, unique_user, wait_for
+from ..server.helpers import Api, channel_exit_code, channel_output_until, unique_user, wait_for
 from .conftest import podman_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.podman]
@@ -129,3 +129,35 @@ def test_privileged(api: Api) -> None:
         logs.append(int(api.get(f"/jobs/{job['id']}/log").text.split()[1], 16))
     assert logs[1] > logs[0]
     assert api.job(privileged["id"])["privileged"] is True
+
+
+def test_attach_to_the_containers_terminal(platform22: LocalPlatform, api: Api) -> None:
+    """`container.tty`: `podman run --tty --interactive` on the job's terminal; attached
+    clients type into the container's console and size it; detaching ends nothing."""
+    script = (
+        "stty size; read line; echo got:$line; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = _busybox(f"sh -c '{script}'")
+    body["container"]["tty"] = True  # type: ignore[index]
+    job = api.create(body)
+    api.wait(job["id"], ("running",), timeout=GUARD)
+    query = "attach?tty=1&stdin=1&stdout=1&stderr=1"
+    first = _ws(api, f"/jobs/{job['id']}/{query}")
+    first.send_binary(b"\x00hello\r")
+    assert b"got:hello" in channel_output_until(first, b"got:hello")
+    first.close()
+    assert api.job(job["id"])["status"] == "running"
+    name = unique_user()
+    other = Api(api.url, platform22.issue_token(name), name)
+    refused = other.get(f"/jobs/{job['id']}/{query}")
+    assert refused.status_code in (403, 404)
+    second = _ws(api, f"/jobs/{job['id']}/{query}")
+    second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
+    channel_output_until(second, b"resized")
+    second.send_binary(b"\x00bye\r")
+    assert channel_exit_code(second) == 9
+    assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "failed"
+    log = api.get(f"/jobs/{job['id']}/log").content
+    assert b"got:hello" in log and b"resized" in log

@@ -21,7 +21,18 @@ import websocket
 
 from neuro_sync.local import LocalPlatform
 
-from .helpers import GATE, Api, release, sh, unique_name, unique_user, wait_for, work_dir
+from .helpers import (
+    GATE,
+    Api,
+    channel_exit_code,
+    channel_output_until,
+    release,
+    sh,
+    unique_name,
+    unique_user,
+    wait_for,
+    work_dir,
+)
 
 FINISHED = ("succeeded", "failed", "cancelled")
 MINUTE = 0.5  # seconds in a life-span minute on the 2022 platform of this module
@@ -404,17 +415,6 @@ def _attach_tty(api: Api, job_id: str) -> websocket.WebSocket:
     return _ws(api, f"/jobs/{job_id}/attach?tty=1&stdin=1&stdout=1&stderr=1")
 
 
-def _read_until(ws: websocket.WebSocket, wanted: bytes) -> bytes:
-    """Channel-1 output until it contains `wanted` (the socket's timeout bounds the wait)."""
-    seen = b""
-    while wanted not in seen:
-        frame = _recv(ws)
-        assert frame, f"closed before {wanted!r}; saw {seen!r}"
-        if frame[:1] == b"\x01":
-            seen += frame[1:]
-    return seen
-
-
 def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) -> None:
     """A job run with `container.tty` has a terminal of its own: attached clients type into it
     and size it, detaching leaves the job running, its output is in its log too."""
@@ -431,19 +431,14 @@ def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) ->
     first = _attach_tty(api22, job_id)
     second = _attach_tty(api22, job_id)
     first.send_binary(b"\x00hello\r")
-    assert b"got:hello" in _read_until(first, b"got:hello")
-    assert b"got:hello" in _read_until(second, b"got:hello")  # every attached client sees it
+    assert b"got:hello" in channel_output_until(first, b"got:hello")
+    assert b"got:hello" in channel_output_until(second, b"got:hello")  # every attached client sees it
     first.close()  # detaching ends nothing
     assert api22.job(job_id)["status"] == "running"
     second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
-    _read_until(second, b"resized")
+    channel_output_until(second, b"resized")
     second.send_binary(b"\x00bye\r")
-    frames = []
-    while frame := _recv(second):
-        frames.append(frame)
-        if frame[:1] == b"\x03":
-            break
-    assert json.loads(frames[-1][1:]) == {"exit_code": 9}
+    assert channel_exit_code(second) == 9
     assert api22.wait(job_id)["status"] == "failed"
     log = api22.get(f"/jobs/{job_id}/log").content
     assert b"24 80" in log and b"got:hello" in log and b"resized" in log
