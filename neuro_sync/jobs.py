@@ -582,7 +582,9 @@ class Jobs:
         check_ports(local_port, job_port)
         job_id = self._running(id)
         return WSPortForward(
-            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port), local_port
+            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port),
+            local_port,
+            job_id,
         )
 
     @overload

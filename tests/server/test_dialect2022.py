@@ -432,7 +432,8 @@ def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) ->
     second = _attach_tty(api22, job_id)
     first.send_binary(b"\x00hello\r")
     assert b"got:hello" in channel_output_until(first, b"got:hello")
-    assert b"got:hello" in channel_output_until(second, b"got:hello")  # every attached client sees it
+    # Every attached client sees the output.
+    assert b"got:hello" in channel_output_until(second, b"got:hello")
     first.close()  # detaching ends nothing
     assert api22.job(job_id)["status"] == "running"
     second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
@@ -485,7 +486,7 @@ def test_2022_a_client_message_is_bounded(platform22: LocalPlatform, api22: Api)
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 closed = struct.unpack("!H", frame.data[:2])[0]
         assert closed == 1009
-        ws.shutdown()
+        ws.shutdown()  # type: ignore[no-untyped-call]
         # Just under the limit is fine.
         ok = _attach_tty(api22, job["id"])
         ok.send_binary(b"\x00" + b"x" * (MAX_MESSAGE - 64))
