@@ -23,6 +23,7 @@ from .errors import (
     APITimeoutError,
     ClientError,
     JobNotRunning,
+    ReplyTooLarge,
     ResponseValidationError,
     StreamInterrupted,
     error_from_status,
@@ -314,8 +315,8 @@ def ws_messages(
     Raises:
         APITimeoutError: nothing within the socket's timeout or before `deadline` (`idle_text`).
         StreamInterrupted: the connection was cut or failed.
-        ResponseValidationError: a message larger than `MAX_MESSAGE` bytes (nothing more
-            of it is read).
+        ReplyTooLarge: a message larger than `MAX_MESSAGE` bytes (4 MiB; nothing more of it
+            is read).
     """
     import websocket  # loaded by open_websocket
 
@@ -332,8 +333,9 @@ def ws_messages(
         if failure is not None:
             error: ClientError
             if isinstance(failure, MessageTooLarge):
-                error = ResponseValidationError(
-                    f"{stream.capitalize()} sent a message larger than {MAX_MESSAGE} bytes"
+                error = ReplyTooLarge(
+                    f"{stream.capitalize()} sent a message larger than {MAX_MESSAGE} bytes",
+                    limit=MAX_MESSAGE,
                 )
             elif isinstance(failure, TimeoutError | websocket.WebSocketTimeoutException):
                 error = APITimeoutError(idle_text)
