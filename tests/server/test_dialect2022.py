@@ -445,6 +445,23 @@ def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) ->
     assert b"24 80" in log and b"got:hello" in log and b"resized" in log
 
 
+def test_2022_a_typed_ctrl_c_interrupts_the_jobs_program(
+    platform22: LocalPlatform, api22: Api
+) -> None:
+    """The terminal is the job's controlling one: ^C typed by an attached client is SIGINT
+    for its foreground program, as in a local terminal."""
+    body = sh('trap "echo interrupted; exit 3" INT; touch ready; while :; do sleep 0.05; done')
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    api22.wait(job["id"], ("running",))
+    ws = _attach_tty(api22, job["id"])
+    ready = work_dir(platform22.data_dir, job["id"]) / "ready"
+    wait_for(ready.exists, "the trap")
+    ws.send_binary(b"\x00\x03")
+    channel_output_until(ws, b"interrupted")
+    assert channel_exit_code(ws) == 3
+
+
 def test_2022_attach_tty_refusals(platform22: LocalPlatform, api22: Api) -> None:
     job = api22.create(sh(GATE))  # no terminal
     tty_body = sh(GATE)
