@@ -32,10 +32,10 @@ DEFAULT_SIZE = (80, 24)  # columns, rows: until a client says otherwise
 DRAIN_GRACE = 2.0  # how long the job's end may wait for the terminal's last output
 
 
-def set_size(fd: int, columns: int, rows: int) -> None:
+def set_size(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
     """Set a terminal's window size (the foreground program gets SIGWINCH)."""
     with contextlib.suppress(OSError, struct.error):
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, xpixels, ypixels))
 
 
 def tty_argv(argv: list[str]) -> tuple[list[str], bool]:
