@@ -82,6 +82,7 @@ class JobTerminal:
             os.close(slave)
         os.set_blocking(master, False)
         self._master = master
+        self._closed = False  # the master's fd number may be reused once closed
         self._log_fd = log.fileno()
         self._stop = threading.Event()
         self._pump = threading.Thread(target=self._copy_output, daemon=True)
@@ -110,21 +111,29 @@ class JobTerminal:
         return not self._pump.is_alive()
 
     def write(self, data: bytes) -> int:
-        """Type `data`; how much the terminal took (0: its input buffer is full, try later)."""
+        """Type `data`; how much the terminal took (0: its input buffer is full, try later).
+        Once the terminal is closed (the job ended) input is dropped."""
+        if self._closed:
+            return len(data)
         try:
             return os.write(self._master, data)
         except BlockingIOError:
             return 0
+        except OSError:  # EIO: the job is gone
+            return len(data)
 
     def resize(self, columns: int, rows: int) -> None:
-        set_size(self._master, columns, rows)
+        if not self._closed:
+            set_size(self._master, columns, rows)
 
     def close(self) -> None:
         """Stop copying (the job has ended: `poll` waited for the output) and release the
         master; returns within a select() timeout."""
         self._stop.set()
         self._pump.join()
-        os.close(self._master)
+        if not self._closed:
+            self._closed = True
+            os.close(self._master)
 
 
 @runtime_checkable

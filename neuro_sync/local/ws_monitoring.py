@@ -49,7 +49,7 @@ from . import app as platform
 from .runtime import ExecSpec
 from .ssh_gateway import _groups, _signal_group, end_process
 from .store import JobRecord
-from .terminal import JobTerminal, TerminalRuntime, set_size, tty_argv
+from .terminal import TerminalRuntime, set_size, tty_argv
 
 BUFSIZE = 64 * 1024
 # The largest message a client may send (aiohttp closes the socket with 1009 past it, before
@@ -376,17 +376,15 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
     if not (want_stdin or want_out or want_err):
         return _refuse(400, "Required at least one of stdin, stdout or stderr")
     state = platform._state(request)
-    terminal: JobTerminal | None = None
+    runtime = state.runtime
     if tty or want_stdin:
-        runtime = state.runtime
         if not isinstance(runtime, TerminalRuntime):
             return _refuse(
                 400,
                 f"the {runtime.name} runtime gives jobs no terminal: attaching with tty or "
                 "stdin needs the process or podman runtime",
             )
-        terminal = runtime.terminal(found.id)
-        if terminal is None:
+        if runtime.terminal(found.id) is None:
             return _refuse(
                 400,
                 f"job {found.id} has no terminal to attach to: only a job run with "
@@ -422,7 +420,9 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
     async def typed(channel: int, data: bytes) -> None:
         """Input of the attached client: typed into the job's terminal (detaching, or an
         empty stdin frame, leaves the job as it is)."""
-        if terminal is None:
+        # Looked up each time: a restarted job has a new terminal.
+        terminal = runtime.terminal(found.id) if isinstance(runtime, TerminalRuntime) else None
+        if terminal is None or not (tty or want_stdin):
             return
         if channel == STDIN and want_stdin:
             while data:

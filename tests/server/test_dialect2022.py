@@ -462,6 +462,30 @@ def test_2022_a_typed_ctrl_c_interrupts_the_jobs_program(
     assert channel_exit_code(ws) == 3
 
 
+def test_2022_an_attached_client_types_into_a_restarted_jobs_new_terminal(
+    platform22: LocalPlatform, api22: Api
+) -> None:
+    body = sh("read line; echo got:$line; exit 1", restart_policy="on-failure")
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    job_id = job["id"]
+    try:
+        api22.wait(job_id, ("running",))
+        ws = _attach_tty(api22, job_id)
+        ws.send_binary(b"\x00first\r")
+        channel_output_until(ws, b"got:first")
+
+        def running_again() -> bool:
+            again = api22.job(job_id)
+            return bool(again["history"]["restarts"] >= 1 and again["status"] == "running")
+
+        wait_for(running_again, "the restart")
+        ws.send_binary(b"\x00second\r")
+        channel_output_until(ws, b"got:second")
+    finally:
+        api22.kill(job_id)
+
+
 def test_2022_attach_tty_refusals(platform22: LocalPlatform, api22: Api) -> None:
     job = api22.create(sh(GATE))  # no terminal
     tty_body = sh(GATE)
