@@ -307,3 +307,20 @@ def test_attach_interrupted_restores_the_terminal_and_leaves_the_job(
             assert client.jobs.status(job_id).status is JobStatus.RUNNING
         finally:
             client.jobs.kill(job_id)
+
+
+def test_run_tty_attached_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str]) -> None:
+    """`run --tty` from a terminal: the job gets a terminal and the CLI is connected to it
+    until the job ends, with the job's exit code."""
+    term = _Terminal(
+        env, "run", "--tty", "ubuntu", "--", "sh", "-c", "read line; echo got:$line; exit 4",
+        rows=30, columns=100,
+    )  # fmt: skip
+    try:
+        term.wait_raw()
+        term.type(b"hi\r")
+        term.wait_for(b"got:hi")
+    finally:
+        code, restored = term.finish()
+    assert code == 4, term.shown
+    assert restored
