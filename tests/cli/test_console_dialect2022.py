@@ -15,6 +15,7 @@ import pytest
 import neuro_sync
 from neuro_sync import JobRestartPolicy, JobStatus
 from neuro_sync.local import LocalPlatform
+from tests.support.cli_terminal import CliTerminal
 
 from .test_console import console
 
@@ -169,78 +170,6 @@ def test_exec_tty_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str
     assert "33 111" in text
 
 
-class _Terminal:
-    """The CLI as a subprocess on a pseudo-terminal of this test: what it shows, what is
-    typed into it, its window size, and the terminal's mode after it."""
-
-    def __init__(self, env: dict[str, str], *args: str, rows: int, columns: int) -> None:
-        import fcntl
-        import pty
-        import struct
-        import subprocess
-        import sys
-        import termios
-
-        self.master, self.slave = pty.openpty()
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        self.mode = termios.tcgetattr(self.slave)
-        self.shown = b""
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("neuro-sync")), *args],
-            env=env | {"TERM": "xterm"},
-            stdin=self.slave,
-            stdout=self.slave,
-            stderr=self.slave,
-            start_new_session=True,
-        )
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def wait_raw(self, timeout: float = 60) -> None:
-        """Until the CLI has put the terminal in raw mode (it discards what was typed before)."""
-        import termios
-        import time
-
-        deadline = time.monotonic() + timeout
-        while termios.tcgetattr(self.slave)[3] & termios.ECHO:
-            assert self.proc.poll() is None, f"exited {self.proc.returncode}: {self.shown!r}"
-            assert time.monotonic() < deadline, "the CLI did not put the terminal in raw mode"
-            time.sleep(0.02)
-
-    def resize(self, rows: int, columns: int) -> None:
-        import fcntl
-        import signal
-        import struct
-        import termios
-
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        # The CLI is not in this terminal's foreground group, so the kernel does not signal it.
-        self.proc.send_signal(signal.SIGWINCH)
-
-    def wait_for(self, wanted: bytes, timeout: float = 60) -> None:
-        import select
-        import time
-
-        deadline = time.monotonic() + timeout
-        while wanted not in self.shown:
-            assert time.monotonic() < deadline, f"no {wanted!r} in {self.shown!r}"
-            if select.select([self.master], [], [], 0.5)[0]:
-                self.shown += os.read(self.master, 4096)
-            elif self.proc.poll() is not None:
-                raise AssertionError(f"exited {self.proc.returncode}: {self.shown!r}")
-
-    def finish(self) -> tuple[int, bool]:
-        """The exit code, and whether the terminal's mode is back as it was."""
-        import termios
-
-        code = self.proc.wait(timeout=60)
-        restored = termios.tcgetattr(self.slave) == self.mode
-        os.close(self.master)
-        os.close(self.slave)
-        return code, restored
-
-
 def _tty_job(platform: LocalPlatform, script: str) -> tuple[neuro_sync.Client, str]:
     from neuro_sync import Container, RemoteImage, Resources
 
@@ -266,7 +195,7 @@ def test_attach_to_the_jobs_terminal_from_a_real_terminal(
     )
     client, job_id = _tty_job(platform, script)
     with client:
-        term = _Terminal(env, "attach", job_id, rows=33, columns=111)
+        term = CliTerminal(env, "attach", job_id, rows=33, columns=111)
         try:
             term.wait_raw()
             term.type(b"hello\r")
@@ -289,7 +218,7 @@ def test_attach_interrupted_restores_the_terminal_and_leaves_the_job(
     client, job_id = _tty_job(platform, "while true; do read line; echo got:$line; done")
     with client:
         try:
-            term = _Terminal(env, "attach", job_id, rows=24, columns=80)
+            term = CliTerminal(env, "attach", job_id, rows=24, columns=80)
             try:
                 term.wait_raw()
                 term.type(b"ping\r")
@@ -312,7 +241,7 @@ def test_attach_interrupted_restores_the_terminal_and_leaves_the_job(
 def test_run_tty_attached_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str]) -> None:
     """`run --tty` from a terminal: the job gets a terminal and the CLI is connected to it
     until the job ends, with the job's exit code."""
-    term = _Terminal(
+    term = CliTerminal(
         env, "run", "--tty", "ubuntu", "--", "sh", "-c", "read line; echo got:$line; exit 4",
         rows=30, columns=100,
     )  # fmt: skip

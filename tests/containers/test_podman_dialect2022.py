@@ -4,12 +4,17 @@ port forwarding over WebSockets, with plain `requests` and `websocket-client`.""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websocket
 
+from neuro_sync import Factory
 from neuro_sync.local import LocalPlatform
+
+from tests.support.cli_terminal import CliTerminal
 
 from ..server.helpers import Api, channel_exit_code, channel_output_until, unique_user, wait_for
 from .conftest import podman_platform
@@ -161,3 +166,38 @@ def test_attach_to_the_containers_terminal(platform22: LocalPlatform, api: Api) 
     assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "failed"
     log = api.get(f"/jobs/{job['id']}/log").content
     assert b"got:hello" in log and b"resized" in log
+
+
+def test_the_cli_attaches_to_the_containers_terminal_from_a_real_terminal(
+    platform22: LocalPlatform, api: Api, tmp_path: Path
+) -> None:
+    """`neuro-sync attach` on a pseudo-terminal, to a container run with `tty`: typing
+    reaches the container, its console takes our size and follows a SIGWINCH, the exit code
+    is the container's, our terminal is restored."""
+    script = (
+        "read line; echo got:$line; stty size; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = _busybox(f"sh -c '{script}'")
+    body["container"]["tty"] = True  # type: ignore[index]
+    job = api.create(body)
+    api.wait(job["id"], ("running",), timeout=GUARD)
+    config = tmp_path / "nmrc"
+    # The test user's login, in the 2022 dialect, in a config file of the test's own.
+    Factory(config).login_with_token(api.token, url=platform22.url, dialect="2022").close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    env |= {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(config)}
+    term = CliTerminal(env, "attach", job["id"], rows=33, columns=111)
+    try:
+        term.wait_raw()
+        term.type(b"hello\r")
+        term.wait_for(b"33 111")
+        assert b"got:hello" in term.shown
+        term.resize(40, 120)
+        term.wait_for(b"resized")
+        term.type(b"bye\r")
+    finally:
+        code, restored = term.finish()
+    assert code == 9, term.shown
+    assert restored
