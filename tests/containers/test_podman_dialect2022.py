@@ -13,7 +13,6 @@ import websocket
 
 from neuro_sync import Factory
 from neuro_sync.local import LocalPlatform
-
 from tests.support.cli_terminal import CliTerminal
 
 from ..server.helpers import Api, channel_exit_code, channel_output_until, unique_user, wait_for
