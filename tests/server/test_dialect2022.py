@@ -504,6 +504,30 @@ def test_2022_attach_tty_refusals(platform22: LocalPlatform, api22: Api) -> None
         release(platform22.data_dir, tty_job["id"])
 
 
+def test_2022_attach_tty_on_a_runtime_without_terminals_is_a_clear_400(
+    platform22: LocalPlatform, api22: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Slurm runtime gives jobs no terminal (it has no `terminal`): attaching with tty or
+    stdin is a 400 naming the runtime. Shown with the process runtime stripped of it."""
+    from neuro_sync.local.process_runtime import ProcessRuntime
+    from neuro_sync.local.slurm_runtime import SlurmRuntime
+
+    assert not hasattr(SlurmRuntime, "terminal")
+    body = sh(GATE)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    try:
+        api22.wait(job["id"], ("running",))
+        monkeypatch.delattr(ProcessRuntime, "terminal")
+        status, error = _refused(api22, f"/jobs/{job['id']}/attach?tty=1&stdin=1")
+        assert status == 400
+        assert "the process runtime gives jobs no terminal" in error["error"]
+        # Following the output needs no terminal.
+        assert _refused(api22, f"/jobs/{job['id']}/attach?stdout=1")[0] == 101
+    finally:
+        release(platform22.data_dir, job["id"])
+
+
 def test_2022_a_client_message_is_bounded(platform22: LocalPlatform, api22: Api) -> None:
     """A client announcing a 4 GiB frame is cut off (1009) before the payload is read; the
     platform goes on serving."""
