@@ -593,7 +593,9 @@ class Jobs:
         check_ports(local_port, job_port)
         job_id = self._running(id)
         return WSPortForward(
-            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port), local_port
+            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port),
+            local_port,
+            job_id,
         )
 
     @overload
@@ -601,6 +603,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = ...,
         max_time: float | None = ...,
         capture_output: Literal[False] = ...,
     ) -> int: ...
@@ -610,6 +613,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = ...,
         max_time: float | None = ...,
         capture_output: Literal[True],
     ) -> ExecResult: ...
@@ -618,6 +622,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = False,
         max_time: float | None = None,
         capture_output: bool = False,
     ) -> int | ExecResult:
@@ -625,6 +630,12 @@ class Jobs:
 
         2022 dialect only (the monitoring `attach` WebSocket). The output goes where `exec`'s
         does (`capture_output=True`: into the returned `ExecResult`).
+
+        `tty=True` connects to the terminal of a job run with `Container(tty=True)`: this
+        process's stdin is typed into it, and when stdin is a terminal it is put in raw mode
+        (restored on return, also after Ctrl-C or an error) and the job's terminal gets its
+        window size and every change of it. Detaching (returning, `max_time`) leaves the
+        job running.
 
         Raises:
             ValidationError: under the 2019 dialect (before sending).
@@ -634,17 +645,23 @@ class Jobs:
         """
         if self._ops.dialect == "2019":
             raise _mapping.later_only("attach")
-        from ._channels import run_channels
+        from ._channels import run_channels, stdin_mode
 
         job_id = self._running(id)
-        query = {"tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"}
+        forward = tty and stdin_mode(capture_output)
+        query = {
+            "tty": "1" if tty else "0",
+            "stdin": "1" if forward else "0",
+            "stdout": "1",
+            "stderr": "1",
+        }
         ws = self._ops.channel("attach", job_id, query)
         return run_channels(
             ws,
             job_id,
             what="attach",
-            tty=False,
-            forward_stdin=False,
+            tty=tty,
+            forward_stdin=forward,
             max_time=max_time,
             capture_output=capture_output,
         )

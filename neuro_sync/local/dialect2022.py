@@ -385,13 +385,13 @@ async def job_log(request: web.Request) -> web.StreamResponse:
 
 async def job_log_ws(request: web.Request) -> web.StreamResponse:
     """`/log_ws`: the log as binary WebSocket frames, closed once the job has ended."""
-    from .ws_monitoring import before_upgrade, send_until_closed
+    from .ws_monitoring import MAX_MESSAGE, before_upgrade, send_until_closed
 
     found = before_upgrade(request)
     if isinstance(found, web.Response):
         return found
     since, timestamps = _log_params(request)
-    ws = web.WebSocketResponse(heartbeat=30)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
 
     async def send() -> None:
