@@ -209,6 +209,15 @@ def _int(text: object) -> int:
         return 0
 
 
+def _without_terminal(args: list[str]) -> list[str]:
+    """`run_argv`'s arguments without a terminal for the container (`container.tty`, 2022
+    dialect): a batch job has none to give it (podman would warn in the job's log), and no
+    one could attach to it on the node. The job's own arguments, after `--`, stay as they are."""
+    end = args.index("--")
+    options = [a for a in args[:end] if a not in ("--tty", "--interactive")]
+    return options + args[end:]
+
+
 def _srun(slurm_id: int, *argv: str, errors: bool = True) -> list[str]:
     """`argv` on a job's node, inside its allocation (a step beside the batch one); output
     unbuffered: exec and port forwarding are interactive. Without `errors`, srun keeps its
@@ -460,12 +469,14 @@ class SlurmRuntime:
                 storage_path(self.data_dir, job.owner, v)
             mounts = self._mounts_dir(job.id)
             image = resolve_image(job.container["image"])
-            args = run_argv(
-                job,
-                image=image,
-                data_dir=self.data_dir,
-                env_file=env_file,
-                sources=[mounts / str(n) for n in range(len(volumes))],
+            args = _without_terminal(
+                run_argv(
+                    job,
+                    image=image,
+                    data_dir=self.data_dir,
+                    env_file=env_file,
+                    sources=[mounts / str(n) for n in range(len(volumes))],
+                )
             )
         except (ValueError, OSError) as err:
             raise StartError(str(err)) from None

@@ -191,6 +191,11 @@ def test_exec_and_port_forward_over_websockets(api: Api) -> None:
             return reply.endswith(b"hi-httpd\n")
 
         wait_until(served, "httpd through the WebSocket")
+        # No terminal to attach to on Slurm (the job's output can still be followed).
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            _ws(api, f"/jobs/{job['id']}/attach?tty=1&stdin=1")
+        assert refused.value.status_code == 400
+        assert b"slurm runtime gives jobs no terminal" in (refused.value.resp_body or b"")
     finally:
         api.kill(job["id"])
 
@@ -211,3 +216,11 @@ def test_a_privileged_job_is_refused_with_the_reason(api: Api) -> None:
     response = api.post("/jobs", json=_busybox("true", privileged=True))
     assert response.status_code == 400
     assert "privileged jobs are refused on the Slurm runtime" in response.json()["error"]
+
+
+def test_a_tty_job_runs_without_a_terminal(api: Api) -> None:
+    body = _busybox("sh -c 'test -t 1 && echo tty || echo notty'")
+    body["container"]["tty"] = True
+    job = api.create(body)
+    assert _wait(api, job["id"])["status"] == "succeeded"
+    assert api.get(f"/jobs/{job['id']}/log").text == "notty\n"

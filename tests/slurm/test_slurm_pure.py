@@ -17,6 +17,7 @@ from neuro_sync.local.slurm_runtime import (
     SlurmRuntime,
     _jobs_of,
     _parse_jobcomp,
+    _without_terminal,
     batch_script,
 )
 from neuro_sync.local.slurm_volumes import commands
@@ -147,3 +148,8 @@ def test_release_unmounts_a_store_mounted_twice(tmp_path: Path) -> None:
     finally:
         for _ in mounts_under(home):
             subprocess.run(["umount", "-l", str(home)], check=False, timeout=30)
+
+
+def test_a_tty_job_gets_no_terminal_but_its_own_arguments_stay() -> None:
+    args = ["run", "--name", "x", "--tty", "--interactive", "--", "busybox", "cmd", "--tty"]
+    assert _without_terminal(args) == ["run", "--name", "x", "--", "busybox", "cmd", "--tty"]
