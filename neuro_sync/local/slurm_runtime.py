@@ -766,7 +766,7 @@ class SlurmRuntime:
             if job.finished:
                 continue
             job_dir = self.data_dir / "jobs" / job.id
-            counted = int(job.extra.get(SLURM_JOB_ID, 0)) if job.pid is None else 0
+            counted = _int(job.extra.get(SLURM_JOB_ID, 0)) if job.pid is None else 0
             found = sorted(
                 (j for j in by_name.get(job.id, []) if int(j.get("job_id", 0)) > counted),
                 key=lambda j: int(j.get("job_id", 0)),
