@@ -1090,6 +1090,8 @@ def main(argv: list[str] | None = None) -> int:
         "log": best["log_mib_per_s"] and capacity["log_mib_per_s"] / best["log_mib_per_s"],
     }
     meta["load_average_end"] = os.getloadavg()
+    measured = sys.modules.get("neuro_sync")
+    meta["neuro_sync_module"] = getattr(measured, "__file__", None)
     meta["seconds"] = round(time.perf_counter() - started, 1)
     results = {
         "meta": meta,
