@@ -911,6 +911,45 @@ def map_job(d: Any, ctx: ReplyContext) -> JobDescription:
     return job
 
 
+def fast_job(content: bytes, ctx: ReplyContext) -> JobDescription | None:
+    """A job reply body read by the compiled decoder (`neuro_sync_api.structs`, generated
+    from the spec like `readers`); None when it refuses the reply, which the caller then
+    reads with `readers` for an error that names the field (or, for what only the decoder
+    refuses, such as `NaN`, for the job)."""
+    import msgspec  # loaded with the Structs, on the first reply
+    from neuro_sync_api import structs
+
+    try:
+        job: JobDescription = structs.read_job(structs.JOB_DECODER.decode(content), ctx)
+    except (msgspec.DecodeError, *MALFORMED):
+        return None
+    return job
+
+
+def fast_jobs(content: bytes, ctx: ReplyContext) -> list[JobDescription] | None:
+    """A `{"jobs": [...]}` body read by the compiled decoder, or None as in `fast_job`."""
+    import msgspec
+    from neuro_sync_api import structs
+
+    try:
+        wire = structs.LIST_DECODER.decode(content)
+        read = structs.read_job
+        jobs: list[JobDescription] = [read(job, ctx) for job in wire.jobs]
+    except (msgspec.DecodeError, *MALFORMED):
+        return None
+    return jobs
+
+
+def job_from_reply(content: bytes, ctx: ReplyContext) -> JobDescription:
+    """A job reply body (create, status) to a `JobDescription`."""
+    job = fast_job(content, ctx)
+    if job is None:
+        with reply_guard("job"):
+            data = json.loads(content)
+        job = job_from_json(data, ctx)
+    return job
+
+
 def _job_error(data: object, err: Exception) -> ResponseValidationError:
     """The error for a malformed single-job reply: named by its id when it has one.
 
