@@ -217,7 +217,7 @@ class Generator:
         return "\n\n".join(parts)
 
 
-STRUCTS_HEADER = '''"""msgspec Structs of the job reply and their readers: the fast path of `readers`.
+STRUCTS_HEADER = '''"""Job reply Structs (msgspec) and their readers: the fast path of `readers`.
 
 Generated from openapi/jobs.yaml by openapi/gen_readers.py --structs: do not edit, change the
 spec and run `make generate`. A reply these Structs refuse is read again with `readers`, whose
@@ -315,8 +315,8 @@ class StructGenerator(Generator):
                 body.append(f"{pad}if {var}:")
                 if self.flat(item):
                     fields = ", ".join(f"i.{p}" for p in self.properties(item))
-                    body.append(f"{pad}    make = to.{_snake(item)}")
-                    body.append(f"{pad}    {var} = [make({fields}) for i in {var}]")
+                    body.append(f"{pad}    {var}make = to.{_snake(item)}")
+                    body.append(f"{pad}    {var} = [{var}make({fields}) for i in {var}]")
                 else:
                     body.append(f"{pad}    {var} = [read_{_snake(item)}(i, to) for i in {var}]")
             elif child is not None and is_required:

@@ -1,4 +1,4 @@
-"""msgspec Structs of the job reply and their readers: the fast path of `readers`.
+"""Job reply Structs (msgspec) and their readers: the fast path of `readers`.
 
 Generated from openapi/jobs.yaml by openapi/gen_readers.py --structs: do not edit, change the
 spec and run `make generate`. A reply these Structs refuse is read again with `readers`, whose
@@ -170,9 +170,10 @@ def read_job(s: Job, to: Target) -> Any:
         container_ssh_ = to.ssh_port(container_ssh_.port)
     container_volumes_ = container_s.volumes
     if container_volumes_:
-        make = to.volume_response
+        container_volumes_make = to.volume_response
         container_volumes_ = [
-            make(i.src_storage_uri, i.dst_path, i.read_only) for i in container_volumes_
+            container_volumes_make(i.src_storage_uri, i.dst_path, i.read_only)
+            for i in container_volumes_
         ]
     container_ = to.container_response(
         container_s.image,
@@ -191,9 +192,9 @@ def read_job(s: Job, to: Target) -> Any:
         scheduler_enabled_ = None
     statuses_ = s.statuses
     if statuses_:
-        make = to.job_status_item
+        statuses_make = to.job_status_item
         statuses_ = [
-            make(i.status, i.transition_time, i.reason, i.description, i.exit_code)
+            statuses_make(i.status, i.transition_time, i.reason, i.description, i.exit_code)
             for i in statuses_
         ]
     value = to.job(
