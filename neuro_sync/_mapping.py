@@ -502,14 +502,18 @@ CACHE_SIZE = 512
 
 
 class _Cache(dict[Any, Any]):
-    """A dict that empties itself when it reaches `CACHE_SIZE` entries.
+    """A dict that empties itself when it reaches `size` entries (default `CACHE_SIZE`).
 
     Cheaper than an LRU on the hot path (a plain `dict.get`), and safe to share between
     threads: each operation is one atomic dict call, and a lost entry is only a cache miss.
     """
 
+    def __init__(self, size: int | None = None) -> None:
+        super().__init__()
+        self.size = CACHE_SIZE if size is None else size
+
     def put(self, key: Any, value: Any) -> None:
-        if len(self) >= CACHE_SIZE:
+        if len(self) >= self.size:
             self.clear()
         self[key] = value
 
@@ -668,12 +672,20 @@ class ReplyContext:
     caches (`CACHE_SIZE` entries each); the values are immutable, so sharing them is safe.
     """
 
-    def __init__(self, registry_host: str, username: str) -> None:
+    def __init__(self, registry_host: str, username: str, cache_size: int | None = None) -> None:
         self.registry_host = registry_host
         self.username = username
-        self.images = _Cache()
-        self.urls = _Cache()
-        self.resources = _Cache()
+        self.images = _Cache(cache_size)
+        self.urls = _Cache(cache_size)
+        self.resources = _Cache(cache_size)
+
+    def for_reply(self, jobs: int) -> ReplyContext:
+        """A context for one reply of `jobs` jobs, whose caches hold every distinct value of it:
+        those values are all kept by the jobs returned anyway, and a list with more distinct
+        values than `CACHE_SIZE` would otherwise empty the shared caches over and over."""
+        if jobs <= CACHE_SIZE:
+            return self
+        return ReplyContext(self.registry_host, self.username, jobs)
 
     def image(self, value: str) -> RemoteImage:
         image: RemoteImage | None = self.images.get(value)
@@ -953,8 +965,8 @@ def fast_jobs(content: bytes, ctx: ReplyContext) -> list[JobDescription] | None:
 
     try:
         wire = structs.LIST_DECODER.decode(content)
-        read = structs.read_job
-        jobs: list[JobDescription] = [read(job, ctx) for job in wire.jobs]
+        read, scoped = structs.read_job, ctx.for_reply(len(wire.jobs))
+        jobs: list[JobDescription] = [read(job, scoped) for job in wire.jobs]
     except (msgspec.DecodeError, *MALFORMED):
         return None
     return jobs

@@ -311,6 +311,26 @@ def test_a_long_polling_client_keeps_its_caches_bounded(
     assert max(len(ctx.images), len(ctx.urls), len(ctx.resources)) <= CACHE_SIZE
 
 
+def test_a_big_list_reads_each_distinct_value_once(
+    client: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    """More distinct values than CACHE_SIZE in one list: each is still read once for the whole
+    reply (the jobs keep them all anyway), not again each time a shared cache starts over."""
+    period = CACHE_SIZE + 3
+    count = 2 * period + 5
+    wire = [
+        make_job(id=f"job-{i}", image=f"img-{i % period}", memory_mb=16 + i % period)
+        for i in range(count)
+    ]
+    mocked.get(f"{BASE}/jobs", json={"jobs": wire})
+    jobs = client.jobs.list()
+    for i in range(count - period):
+        first, again = jobs[i].container, jobs[i + period].container
+        assert first.resources is again.resources and first.image is again.image
+    ctx = client.jobs._ops._context()
+    assert max(len(ctx.images), len(ctx.urls), len(ctx.resources)) <= CACHE_SIZE
+
+
 def test_resources_cache_keeps_types_apart() -> None:
     ctx = ReplyContext("r", USER)
     ok = make_job(gpu=1, shm=True)
