@@ -23,30 +23,19 @@ from tests.support.strategies import fuzz_settings, mutated
 from tests.support.wire import REGISTRY, USER, make_job
 
 from .test_mapping import MALFORMED_JOBS
+from .test_reply_guards import _job_2022
 
 
-def _job_2022() -> dict[str, Any]:
-    """A job as a 2022 server sends it: the 2022 keys, `scheduler_enabled` and `memory` in
-    place of `is_preemptible` and `memory_mb` (`x-or` in the spec)."""
-    wire = make_job(status="cancelled")
-    del wire["is_preemptible"]
-    del wire["container"]["resources"]["memory_mb"]
-    wire["container"]["resources"]["memory"] = 2 * 1024 * 1024 * 1024
-    wire.update(
-        scheduler_enabled=True,
-        tags=["a", "b"],
-        max_run_time_minutes=3,
-        restart_policy="on-failure",
-        preset_name="cpu-small",
-        pass_config=True,
-        privileged=False,
-        uri="job://default/alice/job-1",
-        total_price_credits="1.5",
-        statuses=[
-            {"status": "pending", "transition_time": "2019-08-01T10:00:00+00:00"},
-            {"status": "cancelled", "transition_time": "2019-08-01T10:00:02", "exit_code": 137},
-        ],
-    )
+def _job_2022_whole() -> dict[str, Any]:
+    """A 2022 job (`scheduler_enabled` and `memory` in place of `is_preemptible` and
+    `memory_mb`: `x-or` in the spec) with every 2022 property, those the client drops too."""
+    wire = _job_2022(scheduler_enabled=True, status="cancelled", tags=["a", "b"])
+    wire.update(max_run_time_minutes=3, restart_policy="on-failure", preset_name="cpu-small")
+    wire.update(pass_config=True, uri="job://default/alice/job-1", total_price_credits="1.5")
+    wire["statuses"] = [
+        {"status": "pending", "transition_time": "2019-08-01T10:00:00+00:00"},
+        {"status": "cancelled", "transition_time": "2019-08-01T10:00:02", "exit_code": 137},
+    ]
     wire["history"].update(restarts=2, run_time_seconds=12.5)
     wire["container"].update(working_dir="/w", tty=True)
     return wire
@@ -55,7 +44,7 @@ def _job_2022() -> dict[str, Any]:
 DOCUMENTS: list[dict[str, Any]] = [
     make_job(),
     make_job(status="running"),
-    _job_2022(),
+    _job_2022_whole(),
     *make_jobs(40, user=USER, shape="varied"),
     *make_jobs(3, user=USER, shape="full"),
     *make_jobs(3, user=USER, shape="minimal"),
