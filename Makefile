@@ -15,6 +15,9 @@ GEN_READERS = f() { $(BIN)/python openapi/gen_readers.py openapi/jobs.yaml "$$1"
 # ... and their fast path: msgspec Structs of the same schemas (gen_readers.py --structs).
 GEN_STRUCTS = f() { $(BIN)/python openapi/gen_readers.py --structs openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
+# The server's reply writers (the local platform's job object and /config): openapi/gen_writers.py.
+GEN_WRITERS = f() { $(BIN)/python openapi/gen_writers.py openapi/jobs.yaml "$$1" && \
+	$(BIN)/ruff format -q "$$1"; }; f
 
 .PHONY: setup test unit pytest lint generate generate-check docs demo bench clean
 
@@ -35,6 +38,7 @@ generate: $(STAMP)
 	$(GEN_VALIDATION) $(GEN_PKG)/validation.py
 	$(GEN_READERS) $(GEN_PKG)/readers.py
 	$(GEN_STRUCTS) $(GEN_PKG)/structs.py
+	$(GEN_WRITERS) $(GEN_PKG)/writers.py
 
 # Regenerate into a temporary folder and fail on any difference from the committed output.
 generate-check: $(STAMP)
@@ -45,6 +49,7 @@ generate-check: $(STAMP)
 	$(GEN_VALIDATION) $$tmp/$(GEN_PKG)/validation.py && \
 	$(GEN_READERS) $$tmp/$(GEN_PKG)/readers.py && \
 	$(GEN_STRUCTS) $$tmp/$(GEN_PKG)/structs.py && \
+	$(GEN_WRITERS) $$tmp/$(GEN_PKG)/writers.py && \
 	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
 	echo "generated/ is in sync with openapi/"
 	@! grep -rl httpx $(GEN_PKG) || (echo "httpx found in generated/" && exit 1)

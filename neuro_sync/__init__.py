@@ -52,7 +52,7 @@ from .errors import (
     ValidationError,
     WaitTimeout,
 )
-from .jobs import Jobs
+from .jobs import JobOptions, Jobs
 from .models import (
     Container,
     HTTPPort,
@@ -94,6 +94,7 @@ __all__ = [
     "JobList",
     "JobNotFound",
     "JobNotRunning",
+    "JobOptions",
     "JobRestartPolicy",
     "JobSaveError",
     "JobStatus",

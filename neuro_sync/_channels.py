@@ -24,7 +24,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._ssh import ExecResult, ExitCode, PortForward
-from .errors import ClientError, ExecTimeout, ResponseValidationError, StreamInterrupted
+from ._streams import ws_messages
+from .errors import (
+    APITimeoutError,
+    ClientError,
+    ExecTimeout,
+    ResponseValidationError,
+    StreamInterrupted,
+)
 
 if TYPE_CHECKING:
     import websocket
@@ -96,46 +103,42 @@ def _receive(
     sinks: dict[int, Callable[[bytes], None]],
     max_time: float | None,
 ) -> int:
-    import websocket
-
     deadline = None if max_time is None else time.monotonic() + max_time
     code: int | None = None
-    while True:
-        if deadline is not None:
-            ws.settimeout(max(deadline - time.monotonic(), 0.001))
-        failure: BaseException | None = None
-        try:
-            opcode, data = ws.recv_data(control_frame=False)
-        except (websocket.WebSocketException, OSError) as exc:
-            failure = exc
-        if failure is not None:
-            if isinstance(failure, TimeoutError | websocket.WebSocketTimeoutException):
-                assert max_time is not None
-                raise ExecTimeout(
-                    f"{what} in job {job_id} timed out after {max_time} s",
-                    job_id=job_id,
-                    max_time=max_time,
-                )
-            if code is not None:
-                return code  # the exit code came; only the close handshake was lost
-            raise StreamInterrupted(f"The {what} connection of job {job_id} was cut")
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            break
-        if opcode != websocket.ABNF.OPCODE_BINARY or not data:
-            continue
-        channel, payload = data[0], data[1:]
-        if channel == EXIT:
-            try:
-                code = int(json.loads(payload)["exit_code"])
-            except (ValueError, KeyError, TypeError):
-                raise ResponseValidationError(
-                    f"Malformed exit code frame from the {what} of job {job_id}"
-                ) from None
-        elif channel in sinks:
-            sinks[channel](payload)
+    try:
+        for _, data in ws_messages(
+            ws,
+            stream=f"the {what} of job {job_id}",
+            idle_text=f"{what} in job {job_id} timed out after {max_time} s",
+            redact=_same,
+            deadline=deadline,
+        ):
+            if not data:
+                continue
+            channel, payload = data[0], data[1:]
+            if channel == EXIT:
+                try:
+                    code = int(json.loads(payload)["exit_code"])
+                except (ValueError, KeyError, TypeError):
+                    raise ResponseValidationError(
+                        f"Malformed exit code frame from the {what} of job {job_id}"
+                    ) from None
+            elif channel in sinks:
+                sinks[channel](payload)
+    except APITimeoutError as exc:
+        assert max_time is not None
+        raise ExecTimeout(str(exc), job_id=job_id, max_time=max_time) from None
+    except StreamInterrupted:
+        if code is not None:
+            return code  # the exit code came; only the close handshake was lost
+        raise
     if code is None:
         raise StreamInterrupted(f"The {what} of job {job_id} ended without an exit code")
     return code
+
+
+def _same(text: str) -> str:
+    return text  # the socket's errors never quote our request
 
 
 def _raw_writer(fd: int) -> Callable[[bytes], None]:
@@ -213,19 +216,23 @@ def _close(ws: websocket.WebSocket) -> None:
 class WSPortForward(PortForward):
     """`PortForward` over a port-forward WebSocket per connection (2022 dialect)."""
 
-    def __init__(self, connect: Callable[[], websocket.WebSocket], local_port: int) -> None:
+    def __init__(
+        self, connect: Callable[[], websocket.WebSocket], local_port: int, job_id: str
+    ) -> None:
         self._connect = connect
+        self._job_id = job_id
         self._sockets: set[websocket.WebSocket] = set()
         super().__init__(local_port)
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, number: int) -> None:
         import websocket
 
         try:
             ws = self._connect()
         except ClientError as exc:
-            self.error = exc  # the connection is closed; this says why
+            self._outcome(number, exc)  # the connection is closed; this says why
             return
+        self._outcome(number, None)
         with self._lock:
             if self._stop.is_set():
                 _close(ws)
@@ -240,13 +247,19 @@ class WSPortForward(PortForward):
         upstream = threading.Thread(target=up, daemon=True)
         upstream.start()
         try:
-            with contextlib.suppress(OSError, websocket.WebSocketException):
-                while True:
-                    opcode, data = ws.recv_data(control_frame=False)
-                    if opcode == websocket.ABNF.OPCODE_CLOSE:
-                        break
+            try:
+                for opcode, data in ws_messages(
+                    ws,
+                    stream=f"the port forward of job {self._job_id}",
+                    idle_text="",  # the socket has no timeout
+                    redact=_same,
+                ):
                     if opcode == websocket.ABNF.OPCODE_BINARY:
                         conn.sendall(data)
+            except ResponseValidationError as exc:
+                self._outcome(number, exc)  # the server misbehaves; a cut is an ordinary end
+            except (OSError, ClientError):
+                pass
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
         finally:

@@ -18,18 +18,17 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Concatenate, ParamSpec, TypeVar, Unpack
 
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout
 from .client import Client, get
 from .errors import ValidationError
-from .jobs import Jobs
+from .jobs import JobOptions, Jobs
 from .models import (
     Container,
     HTTPPort,
     JobDescription,
-    JobRestartPolicy,
     RemoteImage,
     Volume,
 )
@@ -134,13 +133,7 @@ def run(
     timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
     working_dir: str | None = None,
     tty: bool = False,
-    tags: Iterable[str] | None = None,
-    life_span: float | None = None,
-    restart_policy: JobRestartPolicy | str = JobRestartPolicy.NEVER,
-    pass_config: bool = False,
-    wait_for_jobs_quota: bool = False,
-    privileged: bool = False,
-    preset_name: str | None = None,
+    **options: Unpack[JobOptions],
 ) -> JobDescription:
     """Start a job on the default client, in short form::
 
@@ -162,8 +155,7 @@ def run(
 
     The 2022 dialect's arguments (under 2019 each raises `ValidationError` before anything is
     sent): `working_dir` and `tty` as `Container.working_dir` and `Container.tty` (not with a
-    `Container`: set them there); `tags`, `life_span`, `restart_policy`, `pass_config`,
-    `wait_for_jobs_quota`, `privileged` and `preset_name` as for `Jobs.run`.
+    `Container`: set them there), and those of `JobOptions`, as for `Jobs.run`.
 
     Returns:
         The `JobDescription` of the started job.
@@ -216,13 +208,7 @@ def run(
         is_preemptible=preemptible,
         schedule_timeout=schedule_timeout,
         timeout=timeout,
-        tags=tags,
-        life_span=life_span,
-        restart_policy=restart_policy,
-        pass_config=pass_config,
-        wait_for_jobs_quota=wait_for_jobs_quota,
-        privileged=privileged,
-        preset_name=preset_name,
+        **options,
     )
 
 

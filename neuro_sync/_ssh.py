@@ -304,14 +304,23 @@ class PortForward(Closing):
 
     Attributes:
         local_port: the local port forwarded.
-        error: None, or why connections cannot be forwarded (`HostKeyMismatch`): a
-            connection that failed so is closed, and this says why.
+        error: why the latest local connection could not be forwarded (it was closed), or
+            None: no connection failed, or a connection accepted after the failed one got
+            through. So it says whether forwarding works now, not whether it ever failed:
+            a job whose server was not listening yet when the first connection came is
+            fine once a later one succeeds. "Latest" is the order in which the local
+            connections were accepted. The errors: `HostKeyMismatch` (2019), the typed
+            error of the port-forward socket's handshake (`JobNotRunning`, a 400 for a
+            port nothing listens on...) or a `ResponseValidationError` for a message over
+            the size limit (2022).
     """
 
     def __init__(self, local_port: int) -> None:
         self._listener = socket.create_server(("127.0.0.1", local_port))
         self.local_port: int = self._listener.getsockname()[1]
         self.error: ClientError | None = None
+        self._accepted = 0  # local connections accepted so far
+        self._reported = 0  # the latest connection whose outcome set `error`
         self._stop = threading.Event()
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._conns: set[socket.socket] = set()
@@ -329,26 +338,38 @@ class PortForward(Closing):
                 continue
             except OSError:
                 return
-            thread = threading.Thread(target=self._serve_one, args=(conn,), daemon=True)
             with self._lock:
                 if self._stop.is_set():
                     conn.close()
                     return
+                self._accepted += 1
+                thread = threading.Thread(
+                    target=self._serve_one, args=(conn, self._accepted), daemon=True
+                )
                 self._conns.add(conn)
                 self._threads.add(thread)
             thread.start()
 
-    def _serve_one(self, conn: socket.socket) -> None:
+    def _serve_one(self, conn: socket.socket, number: int) -> None:
         try:
             with conn:
-                self._serve(conn)
+                self._serve(conn, number)
         finally:
             with self._lock:
                 self._conns.discard(conn)
                 self._threads.discard(threading.current_thread())
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, number: int) -> None:
+        """Forward one accepted connection (the `number`th); report how it went with
+        `_outcome`."""
         raise NotImplementedError
+
+    def _outcome(self, number: int, error: ClientError | None) -> None:
+        """Connection `number` got through (None) or failed: `error` follows the latest."""
+        with self._lock:
+            if number >= self._reported:
+                self._reported = number
+                self.error = error
 
     def close(self) -> None:
         """Stop forwarding; returns once every connection has ended."""
@@ -387,7 +408,7 @@ class SSHPortForward(PortForward):
         self._no_key_check = no_key_check
         super().__init__(local_port)
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, number: int) -> None:
         import subprocess
 
         with self._gateway._command(
@@ -421,7 +442,9 @@ class SSHPortForward(PortForward):
             try:
                 self._gateway._ssh_messages(log, self._server)
             except HostKeyMismatch as err:
-                self.error = err
+                self._outcome(number, err)
+            else:
+                self._outcome(number, None)
 
 
 def _write_stderr(data: bytes) -> None:

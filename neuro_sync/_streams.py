@@ -23,6 +23,7 @@ from .errors import (
     APITimeoutError,
     ClientError,
     JobNotRunning,
+    ReplyTooLarge,
     ResponseValidationError,
     StreamInterrupted,
     error_from_status,
@@ -32,7 +33,7 @@ from .models import JobTelemetry
 if TYPE_CHECKING:
     import websocket
 
-__all__ = ["LogLines", "LogStream", "TelemetryStream", "open_websocket"]
+__all__ = ["LogLines", "LogStream", "TelemetryStream", "open_websocket", "ws_messages"]
 
 # A "line" without a newline is cut into pieces of this many characters, so that a log
 # without newlines cannot grow one string without bound.
@@ -203,19 +204,12 @@ class TelemetryStream(Closing):
         if ws is None:
             raise ValueError("I/O operation on a closed telemetry stream")
         try:
-            while True:
-                failure: BaseException | None = None
-                try:
-                    opcode, data = ws.recv_data(control_frame=False)
-                except (websocket.WebSocketException, OSError) as err:
-                    failure = err
-                if failure is not None:
-                    error = self._receive_error(failure)
-                    if chain_is_clean(failure, self._redact):
-                        raise error from failure
-                    raise error
-                if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    break
+            for opcode, data in ws_messages(
+                ws,
+                stream=f"the telemetry stream of job {self._job_id}",
+                idle_text=f"No telemetry for job {self._job_id} within the read timeout",
+                redact=self._redact,
+            ):
                 if opcode != websocket.ABNF.OPCODE_TEXT:
                     continue  # binary frames carry nothing in this protocol
                 try:
@@ -226,24 +220,12 @@ class TelemetryStream(Closing):
                 yield _mapping.telemetry_from_json(payload)
             if not self._received:
                 raise JobNotRunning(f"Job is not running. Job Id = {self._job_id}")
-        except (APITimeoutError, StreamInterrupted):
-            # The peer is silent or gone: a close handshake would only wait for nothing.
+        except (APITimeoutError, StreamInterrupted, ResponseValidationError):
+            # The peer is silent, gone or hostile: a close handshake would only wait.
             self._abort()
             raise
         finally:
             self.close()
-
-    def _receive_error(self, err: BaseException) -> ClientError:
-        import websocket  # loaded by __init__
-
-        if isinstance(err, websocket.WebSocketConnectionClosedException):
-            # A close without a close frame: the connection dropped.
-            return StreamInterrupted(f"The telemetry stream of job {self._job_id} was cut")
-        if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
-            return APITimeoutError(f"No telemetry for job {self._job_id} within the read timeout")
-        return StreamInterrupted(
-            self._redact(f"The telemetry stream of job {self._job_id} failed: {err}")
-        )
 
     def _abort(self) -> None:
         ws, self._ws = self._ws, None
@@ -286,6 +268,8 @@ def open_websocket(
     # websocket-client loads with the first WebSocket, not with neuro_sync.
     import websocket
 
+    from ._ws_cap import CappedWebSocket
+
     ws: websocket.WebSocket | None = None
     failed: BaseException | None = None
     try:
@@ -298,6 +282,8 @@ def open_websocket(
             # websocket-client would follow a redirect to any host with our headers,
             # the token included.
             redirect_limit=0,
+            # Every message read is bounded (websocket-client has no option for it).
+            class_=CappedWebSocket,
         )
     except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
         failed = err
@@ -310,6 +296,61 @@ def open_websocket(
             raise error from failed
         raise error
     return ws
+
+
+def ws_messages(
+    ws: websocket.WebSocket,
+    *,
+    stream: str,
+    idle_text: str,
+    redact: Callable[[str], str],
+    deadline: float | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """The data messages (opcode, payload) of a job's WebSocket until the server's close frame:
+    the one read loop of telemetry, exec, attach and port forwarding.
+
+    `stream` names it in errors ("the exec of job X"); `deadline` (a `time.monotonic()`
+    value) bounds the whole read, else the socket's own timeout bounds each message.
+
+    Raises:
+        APITimeoutError: nothing within the socket's timeout or before `deadline` (`idle_text`).
+        StreamInterrupted: the connection was cut or failed.
+        ReplyTooLarge: a message larger than `MAX_MESSAGE` bytes (4 MiB; nothing more of it
+            is read).
+    """
+    import websocket  # loaded by open_websocket
+
+    from ._ws_cap import MAX_MESSAGE, MessageTooLarge
+
+    while True:
+        if deadline is not None:
+            ws.settimeout(max(deadline - time.monotonic(), 0.001))
+        failure: BaseException | None = None
+        try:
+            opcode, data = ws.recv_data(control_frame=False)
+        except (websocket.WebSocketException, OSError) as err:
+            failure = err
+        if failure is not None:
+            error: ClientError
+            if isinstance(failure, MessageTooLarge):
+                error = ReplyTooLarge(
+                    f"{stream.capitalize()} sent a message larger than {MAX_MESSAGE} bytes",
+                    limit=MAX_MESSAGE,
+                )
+            elif isinstance(failure, TimeoutError | websocket.WebSocketTimeoutException):
+                error = APITimeoutError(idle_text)
+            elif isinstance(failure, websocket.WebSocketConnectionClosedException):
+                # A close without a close frame: the connection dropped.
+                error = StreamInterrupted(f"{stream.capitalize()} was cut")
+            else:
+                error = StreamInterrupted(redact(f"{stream.capitalize()} failed: {failure}"))
+            if chain_is_clean(failure, redact):
+                raise error from failure
+            raise error
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            yield opcode, data
 
 
 def _connect_error(

@@ -171,7 +171,8 @@ class ResponseValidationError(ClientError):
 
 
 class ReplyTooLarge(ResponseValidationError):
-    """A reply is larger than the client's `max_reply_bytes`; it was not read to the end.
+    """A reply is larger than the client's `max_reply_bytes`, or a WebSocket message (exec,
+    attach, port forward, telemetry) larger than 4 MiB; it was not read to the end.
 
     Attributes:
         limit: the cap in bytes.

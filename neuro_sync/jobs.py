@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Iterable, Sequence
-from typing import Literal, TextIO, overload
+from typing import Literal, TextIO, TypedDict, Unpack, overload
 
 from . import _mapping, _validation
 from ._display import Progress, status_text
@@ -24,7 +24,41 @@ from .models import (
     RemoteImage,
 )
 
-__all__ = ["Jobs"]
+__all__ = ["JobOptions", "Jobs"]
+
+
+class JobOptions(TypedDict, total=False):
+    """The 2022 dialect's keyword arguments of `Jobs.run` (and `neuro_sync.run`), each
+    optional; under 2019 giving one raises `ValidationError` before anything is sent.
+
+    Attributes:
+        tags: up to 16 tags (1-256 characters, no whitespace); the server sorts them.
+        life_span: seconds the job may run (at least 60; counted in whole minutes), after
+            which it is cancelled (default: no limit).
+        restart_policy: a `JobRestartPolicy` (or its value): restart the job on exit
+            (default: `NEVER`).
+        pass_config: give the job a login of its owner (`NEURO_PASSED_CONFIG`; default False).
+        wait_for_jobs_quota: wait for the jobs quota instead of failing (default False).
+        privileged: run the container privileged (default False).
+        preset_name: the resource preset the job is accounted to (default: none).
+    """
+
+    tags: Iterable[str] | None
+    life_span: float | None
+    restart_policy: JobRestartPolicy | str
+    pass_config: bool
+    wait_for_jobs_quota: bool
+    privileged: bool
+    preset_name: str | None
+
+
+def _job_options(options: JobOptions) -> JobOptions:
+    """`options`, refusing a key that is not one (as Python refuses an unknown keyword)."""
+    for key in options:
+        if key not in JobOptions.__optional_keys__:
+            raise TypeError(f"run() got an unexpected keyword argument {key!r}")
+    return options
+
 
 _FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 # `logs(follow=False)` on a live job: the log so far is whatever arrives before the stream has
@@ -59,13 +93,7 @@ class Jobs:
         is_preemptible: bool = False,
         schedule_timeout: float | None = None,
         timeout: Timeout | ClientDefault = CLIENT_DEFAULT,
-        tags: Iterable[str] | None = None,
-        life_span: float | None = None,
-        restart_policy: JobRestartPolicy | str = JobRestartPolicy.NEVER,
-        pass_config: bool = False,
-        wait_for_jobs_quota: bool = False,
-        privileged: bool = False,
-        preset_name: str | None = None,
+        **options: Unpack[JobOptions],
     ) -> JobDescription:
         """Start a new job.
 
@@ -78,19 +106,10 @@ class Jobs:
             schedule_timeout: seconds (1 to 30 days) to wait for resources before the job fails.
             timeout: per-call HTTP timeout.
 
-        The arguments below, and `Container.working_dir`/`tty`, exist only in the 2022 dialect
+        The keyword arguments of `JobOptions` (tags, life span, restart policy, ...) and
+        `Container.working_dir`/`tty` exist only in the 2022 dialect
         (`Client(..., dialect="2022")`); under 2019 giving one raises `ValidationError`
         before anything is sent.
-
-        Args:
-            tags: up to 16 tags (1-256 characters, no whitespace); the server sorts them.
-            life_span: seconds the job may run (at least 60; counted in whole minutes), after
-                which it is cancelled.
-            restart_policy: a `JobRestartPolicy` (or its value): restart the job on exit.
-            pass_config: give the job a login of its owner (`NEURO_PASSED_CONFIG`).
-            wait_for_jobs_quota: wait for the jobs quota instead of failing.
-            privileged: run the container privileged.
-            preset_name: the resource preset the job is accounted to.
 
         Returns:
             The `JobDescription` of the started job (usually pending).
@@ -108,15 +127,7 @@ class Jobs:
             is_preemptible=is_preemptible,
             schedule_timeout=schedule_timeout,
             dialect=self._ops.dialect,
-            options=_mapping.RunOptions(
-                tags=tags,
-                life_span=life_span,
-                restart_policy=restart_policy,
-                pass_config=pass_config,
-                wait_for_jobs_quota=wait_for_jobs_quota,
-                privileged=privileged,
-                preset_name=preset_name,
-            ),
+            options=_mapping.RunOptions(**_job_options(options)),
         )
         return self._ops.submit(body, name=name, timeout=timeout)
 
@@ -582,7 +593,9 @@ class Jobs:
         check_ports(local_port, job_port)
         job_id = self._running(id)
         return WSPortForward(
-            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port), local_port
+            lambda: self._ops.channel("port_forward", job_id, {}, port=job_port),
+            local_port,
+            job_id,
         )
 
     @overload
@@ -590,6 +603,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = ...,
         max_time: float | None = ...,
         capture_output: Literal[False] = ...,
     ) -> int: ...
@@ -599,6 +613,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = ...,
         max_time: float | None = ...,
         capture_output: Literal[True],
     ) -> ExecResult: ...
@@ -607,6 +622,7 @@ class Jobs:
         self,
         id: str,
         *,
+        tty: bool = False,
         max_time: float | None = None,
         capture_output: bool = False,
     ) -> int | ExecResult:
@@ -614,6 +630,12 @@ class Jobs:
 
         2022 dialect only (the monitoring `attach` WebSocket). The output goes where `exec`'s
         does (`capture_output=True`: into the returned `ExecResult`).
+
+        `tty=True` connects to the terminal of a job run with `Container(tty=True)`: this
+        process's stdin is typed into it, and when stdin is a terminal it is put in raw mode
+        (restored on return, also after Ctrl-C or an error) and the job's terminal gets its
+        window size and every change of it. Detaching (returning, `max_time`) leaves the
+        job running.
 
         Raises:
             ValidationError: under the 2019 dialect (before sending).
@@ -623,17 +645,23 @@ class Jobs:
         """
         if self._ops.dialect == "2019":
             raise _mapping.later_only("attach")
-        from ._channels import run_channels
+        from ._channels import run_channels, stdin_mode
 
         job_id = self._running(id)
-        query = {"tty": "0", "stdin": "0", "stdout": "1", "stderr": "1"}
+        forward = tty and stdin_mode(capture_output)
+        query = {
+            "tty": "1" if tty else "0",
+            "stdin": "1" if forward else "0",
+            "stdout": "1",
+            "stderr": "1",
+        }
         ws = self._ops.channel("attach", job_id, query)
         return run_channels(
             ws,
             job_id,
             what="attach",
-            tty=False,
-            forward_stdin=False,
+            tty=tty,
+            forward_stdin=forward,
             max_time=max_time,
             capture_output=capture_output,
         )

@@ -28,8 +28,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from neuro_sync.local import LocalPlatform
 
 _HERE = Path(__file__).parent
 _INTEGRATION_DIRECTORIES = ("integration", "server", "ssh", "sdk2019", "sdk2022")
@@ -57,3 +61,14 @@ def _remove_jobs_roots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
     for database in tmp_path_factory.getbasetemp().rglob("jobs.sqlite3"):
         shutil.rmtree(default_jobs_root(database.parent), ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    """A 2022-dialect local platform (jobs as processes) of the test module's own."""
+    from neuro_sync.local import LocalPlatform
+
+    with LocalPlatform(
+        tmp_path_factory.mktemp("platform-2022"), dialect="2022", runtime="process"
+    ) as lp:
+        yield lp

@@ -180,12 +180,17 @@ def _copy_log(
             out.flush()
 
 
-def _attach(client: neuro_sync.Client, job: JobDescription) -> int:
+def _attach(client: neuro_sync.Client, job: JobDescription, *, tty: bool = False) -> int:
+    """Follow the started job to its end; with `tty` (and a terminal here), connected to the
+    job's terminal instead of its log."""
     try:
         job = client.jobs.wait(job.id, statuses=_STARTED, progress=_progress())
         if job.status is JobStatus.FAILED and job.history.exit_code is None:
             return _exit_code(job)
-        _copy_log(client, job.id)
+        if tty and sys.stdin.isatty() and not job.status.is_finished:
+            client.jobs.attach(job.id, tty=True)
+        else:
+            _copy_log(client, job.id)
         job = client.jobs.wait(job.id)
     except KeyboardInterrupt:
         click.echo(
@@ -217,7 +222,8 @@ Attached (default): prints the job id on stderr, waits for the job to start,
 streams its log to stdout and exits with the job's exit code (125 when it
 failed without starting); a job that did not succeed gets one line on stderr
 saying why (`Job ID: failed: OOMKilled (exit 137)`). Ctrl-C detaches: the job
-keeps running.
+keeps running. With --tty (--dialect 2022) on a terminal, attached means
+connected to the job's terminal: what you type goes to the job, ^C included.
 --detach prints the job id on stdout and returns at once (--wait-start: once
 the job has started); --no-wait-start implies --detach.
 """
@@ -301,6 +307,12 @@ the job has started); --no-wait-start implies --detach.
     help="The command's working directory, absolute (--dialect 2022).",
 )
 @click.option("--privileged", is_flag=True, help="Run the container privileged (--dialect 2022).")
+@click.option(
+    "-t",
+    "--tty",
+    is_flag=True,
+    help="Give the job a terminal; attached, type into it (--dialect 2022).",
+)
 @click.option("--detach", is_flag=True, help="Print the job id and return.")
 @click.option("--wait-start/--no-wait-start", default=None, help="Wait until the job starts.")
 @format_option
@@ -332,6 +344,7 @@ def run_cmd(
     restart: str | None,
     working_dir: str | None,
     privileged: bool,
+    tty: bool,
     detach: bool,
     wait_start: bool | None,
     fmt: str,
@@ -344,6 +357,7 @@ def run_cmd(
             "--restart": restart,
             "--working-dir": working_dir,
             "--privileged": privileged,
+            "--tty": tty,
         },
     )
     if wait_start is False:
@@ -371,6 +385,7 @@ def run_cmd(
         env=environment,
         volumes=[client.parse.volume(v) for v in volume],
         working_dir=working_dir,
+        tty=tty,
     )
     job = client.jobs.run(
         container,
@@ -385,7 +400,7 @@ def run_cmd(
     )
     if not detach:
         click.echo(f"Job ID: {job.id}", err=True)
-        ctx.exit(_attach(client, job))
+        ctx.exit(_attach(client, job, tty=tty))
     if wait_start:
         job = client.jobs.wait(job.id, statuses=_STARTED, progress=_progress())
     if fmt == "json":
@@ -710,13 +725,27 @@ def exec_cmd(
 
 @cli.command("attach")
 @click.option("--timeout", type=Duration(), metavar="DURATION", help="Stop following after this.")
+@click.option(
+    "-t/-T",
+    "--tty/--no-tty",
+    default=None,
+    help="Connect to the job's terminal (default: when the job has one and stdin is a terminal).",
+)
 @click.argument("job_id")
 @pass_state
 @click.pass_context
-def attach_cmd(ctx: click.Context, state: State, timeout: float | None, job_id: str) -> None:
+def attach_cmd(
+    ctx: click.Context, state: State, timeout: float | None, tty: bool | None, job_id: str
+) -> None:
     """Follow a running job's output until it ends; exits with the job's exit code
-    (2022 dialect)."""
-    ctx.exit(state.client.jobs.attach(job_id, max_time=timeout))
+    (2022 dialect).
+
+    A job run with a terminal (--tty) gets what you type: your terminal is in raw mode while
+    attached (^C goes to the job) and the job's terminal follows its size. Closing the
+    connection (--timeout, or ending this command) leaves the job running."""
+    if tty is None:
+        tty = sys.stdin.isatty() and state.client.jobs.status(job_id).container.tty
+    ctx.exit(state.client.jobs.attach(job_id, tty=tty, max_time=timeout))
 
 
 @cli.command("port-forward")

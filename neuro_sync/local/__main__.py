@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from . import DEFAULT_DATA_DIR, LocalPlatform, auth
 from .connections import DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT
@@ -25,7 +26,32 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     return parse
 
 
-def main(argv: list[str] | None = None) -> int:
+class _Adder(Protocol):
+    def __call__(
+        self,
+        flag: str,
+        kind: Callable[[str], Any] | None,
+        default: Any,
+        text: str | None,
+        **kw: Any,
+    ) -> None: ...
+
+
+def _adder(add_argument: Callable[..., object], *, top: bool) -> _Adder:
+    """`add(flag, type, default, help)` on the top parser or a subcommand's: only the top
+    one has the default (a subcommand's would override an option given before it)."""
+
+    def add(
+        flag: str, kind: Callable[[str], Any] | None, default: Any, text: str | None, **kw: Any
+    ) -> None:
+        if kind is not None:
+            kw["type"] = kind
+        add_argument(flag, default=default if top else argparse.SUPPRESS, help=text, **kw)
+
+    return add
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neuro-sync-local", description="A local, wire-compatible Neuromation jobs platform."
     )
@@ -35,71 +61,57 @@ def main(argv: list[str] | None = None) -> int:
     for p in (parser, serve, token):
         # The defaults live on the top parser only: a subcommand's own default would
         # override an option given before it (`--data-dir X token` used the default dir).
-        top = p is parser
-        p.add_argument(
+        add = _adder(p.add_argument, top=p is parser)
+        add(
             "--data-dir",
-            type=Path,
-            default=DEFAULT_DATA_DIR if top else argparse.SUPPRESS,
-            help=f"the platform's state: secret, jobs, client.nmrc (default: {DEFAULT_DATA_DIR})",
+            Path,
+            DEFAULT_DATA_DIR,
+            f"the platform's state: secret, jobs, client.nmrc (default: {DEFAULT_DATA_DIR})",
         )
         if p is token:
             continue
-        p.add_argument("--host", default="127.0.0.1" if top else argparse.SUPPRESS)
-        p.add_argument(
-            "--port",
-            type=int,
-            default=8080 if top else argparse.SUPPRESS,
-            help="0 picks a free port (default: 8080)",
-        )
-        p.add_argument(
+        add("--host", str, "127.0.0.1", None)
+        add("--port", int, 8080, "0 picks a free port (default: 8080)")
+        add(
             "--runtime",
-            choices=("auto", "podman", "process", "slurm"),
-            default="auto" if top else argparse.SUPPRESS,
-            help="what runs jobs: podman containers, local processes, auto (podman if a "
+            str,
+            "auto",
+            "what runs jobs: podman containers, local processes, auto (podman if a "
             "trial container runs here, else processes; the default), or slurm (containers "
             "on a Slurm cluster, see docs/cluster.md)",
+            choices=("auto", "podman", "process", "slurm"),
         )
+        add("--slurm-conf", Path, None, "the cluster's slurm.conf (default: $SLURM_CONF)")
+        add("--slurm-partition", str, None, "the Slurm partition jobs go to")
+        add("--slurm-account", str, None, "the Slurm account jobs are charged to")
         for flag, kind, text in (
-            ("--slurm-conf", Path, "the cluster's slurm.conf (default: $SLURM_CONF)"),
-            ("--slurm-partition", str, "the Slurm partition jobs go to"),
-            ("--slurm-account", str, "the Slurm account jobs are charged to"),
+            ("--cpus", float, "CPUs the jobs share (default: all)"),
+            ("--memory-mb", int, "memory the jobs share (default: all)"),
+            (
+                "--max-pending-per-user",
+                int,
+                "pending jobs a user may have; more are refused with 400 "
+                f"(default: {DEFAULT_MAX_PENDING_PER_USER})",
+            ),
+            (
+                "--max-jobs-per-user",
+                int,
+                "job records kept per user; past it a user's oldest finished ones are "
+                f"dropped (default: {DEFAULT_MAX_JOBS_PER_USER})",
+            ),
+            (
+                "--max-log-mb",
+                int,
+                "size of a job's log past which its oldest part is dropped "
+                f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
+            ),
         ):
-            p.add_argument(flag, type=kind, default=None if top else argparse.SUPPRESS, help=text)
-        p.add_argument(
-            "--cpus",
-            type=_positive(float),
-            default=None if top else argparse.SUPPRESS,
-            help="CPUs the jobs share (default: all)",
-        )
-        p.add_argument(
-            "--memory-mb",
-            type=_positive(int),
-            default=None if top else argparse.SUPPRESS,
-            help="memory the jobs share (default: all)",
-        )
-        p.add_argument(
-            "--max-pending-per-user",
-            type=_positive(int),
-            default=None if top else argparse.SUPPRESS,
-            help="pending jobs a user may have; more are refused with 400 "
-            f"(default: {DEFAULT_MAX_PENDING_PER_USER})",
-        )
-        p.add_argument(
-            "--max-jobs-per-user",
-            type=_positive(int),
-            default=None if top else argparse.SUPPRESS,
-            help="job records kept per user; past it a user's oldest finished ones are "
-            f"dropped (default: {DEFAULT_MAX_JOBS_PER_USER})",
-        )
-        p.add_argument(
-            "--max-log-mb",
-            type=_positive(int),
-            default=None if top else argparse.SUPPRESS,
-            help="size of a job's log past which its oldest part is dropped "
-            f"(default: {DEFAULT_MAX_LOG_BYTES // 2**20})",
-        )
-        limits = p.add_argument_group(
-            "connection limits", "defaults: from the open-files limit (docs/local-platform.md)"
+            add(flag, _positive(kind), None, text)
+        limits = _adder(
+            p.add_argument_group(
+                "connection limits", "defaults: from the open-files limit (docs/local-platform.md)"
+            ).add_argument,
+            top=p is parser,
         )
         for flag, what in (
             ("--max-connections", "open connections to the API"),
@@ -107,48 +119,45 @@ def main(argv: list[str] | None = None) -> int:
             ("--max-ssh-connections", "open SSH gateway connections"),
             ("--max-connections-per-client", "open connections from one client address"),
         ):
-            limits.add_argument(
-                flag,
-                type=_positive(int),
-                default=None if top else argparse.SUPPRESS,
-                help=f"{what} (default: from the open-files limit)",
-            )
-        limits.add_argument(
-            "--header-timeout",
-            type=_positive(float),
-            default=DEFAULT_HEADER_TIMEOUT if top else argparse.SUPPRESS,
-            help="seconds a new connection has to send its first request "
-            f"(default: {DEFAULT_HEADER_TIMEOUT:g})",
-        )
-        limits.add_argument(
-            "--idle-timeout",
-            type=_positive(float),
-            default=DEFAULT_IDLE_TIMEOUT if top else argparse.SUPPRESS,
-            help="seconds a connection may wait between requests "
-            f"(default: {DEFAULT_IDLE_TIMEOUT:g})",
-        )
-        p.add_argument(
+            limits(flag, _positive(int), None, f"{what} (default: from the open-files limit)")
+        for flag, default, what in (
+            (
+                "--header-timeout",
+                DEFAULT_HEADER_TIMEOUT,
+                "a new connection has to send its first request",
+            ),
+            ("--idle-timeout", DEFAULT_IDLE_TIMEOUT, "a connection may wait between requests"),
+        ):
+            limits(flag, _positive(float), default, f"seconds {what} (default: {default:g})")
+        add(
             "--no-isolation",
+            None,
+            False,
+            "run jobs as this user even as root (see docs/local-platform.md)",
             action="store_true",
-            default=False if top else argparse.SUPPRESS,
-            help="run jobs as this user even as root (see docs/local-platform.md)",
         )
-        p.add_argument(
+        add(
             "--dialect",
-            choices=("2019", "2022"),
-            default="2019",
-            help="the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
+            str,
+            "2019",
+            "the wire spoken: the 2019 Jobs API (default) or its 2022 form, as neuro-sdk "
             "22.7.1 speaks it (see docs/dialects.md)",
+            choices=("2019", "2022"),
         )
-        p.add_argument(
+        add(
             "--image-store",
-            type=Path,
-            metavar="PATH",
-            help="podman runtime: also run images from this host podman storage, read-only "
+            Path,
+            None,
+            "podman runtime: also run images from this host podman storage, read-only "
             "(e.g. /var/lib/containers/storage, where `podman build` puts them as root)",
+            metavar="PATH",
         )
     token.add_argument("--user", required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     args.data_dir = args.data_dir.expanduser()
 
     if args.command == "token":

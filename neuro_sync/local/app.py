@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from neuro_sync_api import writers
+from neuro_sync_api.writers import OMIT, Omit
 
 from . import auth, logs, validation
 from .connections import Gate
@@ -24,7 +26,7 @@ from .runner import Runner
 from .runtime import VolumeForbidden, create_runtime, storage_path
 from .settings import Settings as Settings  # re-exported: `from .app import Settings` works
 from .ssh_gateway import SSHGateway
-from .store import JobRecord, Store, now_iso
+from .store import CLUSTER, MIB, JobRecord, Store, now_iso
 
 log = logging.getLogger("neuro_sync.local")
 
@@ -199,17 +201,56 @@ def cluster_part(settings: Settings) -> dict[str, Any]:
     }
 
 
+def config_body(settings: Settings, user: str | None) -> dict[str, Any]:
+    """`GET /config` in the platform's dialect: the OAuth part, and for a signed-in user the
+    cluster part. The values of both dialects are given; the writer generated from the spec
+    keeps the keys the dialect sends (2019: the cluster's keys at the top level; 2022: a
+    `clusters` list with presets in bytes, `logout_url`, `authorized`)."""
+    base = settings.base_url
+    origin = base.split("/api/", 1)[0]
+    dialect = settings.dialect
+    clusters: list[dict[str, Any]] | Omit = OMIT
+    if user is not None:
+        presets = [
+            writers.write_resource_preset_2022(
+                dialect,
+                name=str(p["name"]),
+                cpu=float(str(p["cpu"])),
+                memory=int(str(p["memory_mb"])) * MIB,
+                credits_per_hour="0",
+                scheduler_enabled=bool(p.get("is_preemptible", False)),
+                preemptible_node=False,
+            )
+            for p in PRESETS
+        ]
+        clusters = [
+            writers.write_cluster_config(
+                dialect,
+                name=CLUSTER,
+                registry_url=settings.registry_url,
+                storage_url=f"{base}/storage",
+                users_url=f"{base}/users",
+                monitoring_url=f"{base}/jobs",
+                secrets_url=f"{base}/secrets",
+                disks_url=f"{base}/disks",
+                buckets_url=f"{base}/buckets",
+                resource_presets=presets,
+            )
+        ]
+    return writers.write_server_config(
+        dialect,
+        **oauth_part(base),
+        **({} if user is None else cluster_part(settings)),
+        logout_url=f"{origin}/oauth/logout",
+        authorized=user is not None,
+        clusters=clusters,
+    )
+
+
 async def get_config(request: web.Request) -> web.Response:
     state = _state(request)
     user = _user(request)
-    if state.settings.dialect == "2022":
-        from . import dialect2022
-
-        body = dialect2022.config_body(state.settings, user)
-    else:
-        body = oauth_part(state.settings.base_url)
-        if user is not None:
-            body.update(cluster_part(state.settings))
+    body = config_body(state.settings, user)
     if user is not None:
         # Not in the schema (clients ignore it): what runs jobs here, how isolated; under
         # 2022 also the dialect (a 2019 platform's answer stays exactly as it was).

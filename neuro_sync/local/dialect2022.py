@@ -5,11 +5,9 @@ dialect (the default) never reaches this module. The request keys and query para
 the spec's (`x-dialect: "2022"` in openapi/jobs.yaml, checked by the generated validation);
 what is here is behaviour:
 
-* `/config` in the later shape (a `clusters` list, presets in bytes, `authorized`);
-* the job object's later keys (`amend_wire`, called from `JobRecord.to_wire`): `uri`, `tags`,
-  `restart_policy`, `statuses` (every status change), `history.restarts` and
-  `run_time_seconds`, `pass_config`, prices as decimal strings; no `ssh_server` (the later
-  platform has no SSH gateway);
+* `/config` in the later shape (a `clusters` list, presets in bytes, `authorized`) and the
+  job object's later keys: both written in `app.config_body` and `JobRecord.to_wire` through
+  the writers generated from the spec, which drop what a dialect does not send;
 * supervision (`Lifecycle2022`): `restart_policy` restarts a job whose process exited (with a
   growing back-off), `max_run_time_minutes` cancels a job that has run that long
   (`LifeSpanEnded`), and `pass_config` gives the job `NEURO_PASSED_CONFIG` (base64 JSON with a
@@ -37,111 +35,17 @@ from . import app as platform
 from . import auth, logs, validation
 from .files import open_private
 from .runner import Lifecycle, Runner
-from .store import JobRecord, Store
+from .store import CLUSTER, JobRecord, Store, run_time_seconds
 
 DIALECTS = ("2019", "2022")
-CLUSTER = "default"
-MIB = 2**20
 RESTART_BACKOFF = 0.5  # seconds before the first restart, doubling up to RESTART_BACKOFF_MAX
 RESTART_BACKOFF_MAX = 10.0
 PASSED_CONFIG = "NEURO_PASSED_CONFIG"
 MAX_STAMPS = 50_000  # log time samples kept per job (about 1 MiB)
 
 
-# ---------------------------------------------------------------------------- /config
-
-
-def config_body(settings: platform.Settings, user: str | None) -> dict[str, Any]:
-    """`GET /config` as a 2022 server answers it (the part neuro-sdk 22.7.1 reads)."""
-    base = settings.base_url
-    origin = base.split("/api/", 1)[0]
-    body = platform.oauth_part(base)
-    body["logout_url"] = f"{origin}/oauth/logout"
-    body["authorized"] = user is not None
-    if user is None:
-        return body
-    presets = [
-        {
-            "name": p["name"],
-            "cpu": p["cpu"],
-            "memory": int(str(p["memory_mb"])) * MIB,
-            "credits_per_hour": "0",
-            "scheduler_enabled": bool(p.get("is_preemptible", False)),
-            "preemptible_node": False,
-        }
-        for p in platform.PRESETS
-    ]
-    body["clusters"] = [
-        {
-            "name": CLUSTER,
-            "registry_url": settings.registry_url,
-            "storage_url": f"{base}/storage",
-            "users_url": f"{base}/users",
-            "monitoring_url": f"{base}/jobs",
-            "secrets_url": f"{base}/secrets",
-            "disks_url": f"{base}/disks",
-            "buckets_url": f"{base}/buckets",
-            "resource_presets": presets,
-        }
-    ]
-    return body
-
-
-# ---------------------------------------------------------------------------- job object
-
-
-def amend_wire(job: JobRecord, wire: dict[str, Any], settings: Any) -> None:
-    """Turn the 2019 job object `wire` into the 2022 one (in place)."""
-    x = job.extra
-    wire.pop("ssh_server", None)
-    wire.pop("ssh_auth_server", None)
-    resources = dict(job.container["resources"])
-    resources.setdefault("memory", int(resources["memory_mb"]) * MIB)
-    wire["container"] = {**job.container, "resources": resources}
-    wire["uri"] = f"job://{CLUSTER}/{job.owner}/{job.id}"
-    if x.get("tags"):
-        wire["tags"] = list(x["tags"])
-    wire["restart_policy"] = x.get("restart_policy", "never")
-    if x.get("max_run_time_minutes") is not None:
-        wire["max_run_time_minutes"] = x["max_run_time_minutes"]
-    wire["pass_config"] = bool(x.get("pass_config", False))
-    wire["privileged"] = bool(x.get("privileged", False))
-    wire["scheduler_enabled"] = job.is_preemptible
-    wire["preemptible_node"] = bool(x.get("preemptible_node", False))
-    wire["is_preemptible_node_required"] = wire["preemptible_node"]
-    if x.get("preset_name"):
-        wire["preset_name"] = x["preset_name"]
-    wire["priority"] = x.get("priority", "normal")
-    if job.name:
-        wire["internal_hostname_named"] = f"{job.name}--{job.owner}.{CLUSTER}"
-    wire["total_price_credits"] = "0"
-    wire["price_credits_per_hour"] = "0"
-    history = wire["history"]
-    history["restarts"] = int(x.get("restarts", 0))
-    history["run_time_seconds"] = run_time_seconds(job)
-    created = {
-        "status": "pending",
-        "transition_time": job.created_at,
-        "reason": None,
-        "description": None,
-    }
-    statuses = [created, *(dict(item) for item in x.get("statuses", []))]
-    if job.finished and job.exit_code is not None:
-        statuses[-1]["exit_code"] = job.exit_code
-    wire["statuses"] = statuses
-
-
 def _parse_time(iso: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(iso)
-
-
-def run_time_seconds(job: JobRecord) -> float:
-    """Seconds since the job first started, until it finished (0 if it never started)."""
-    if not job.started_at:
-        return 0.0
-    start = _parse_time(job.started_at)
-    end = _parse_time(job.finished_at) if job.finished_at else datetime.datetime.now(datetime.UTC)
-    return max(0.0, (end - start).total_seconds())
 
 
 # ---------------------------------------------------------------------------- submission
@@ -481,13 +385,13 @@ async def job_log(request: web.Request) -> web.StreamResponse:
 
 async def job_log_ws(request: web.Request) -> web.StreamResponse:
     """`/log_ws`: the log as binary WebSocket frames, closed once the job has ended."""
-    from .ws_monitoring import before_upgrade, send_until_closed
+    from .ws_monitoring import MAX_MESSAGE, before_upgrade, send_until_closed
 
     found = before_upgrade(request)
     if isinstance(found, web.Response):
         return found
     since, timestamps = _log_params(request)
-    ws = web.WebSocketResponse(heartbeat=30)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
 
     async def send() -> None:

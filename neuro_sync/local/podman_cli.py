@@ -554,6 +554,8 @@ def run_argv(
         argv += ["--workdir", c["working_dir"]]
     if job.extra.get("privileged"):  # 2022 dialect: what rootful podman grants
         argv += ["--privileged"]
+    if c.get("tty"):  # 2022 dialect: the caller runs this on the job's terminal
+        argv += ["--tty", "--interactive"]
     if entrypoint is not None:
         argv += ["--entrypoint", json.dumps(entrypoint)]
     argv += ["--", image, *command]

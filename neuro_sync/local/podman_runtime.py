@@ -44,6 +44,7 @@ from .podman_cli import (
 )
 from .runtime import ExecSpec, JobSpec, NotReady, StartError
 from .store import JobRecord
+from .terminal import DRAIN_GRACE, JobTerminal
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -157,6 +158,8 @@ class _Job:
     signalled: bool = False
     usage: Usage = field(default_factory=Usage)
     refresh: asyncio.Task[None] | None = field(default=None, repr=False)
+    terminal: JobTerminal | None = None  # a 2022 job with `container.tty`
+    exited_at: float | None = None  # when `podman run` was first seen ended
 
 
 class PodmanRuntime:
@@ -251,7 +254,13 @@ class PodmanRuntime:
         argv[1:1] = ["--cidfile", str(job_dir / "cid"), "--pidfile", str(job_dir / "pid")]
         # conmon inherits the directory and writes an `oom` file there when the kernel
         # OOM-kills the container: in the job's directory it says which job.
-        run.proc = self._spawn(argv, log=run.log, cwd=job_dir)
+        if job.container.get("tty"):  # 2022 dialect: `podman run` on the job's terminal
+            run.terminal = JobTerminal(
+                self.podman.argv(*argv), log=run.log, cwd=job_dir, env=self.podman.env()
+            )
+            run.proc = run.terminal.proc
+        else:
+            run.proc = self._spawn(argv, log=run.log, cwd=job_dir)
 
     def _spawn(
         self, args: list[str], log: IO[bytes] | None, cwd: Path | None = None
@@ -280,7 +289,17 @@ class PodmanRuntime:
         run = self._jobs.get(job_id)
         if run is None or run.proc is None or run.phase != "run":
             return None
-        return run.proc.poll()
+        code = run.proc.poll()
+        if code is not None and run.terminal is not None and not run.terminal.drained:
+            # The last output may still be in the terminal (see ProcessRuntime.poll).
+            run.exited_at = run.exited_at or time.monotonic()
+            if time.monotonic() - run.exited_at < DRAIN_GRACE:
+                return None
+        return code
+
+    def terminal(self, job_id: str) -> JobTerminal | None:
+        run = self._jobs.get(job_id)
+        return None if run is None or run.phase != "run" else run.terminal
 
     def failure_reason(self, job_id: str, code: int) -> str:
         run = self._jobs.get(job_id)
@@ -334,6 +353,8 @@ class PodmanRuntime:
         if run.proc is not None and run.proc.poll() is None:
             run.proc.kill()  # the podman client only; the container is removed by name
             run.proc.wait()
+        if run.terminal is not None:
+            run.terminal.close()
         run.log.close()
         _remove_job_dir(self._job_dir(job_id))
         return run.phase == "run"

@@ -42,6 +42,7 @@ from . import listeners
 from .files import open_private, private_dir
 from .runtime import JOB_MARKER, ExecSpec, JobSpec, StartError, job_env
 from .store import JobRecord
+from .terminal import DRAIN_GRACE, JobTerminal
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -103,6 +104,8 @@ class _Job:
     log: BinaryIO
     ps: psutil.Process | None = None
     children: dict[int, psutil.Process] = field(default_factory=dict)
+    terminal: JobTerminal | None = None  # a 2022 job with `container.tty`
+    exited_at: float | None = None  # when the process was first seen ended
 
 
 class ProcessRuntime:
@@ -177,20 +180,26 @@ class ProcessRuntime:
             os.chown(work, uid, uid, follow_symlinks=False)
         log_file = open_private(spec.log_path)
         env = _for_uid({"HOME": str(work), **spec.env, JOB_MARKER: job.id}, uid)
+        # A 2022 job may name its directory; on this machine's filesystem, as it is.
+        cwd = job.container.get("working_dir") or work
+        terminal = None
         try:
-            proc = subprocess.Popen(
-                spec.argv,
-                # A 2022 job may name its directory; on this machine's filesystem, as it is.
-                cwd=job.container.get("working_dir") or work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                user=uid,
-                group=uid,
-                extra_groups=None if uid is None else [],
-            )
+            if job.container.get("tty"):
+                terminal = JobTerminal(spec.argv, log=log_file, cwd=cwd, env=env, user=uid)
+                proc = terminal.proc
+            else:
+                proc = subprocess.Popen(
+                    spec.argv,
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    user=uid,
+                    group=uid,
+                    extra_groups=None if uid is None else [],
+                )
         except OSError as err:
             log_file.close()
             self._discard(work)
@@ -204,11 +213,24 @@ class ProcessRuntime:
         with contextlib.suppress(psutil.Error):
             ps = psutil.Process(proc.pid)
             ps.cpu_percent(None)
-        self._jobs[job.id] = _Job(proc=proc, log=log_file, ps=ps)
+        self._jobs[job.id] = _Job(proc=proc, log=log_file, ps=ps, terminal=terminal)
 
     def poll(self, job_id: str) -> int | None:
         run = self._jobs.get(job_id)
-        return None if run is None else run.proc.poll()
+        if run is None:
+            return None
+        code = run.proc.poll()
+        if code is not None and run.terminal is not None and not run.terminal.drained:
+            # The job's last output may still be in its terminal: the job ends once it is
+            # in the log (or after a grace, if something of the job keeps the terminal open).
+            run.exited_at = run.exited_at or time.monotonic()
+            if time.monotonic() - run.exited_at < DRAIN_GRACE:
+                return None
+        return code
+
+    def terminal(self, job_id: str) -> JobTerminal | None:
+        run = self._jobs.get(job_id)
+        return None if run is None else run.terminal
 
     def failure_reason(self, job_id: str, code: int) -> str:
         return "Error"
@@ -232,6 +254,8 @@ class ProcessRuntime:
         if run is not None:
             if run.proc.poll() is None:
                 run.proc.wait()
+            if run.terminal is not None:
+                run.terminal.close()
             run.log.close()
         self._discard(self.work_dir(job_id))
 

@@ -23,15 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import json
 import logging
 import os
-import shutil
 import signal
-import struct
 import subprocess
-import termios
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
@@ -45,6 +41,7 @@ from .files import open_private, private_dir
 from .runner import Runner
 from .runtime import ExecSpec
 from .store import JobRecord, Store
+from .terminal import set_size, tty_argv
 
 __all__ = ["HOST_KEY_FILE", "REFUSED", "GatewayError", "SSHGateway", "load_host_key"]
 
@@ -292,10 +289,9 @@ class SSHGateway:
     ) -> int | None:
         master, slave = os.openpty()
         try:
-            _set_size(slave, process.get_terminal_size())
+            set_size(slave, *process.get_terminal_size())
             # `setsid --ctty` makes the terminal the controlling one, so ^C reaches the command.
-            wrapper = shutil.which("setsid")
-            full = [wrapper, "--ctty", *spec.argv] if wrapper else spec.argv
+            full, new_session = tty_argv(spec.argv)
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *full,
@@ -307,7 +303,7 @@ class SSHGateway:
                     stdin=slave,
                     stdout=slave,
                     stderr=slave,
-                    start_new_session=not wrapper,
+                    start_new_session=new_session,
                 )
             except (OSError, ValueError) as err:
                 os.close(master)
@@ -334,7 +330,7 @@ class SSHGateway:
                 output_done.set_result(None)
 
         def resize(change: asyncssh.TerminalSizeChanged) -> None:
-            _set_size(master, (change.width, change.height, change.pixwidth, change.pixheight))
+            set_size(master, change.width, change.height, change.pixwidth, change.pixheight)
 
         async def feed() -> None:
             with contextlib.suppress(OSError):
@@ -466,12 +462,6 @@ def _cannot_run(process: Process, argv: list[str], err: OSError | ValueError) ->
     reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
     _tell(process, f"cannot run {argv[0]!r}: {reason}")
     return 127 if missing else 126
-
-
-def _set_size(fd: int, size: tuple[int, int, int, int]) -> None:
-    cols, rows, xpix, ypix = size
-    with contextlib.suppress(OSError, struct.error):
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, xpix, ypix))
 
 
 def _groups(spec: ExecSpec) -> list[int] | None:

@@ -12,13 +12,19 @@ import datetime
 import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neuro_sync_api import writers
+from neuro_sync_api.writers import OMIT, Omit
+
 # `cancelled`: a job killed, or past its life span, on a 2022-dialect platform.
 FINISHED = ("succeeded", "failed", "cancelled")
 MAX_TRANSITIONS = 1000
+CLUSTER = "default"  # the one cluster of a local platform
+MIB = 2**20
 
 
 def is_pending(job: JobRecord) -> bool:
@@ -83,49 +89,112 @@ class JobRecord:
                 self.started_at = now
 
     def to_wire(self, settings: Any) -> dict[str, Any]:
-        history: dict[str, Any] = {
-            "status": self.status,
-            "reason": self.reason,
-            "description": self.status_description,
-            "created_at": self.created_at,
-        }
-        if self.started_at:
-            history["started_at"] = self.started_at
-        if self.finished_at:
-            history["finished_at"] = self.finished_at
-        if self.exit_code is not None:
-            history["exit_code"] = self.exit_code
+        """The job object of a reply in the platform's dialect (docs/protocol.md §2.6).
+
+        The values of both dialects are given; the generated writer (from the spec) keeps the
+        keys the dialect sends and drops the others (`ssh_server` under 2022, `uri` under 2019)."""
+        dialect = getattr(settings, "dialect", "2019")
+        x = self.extra
+        sent = writers.JOB_KEYS[dialect]  # to skip computing what the dialect leaves out
+        history = writers.write_job_history(
+            dialect,
+            status=self.status,
+            reason=self.reason,
+            description=self.status_description,
+            created_at=self.created_at,
+            started_at=self.started_at or OMIT,
+            finished_at=self.finished_at or OMIT,
+            exit_code=_given(self.exit_code),
+            restarts=int(x.get("restarts", 0)),
+            run_time_seconds=(
+                run_time_seconds(self)
+                if "run_time_seconds" in writers.JOB_HISTORY_KEYS[dialect]
+                else OMIT
+            ),
+        )
+        container: Mapping[str, Any] = self.container
+        resources = container["resources"]
+        if "memory" in writers.RESOURCES_RESPONSE_KEYS[dialect] and "memory" not in resources:
+            # the later key in bytes, beside the MiB of `memory_mb`
+            memory = int(resources["memory_mb"]) * MIB
+            container = {**container, "resources": {**resources, "memory": memory}}
+        container = writers.copy_container_response(dialect, container)
         ssh = f"ssh://nobody@{settings.ssh_host}:{settings.ssh_port}"
-        job: dict[str, Any] = {
-            "id": self.id,
-            "owner": self.owner,
-            "cluster_name": "default",
-            "status": self.status,
-            "history": history,
-            "container": self.container,
-            "ssh_server": ssh,
-            "ssh_auth_server": ssh,
-            "is_preemptible": self.is_preemptible,
-            "internal_hostname": f"{self.id}.default",
-        }
-        if self.name:
-            job["name"] = self.name
-        if self.description:
-            job["description"] = self.description
+        http_url: str | Omit = OMIT
+        http_url_named: str | Omit = OMIT
         if "http" in self.container:
-            served = self.extra.get("http_url")  # the job's ingress (ingress.py)
-            job["http_url"] = served or f"http://{self.id}.{settings.jobs_domain}"
+            served = x.get("http_url")  # the job's ingress (ingress.py)
+            http_url = served or f"http://{self.id}.{settings.jobs_domain}"
             if self.name:
                 # No routing by name here: the named URL is the job's own address.
-                named = f"http://{self.name}--{self.owner}.{settings.jobs_domain}"
-                job["http_url_named"] = served or named
-        if self.schedule_timeout is not None:
-            job["schedule_timeout"] = self.schedule_timeout
-        if getattr(settings, "dialect", "2019") == "2022":
-            from .dialect2022 import amend_wire  # the later dialect's keys, around these
+                http_url_named = (
+                    served or f"http://{self.name}--{self.owner}.{settings.jobs_domain}"
+                )
+        preemptible_node = bool(x.get("preemptible_node", False))
+        return writers.write_job(
+            dialect,
+            id=self.id,
+            owner=self.owner,
+            cluster_name=CLUSTER,
+            status=self.status,
+            history=history,
+            container=container,
+            ssh_server=ssh,
+            ssh_auth_server=ssh,
+            is_preemptible=self.is_preemptible,
+            name=self.name or OMIT,
+            description=self.description or OMIT,
+            http_url=http_url,
+            http_url_named=http_url_named,
+            internal_hostname=f"{self.id}.{CLUSTER}",
+            schedule_timeout=_given(self.schedule_timeout),
+            uri=f"job://{CLUSTER}/{self.owner}/{self.id}",
+            tags=list(x["tags"]) if x.get("tags") else OMIT,
+            restart_policy=x.get("restart_policy", "never"),
+            max_run_time_minutes=_given(x.get("max_run_time_minutes")),
+            pass_config=bool(x.get("pass_config", False)),
+            privileged=bool(x.get("privileged", False)),
+            preset_name=x.get("preset_name") or OMIT,
+            scheduler_enabled=self.is_preemptible,
+            preemptible_node=preemptible_node,
+            is_preemptible_node_required=preemptible_node,
+            internal_hostname_named=f"{self.name}--{self.owner}.{CLUSTER}" if self.name else OMIT,
+            priority=x.get("priority", "normal"),
+            total_price_credits="0",
+            price_credits_per_hour="0",
+            statuses=self.statuses() if "statuses" in sent else OMIT,
+        )
 
-            amend_wire(self, job, settings)
-        return job
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status change, oldest first, from the creation (the 2022 `statuses`)."""
+        created = {
+            "status": "pending",
+            "transition_time": self.created_at,
+            "reason": None,
+            "description": None,
+        }
+        changes = [created, *(dict(item) for item in self.extra.get("statuses", []))]
+        if self.finished and self.exit_code is not None:
+            changes[-1]["exit_code"] = self.exit_code
+        return changes
+
+
+def _given(value: Any) -> Any:
+    """None (not set) as a key left out."""
+    return OMIT if value is None else value
+
+
+def run_time_seconds(job: JobRecord) -> float:
+    """Seconds since the job first started, until it finished (0 if it never started)."""
+    if not job.started_at:
+        return 0.0
+    start = datetime.datetime.fromisoformat(job.started_at)
+    end = (
+        datetime.datetime.fromisoformat(job.finished_at)
+        if job.finished_at
+        else datetime.datetime.now(datetime.UTC)
+    )
+    return max(0.0, (end - start).total_seconds())
 
 
 class Store:

@@ -13,8 +13,14 @@ SIGKILL) when the client goes away or the job stops.
 
 `GET|POST {monitoring_url}/{job}/attach?stdout=1&stderr=1` follows a running job's output
 (from the moment of attaching, all on channel 1: the local runtimes keep one combined log),
-then sends the job's exit code on channel 3 and closes. A job here has no stdin or terminal
-of its own, so `stdin=1` and `tty=1` are refused (400).
+then sends the job's exit code on channel 3 and closes. A job run with `container.tty` has a
+terminal of its own (`terminal.JobTerminal`): with `stdin=1` (and `tty=1`) the client's
+channel 0 is typed into it and channel 4 sets its window size. Any number of clients may
+attach; detaching (closing the socket) leaves the job running. `stdin=1` or `tty=1` for a job
+without a terminal, or on a runtime that gives none (Slurm), is a 400 saying so.
+
+Every endpoint reads client messages of at most `MAX_MESSAGE` bytes; a larger one closes the
+socket (1009) before its payload is read.
 
 `GET|POST {monitoring_url}/{job}/port_forward/{port}` connects to the job's port before the
 upgrade (a failure is 400), then carries raw bytes both ways in binary frames.
@@ -31,7 +37,6 @@ import contextlib
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -42,10 +47,14 @@ from aiohttp import WSMsgType, web
 
 from . import app as platform
 from .runtime import ExecSpec
-from .ssh_gateway import _groups, _set_size, _signal_group, end_process
+from .ssh_gateway import _groups, _signal_group, end_process
 from .store import JobRecord
+from .terminal import TerminalRuntime, set_size, tty_argv
 
 BUFSIZE = 64 * 1024
+# The largest message a client may send (aiohttp closes the socket with 1009 past it, before
+# reading the payload): a stdin or port-forward chunk is far smaller.
+MAX_MESSAGE = BUFSIZE * 4
 OUTPUT_GRACE = 2.0
 JOB_POLL = 0.2
 CONNECT_TIMEOUT = 10.0
@@ -132,7 +141,7 @@ async def exec_ws(request: web.Request) -> web.StreamResponse:
     if not argv:
         return _refuse(400, "cmd is required")
     spec = platform._state(request).runtime.exec_spec(found, argv)
-    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=30, max_msg_size=BUFSIZE * 4)
+    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=30, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
     try:
         code = await _exec(request, ws, found, spec, tty, want_stdin, want_out, want_err)
@@ -169,10 +178,9 @@ async def _exec(
             master, slave = os.openpty()
             term = spec.env.get("TERM", "xterm")
             spec = replace(spec, env={**spec.env, "TERM": term}, argv=spec.tty_argv or spec.argv)
-            wrapper = shutil.which("setsid")
-            argv = [wrapper, "--ctty", *spec.argv] if wrapper else spec.argv
+            argv, new_session = tty_argv(spec.argv)
             try:
-                proc = await _spawn(spec, argv, slave, slave, slave, not wrapper)
+                proc = await _spawn(spec, argv, slave, slave, slave, new_session)
             finally:
                 os.close(slave)
         else:
@@ -246,7 +254,7 @@ async def _exec(
             elif channel == RESIZE and tty:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     size = json.loads(data)
-                    _set_size(master, (int(size["width"]), int(size["height"]), 0, 0))
+                    set_size(master, int(size["width"]), int(size["height"]))
 
     feeder = asyncio.ensure_future(feed())
     exited = asyncio.ensure_future(proc.wait())
@@ -320,7 +328,7 @@ async def port_forward_ws(request: web.Request) -> web.StreamResponse:
         reader, writer = await asyncio.open_connection(sock=sock)
     except OSError as err:
         return _refuse(400, f"cannot connect to port {port} of job {found.id}: {err}")
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=BUFSIZE * 4)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
 
     async def down() -> None:  # job -> client
@@ -365,17 +373,29 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
         tty, want_stdin, want_out, want_err = _streams(request)
     except ValueError as err:
         return _refuse(400, str(err))
-    if tty or want_stdin:
-        return _refuse(400, "the local platform's jobs have no terminal or stdin to attach to")
-    if not (want_out or want_err):
+    if not (want_stdin or want_out or want_err):
         return _refuse(400, "Required at least one of stdin, stdout or stderr")
     state = platform._state(request)
+    runtime = state.runtime
+    if tty or want_stdin:
+        if not isinstance(runtime, TerminalRuntime):
+            return _refuse(
+                400,
+                f"the {runtime.name} runtime gives jobs no terminal: attaching with tty or "
+                "stdin needs the process or podman runtime",
+            )
+        if runtime.terminal(found.id) is None:
+            return _refuse(
+                400,
+                f"job {found.id} has no terminal to attach to: only a job run with "
+                "container.tty has stdin (attach with stdin=0&tty=0 to follow its output)",
+            )
     path = state.runner.log_path(found.id)
     try:
         offset = path.stat().st_size
     except OSError:
         offset = 0
-    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=30)
+    ws = web.WebSocketResponse(protocols=PROTOCOLS, heartbeat=30, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
 
     async def follow() -> None:
@@ -388,7 +408,8 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
                 data = f.read(BUFSIZE)
                 offset += len(data)
                 if data:
-                    await ws.send_bytes(bytes([STDOUT]) + data)
+                    if want_out or want_err:
+                        await ws.send_bytes(bytes([STDOUT]) + data)
                     continue
             if done:
                 code = job.exit_code if job is not None and job.exit_code is not None else 0
@@ -396,17 +417,40 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
                 return
             await asyncio.sleep(0.05)
 
-    await send_until_closed(ws, follow())
+    async def typed(channel: int, data: bytes) -> None:
+        """Input of the attached client: typed into the job's terminal (detaching, or an
+        empty stdin frame, leaves the job as it is)."""
+        # Looked up each time: a restarted job has a new terminal.
+        terminal = runtime.terminal(found.id) if isinstance(runtime, TerminalRuntime) else None
+        if terminal is None or not (tty or want_stdin):
+            return
+        if channel == STDIN and want_stdin:
+            while data:
+                data = data[terminal.write(data) :]
+                if data:  # the job is not reading: hold this client back, not the platform
+                    await asyncio.sleep(0.05)
+        elif channel == RESIZE:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                size = json.loads(data)
+                terminal.resize(int(size["width"]), int(size["height"]))
+
+    await send_until_closed(ws, follow(), typed)
     return ws
 
 
-async def send_until_closed(ws: web.WebSocketResponse, sender: Awaitable[None]) -> None:
+async def send_until_closed(
+    ws: web.WebSocketResponse,
+    sender: Awaitable[None],
+    received: Callable[[int, bytes], Awaitable[None]] | None = None,
+) -> None:
     """Run `sender` until it ends or the client closes the socket (a client that stops
-    reading closes it), then close."""
+    reading closes it), then close. The client's binary frames go to `received` (channel,
+    data), or are dropped."""
 
     async def until_closed() -> None:
-        async for _ in ws:
-            pass
+        async for msg in ws:
+            if received is not None and msg.type == WSMsgType.BINARY and msg.data:
+                await received(msg.data[0], msg.data[1:])
 
     tasks = [asyncio.ensure_future(sender), asyncio.ensure_future(until_closed())]
     try:

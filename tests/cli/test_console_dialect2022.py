@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,16 @@ import pytest
 import neuro_sync
 from neuro_sync import JobRestartPolicy, JobStatus
 from neuro_sync.local import LocalPlatform
+from tests.support.cli_terminal import CliTerminal
 
 from .test_console import console
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with LocalPlatform(
-        tmp_path_factory.mktemp("cli-platform-2022"), dialect="2022", runtime="process"
-    ) as lp:
-        yield lp
+@pytest.fixture
+def platform(platform22: LocalPlatform) -> LocalPlatform:
+    return platform22
 
 
 @pytest.fixture
@@ -167,3 +164,88 @@ def test_exec_tty_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str
     assert code == 6, text
     assert "TTY:" in text
     assert "33 111" in text
+
+
+def _tty_job(platform: LocalPlatform, script: str) -> tuple[neuro_sync.Client, str]:
+    from neuro_sync import Container, RemoteImage, Resources
+
+    client = neuro_sync.Factory(platform.config_path).get(dialect="2022")
+    container = Container(
+        RemoteImage("ubuntu"), Resources(64, 0.1), command=f"sh -c '{script}'", tty=True
+    )
+    job = client.jobs.run(container)
+    client.jobs.wait(job.id, statuses=[JobStatus.RUNNING], max_time=60, poll_interval=0.1)
+    return client, job.id
+
+
+def test_attach_to_the_jobs_terminal_from_a_real_terminal(
+    platform: LocalPlatform, env: dict[str, str]
+) -> None:
+    """`attach` from a pseudo-terminal to a job with `tty`: raw mode (the job's terminal does
+    the echoing and line editing), typing reaches the job, its terminal takes the size of
+    ours and follows a SIGWINCH, the job's exit code is the CLI's, our terminal is restored."""
+    script = (
+        "read line; echo got:$line; stty size; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    client, job_id = _tty_job(platform, script)
+    with client:
+        term = CliTerminal(env, "attach", job_id, rows=33, columns=111)
+        try:
+            term.wait_raw()
+            term.type(b"hello\r")
+            term.wait_for(b"33 111")
+            assert b"got:hello" in term.shown
+            term.resize(40, 120)
+            term.wait_for(b"resized")
+            term.type(b"bye\r")
+        finally:
+            code, restored = term.finish()
+    assert code == 9, term.shown
+    assert restored
+
+
+def test_attach_interrupted_restores_the_terminal_and_leaves_the_job(
+    platform: LocalPlatform, env: dict[str, str]
+) -> None:
+    import signal
+
+    client, job_id = _tty_job(platform, "while true; do read line; echo got:$line; done")
+    with client:
+        try:
+            term = CliTerminal(env, "attach", job_id, rows=24, columns=80)
+            try:
+                term.wait_raw()
+                term.type(b"ping\r")
+                term.wait_for(b"got:ping")
+                term.proc.send_signal(signal.SIGINT)
+            finally:
+                code, restored = term.finish()
+            assert code == 130, term.shown
+            assert restored
+            assert client.jobs.status(job_id).status is JobStatus.RUNNING
+            # A second attach (the API, capturing) sees what is typed after it: none here,
+            # but the job's output goes on: it follows until the time is up.
+            with pytest.raises(neuro_sync.ExecTimeout):
+                client.jobs.attach(job_id, max_time=1, capture_output=True)
+            assert client.jobs.status(job_id).status is JobStatus.RUNNING
+        finally:
+            client.jobs.kill(job_id)
+
+
+def test_run_tty_attached_on_a_real_terminal(platform: LocalPlatform, env: dict[str, str]) -> None:
+    """`run --tty` from a terminal: the job gets a terminal and the CLI is connected to it
+    until the job ends, with the job's exit code."""
+    term = CliTerminal(
+        env, "run", "--tty", "ubuntu", "--", "sh", "-c", "read line; echo got:$line; exit 4",
+        rows=30, columns=100,
+    )  # fmt: skip
+    try:
+        term.wait_raw()
+        term.type(b"hi\r")
+        term.wait_for(b"got:hi")
+    finally:
+        code, restored = term.finish()
+    assert code == 4, term.shown
+    assert restored

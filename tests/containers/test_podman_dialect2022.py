@@ -4,14 +4,18 @@ port forwarding over WebSockets, with plain `requests` and `websocket-client`.""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websocket
 
+from neuro_sync import Factory
 from neuro_sync.local import LocalPlatform
+from tests.support.cli_terminal import CliTerminal
 
-from ..server.helpers import Api, unique_user, wait_for
+from ..server.helpers import Api, channel_exit_code, channel_output_until, unique_user, wait_for
 from .conftest import podman_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.podman]
@@ -129,3 +133,70 @@ def test_privileged(api: Api) -> None:
         logs.append(int(api.get(f"/jobs/{job['id']}/log").text.split()[1], 16))
     assert logs[1] > logs[0]
     assert api.job(privileged["id"])["privileged"] is True
+
+
+def test_attach_to_the_containers_terminal(platform22: LocalPlatform, api: Api) -> None:
+    """`container.tty`: `podman run --tty --interactive` on the job's terminal; attached
+    clients type into the container's console and size it; detaching ends nothing."""
+    script = (
+        "stty size; read line; echo got:$line; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = _busybox(f"sh -c '{script}'")
+    body["container"]["tty"] = True  # type: ignore[index]
+    job = api.create(body)
+    api.wait(job["id"], ("running",), timeout=GUARD)
+    query = "attach?tty=1&stdin=1&stdout=1&stderr=1"
+    first = _ws(api, f"/jobs/{job['id']}/{query}")
+    first.send_binary(b"\x00hello\r")
+    assert b"got:hello" in channel_output_until(first, b"got:hello")
+    first.close()
+    assert api.job(job["id"])["status"] == "running"
+    name = unique_user()
+    other = Api(api.url, platform22.issue_token(name), name)
+    refused = other.get(f"/jobs/{job['id']}/{query}")
+    assert refused.status_code in (403, 404)
+    second = _ws(api, f"/jobs/{job['id']}/{query}")
+    second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
+    channel_output_until(second, b"resized")
+    second.send_binary(b"\x00bye\r")
+    assert channel_exit_code(second) == 9
+    assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "failed"
+    log = api.get(f"/jobs/{job['id']}/log").content
+    assert b"got:hello" in log and b"resized" in log
+
+
+def test_the_cli_attaches_to_the_containers_terminal_from_a_real_terminal(
+    platform22: LocalPlatform, api: Api, tmp_path: Path
+) -> None:
+    """`neuro-sync attach` on a pseudo-terminal, to a container run with `tty`: typing
+    reaches the container, its console takes our size and follows a SIGWINCH, the exit code
+    is the container's, our terminal is restored."""
+    script = (
+        "read line; echo got:$line; stty size; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = _busybox(f"sh -c '{script}'")
+    body["container"]["tty"] = True  # type: ignore[index]
+    job = api.create(body)
+    api.wait(job["id"], ("running",), timeout=GUARD)
+    config = tmp_path / "nmrc"
+    # The test user's login, in the 2022 dialect, in a config file of the test's own.
+    Factory(config).login_with_token(api.token, url=platform22.url, dialect="2022").close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEURO_SYNC_", "NEUROM"))}
+    env |= {"HOME": str(tmp_path), "NEUROMATION_CONFIG": str(config)}
+    term = CliTerminal(env, "attach", job["id"], rows=33, columns=111)
+    try:
+        term.wait_raw()
+        term.type(b"hello\r")
+        term.wait_for(b"33 111")
+        assert b"got:hello" in term.shown
+        term.resize(40, 120)
+        term.wait_for(b"resized")
+        term.type(b"bye\r")
+    finally:
+        code, restored = term.finish()
+    assert code == 9, term.shown
+    assert restored

@@ -24,5 +24,11 @@ def client(platform: LocalPlatform) -> Iterator[neuro_sync.Client]:
 
 
 @pytest.fixture
+def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
+    with neuro_sync.Client(platform22.url, platform22.token, timeout=(5, 30), dialect="2022") as c:
+        yield c
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

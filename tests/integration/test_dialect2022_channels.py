@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,20 +15,6 @@ from neuro_sync import Container, JobStatus, RemoteImage, Resources, ValidationE
 from neuro_sync.local import LocalPlatform
 
 SLEEPER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="sleep 600")
-
-
-@pytest.fixture(scope="module")
-def platform22(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with LocalPlatform(
-        tmp_path_factory.mktemp("platform-2022-ws"), dialect="2022", runtime="process"
-    ) as lp:
-        yield lp
-
-
-@pytest.fixture
-def client22(platform22: LocalPlatform) -> Iterator[neuro_sync.Client]:
-    with neuro_sync.Client(platform22.url, platform22.token, timeout=(5, 30), dialect="2022") as c:
-        yield c
 
 
 def _running(client: neuro_sync.Client, container: Container) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import ssl
 import subprocess
@@ -199,6 +200,26 @@ def test_refused_connection(make_client: ClientFactory) -> None:
     assert type(err) is APIConnectionError and err.request_sent is False
     assert len(client.sleeps) == 2  # retried: nothing was sent
     assert elapsed < WITHIN
+
+
+# What a connection error says: what happened, never a class or object of the libraries below
+# (a pool's repr such as `HTTPConnectionPool(host=...)`, `<... object at 0x...>`).
+INTERNAL = re.compile(r"Pool|Connection\(|object at|<|>|neuro_sync\.|urllib3|requests\.|Error\(")
+
+
+def test_a_connection_error_names_no_internal_class(make_client: ClientFactory) -> None:
+    client = make_client(url=f"http://127.0.0.1:{refused_port()}/api/v1", max_retries=0)
+    for call in (lambda: client.jobs.status("job-1"), lambda: client.jobs.run(small_container())):
+        err, _ = timed(call)
+        assert isinstance(err, APIConnectionError)
+        assert "connection refused" in str(err)
+        assert INTERNAL.search(str(err)) is None, str(err)
+    with unreachable_port() as port:
+        url = f"http://127.0.0.1:{port}/api/v1"
+        client = make_client(url=url, max_retries=0, timeout=(0.3, READ_TIMEOUT))
+        err, _ = timed(lambda: client.jobs.status("job-1"))
+        assert isinstance(err, APITimeoutError) and "connecting timed out" in str(err)
+        assert INTERNAL.search(str(err)) is None, str(err)
 
 
 # ---------------------------------------------------------------------- POST run: never twice

@@ -187,6 +187,32 @@ async def op_attach(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     return {"output": out.decode(), "exit_code": code}
 
 
+async def op_attach_tty(client: Any, a: dict[str, Any]) -> dict[str, Any]:
+    """Attach to the job's terminal (tty, stdin), size it, type `lines` one by one (each
+    after `await` shows up), then read to the job's exit code."""
+    from neuro_sdk import StdStreamError
+
+    out = b""
+    code = None
+    async with client.jobs.attach(
+        a["id"], tty=True, stdin=True, stdout=True, stderr=True
+    ) as stream:
+        await stream.resize(h=a["rows"], w=a["columns"])
+        try:
+            for line, wanted in a["lines"]:
+                await stream.write_in(line.encode())
+                while wanted.encode() not in out:
+                    message = await stream.read_out()
+                    if message is None:
+                        break
+                    out += message.data
+            while (message := await stream.read_out()) is not None:
+                out += message.data
+        except StdStreamError as err:
+            code = err.exit_code
+    return {"output": out.decode(errors="replace"), "exit_code": code}
+
+
 async def op_port_forward(client: Any, a: dict[str, Any]) -> dict[str, Any]:
     """Forward a free local port to the job's port, send `payload`, read until EOF; retried
     until the job's server answers (it may still be starting)."""

@@ -181,6 +181,22 @@ def test_attach_over_websocket(sdk: Sdk) -> None:
     assert attached["exit_code"] == 7
 
 
+def test_attach_to_the_jobs_terminal(sdk: Sdk) -> None:
+    """neuro-sdk's `attach(tty=True, stdin=True)` and `StdStream.resize`/`write_in` against a
+    job run with `tty`."""
+    script = (
+        "read line; echo got:$line; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; exit 5'
+    )
+    job = sdk.call("run", command=f"sh -c '{script}'", tty=True)
+    sdk.call("wait", id=job["id"], statuses=["running"])
+    attached = sdk.call(
+        "attach_tty", id=job["id"], rows=40, columns=120, lines=[["hello\r", "got:hello"]]
+    )
+    assert "got:hello" in attached["output"] and "resized" in attached["output"]
+    assert attached["exit_code"] == 5
+
+
 def test_port_forward_over_websocket(sdk: Sdk, platform2022: LocalPlatform) -> None:
     server = (
         "import socket\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import websocket
 
 from neuro_sync.local.process_runtime import default_jobs_root
 
@@ -147,3 +149,25 @@ def release(data_dir: Path, job_id: str) -> None:
 
 # A shell fragment that blocks until the test calls `release()`: no sleeps with timed outcomes.
 GATE = "while [ ! -e go ]; do sleep 0.02; done"
+
+
+def channel_output_until(ws: websocket.WebSocket, wanted: bytes) -> bytes:
+    """Channel-1 (stdout) output of an exec/attach socket until it contains `wanted`; the
+    socket's timeout bounds the wait."""
+    seen = b""
+    while wanted not in seen:
+        frame = ws.recv()
+        assert frame, f"closed before {wanted!r}; saw {seen!r}"
+        if isinstance(frame, bytes) and frame[:1] == b"\x01":
+            seen += frame[1:]
+    return seen
+
+
+def channel_exit_code(ws: websocket.WebSocket) -> int:
+    """Read an exec/attach socket to its exit code frame (channel 3)."""
+    while True:
+        frame = ws.recv()
+        assert frame, "closed without an exit code"
+        if isinstance(frame, bytes) and frame[:1] == b"\x03":
+            code: int = json.loads(frame[1:])["exit_code"]
+            return code

@@ -21,7 +21,18 @@ import websocket
 
 from neuro_sync.local import LocalPlatform
 
-from .helpers import GATE, Api, release, sh, unique_name, unique_user, wait_for, work_dir
+from .helpers import (
+    GATE,
+    Api,
+    channel_exit_code,
+    channel_output_until,
+    release,
+    sh,
+    unique_name,
+    unique_user,
+    wait_for,
+    work_dir,
+)
 
 FINISHED = ("succeeded", "failed", "cancelled")
 MINUTE = 0.5  # seconds in a life-span minute on the 2022 platform of this module
@@ -400,6 +411,156 @@ def test_2022_attach_follows_the_output_to_the_exit_code(
     assert json.loads(frames[-1][1:]) == {"exit_code": 7}
 
 
+def _attach_tty(api: Api, job_id: str) -> websocket.WebSocket:
+    return _ws(api, f"/jobs/{job_id}/attach?tty=1&stdin=1&stdout=1&stderr=1")
+
+
+def test_2022_attach_to_a_job_terminal(platform22: LocalPlatform, api22: Api) -> None:
+    """A job run with `container.tty` has a terminal of its own: attached clients type into it
+    and size it, detaching leaves the job running, its output is in its log too."""
+    script = (
+        "stty size; read line; echo got:$line; "
+        'while [ "$(stty size)" != "40 120" ]; do sleep 0.05; done; echo resized; '
+        "read again; exit 9"
+    )
+    body = sh(script)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    job_id = job["id"]
+    api22.wait(job_id, ("running",))
+    first = _attach_tty(api22, job_id)
+    second = _attach_tty(api22, job_id)
+    first.send_binary(b"\x00hello\r")
+    assert b"got:hello" in channel_output_until(first, b"got:hello")
+    # Every attached client sees the output.
+    assert b"got:hello" in channel_output_until(second, b"got:hello")
+    first.close()  # detaching ends nothing
+    assert api22.job(job_id)["status"] == "running"
+    second.send_binary(b"\x04" + json.dumps({"height": 40, "width": 120}).encode())
+    channel_output_until(second, b"resized")
+    second.send_binary(b"\x00bye\r")
+    assert channel_exit_code(second) == 9
+    assert api22.wait(job_id)["status"] == "failed"
+    log = api22.get(f"/jobs/{job_id}/log").content
+    assert b"24 80" in log and b"got:hello" in log and b"resized" in log
+
+
+def test_2022_a_typed_ctrl_c_interrupts_the_jobs_program(
+    platform22: LocalPlatform, api22: Api
+) -> None:
+    """The terminal is the job's controlling one: ^C typed by an attached client is SIGINT
+    for its foreground program, as in a local terminal."""
+    body = sh('trap "echo interrupted; exit 3" INT; touch ready; while :; do sleep 0.05; done')
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    api22.wait(job["id"], ("running",))
+    ws = _attach_tty(api22, job["id"])
+    ready = work_dir(platform22.data_dir, job["id"]) / "ready"
+    wait_for(ready.exists, "the trap")
+    ws.send_binary(b"\x00\x03")
+    channel_output_until(ws, b"interrupted")
+    assert channel_exit_code(ws) == 3
+
+
+def test_2022_an_attached_client_types_into_a_restarted_jobs_new_terminal(
+    platform22: LocalPlatform, api22: Api
+) -> None:
+    body = sh("read line; echo got:$line; exit 1", restart_policy="on-failure")
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    job_id = job["id"]
+    try:
+        api22.wait(job_id, ("running",))
+        ws = _attach_tty(api22, job_id)
+        ws.send_binary(b"\x00first\r")
+        channel_output_until(ws, b"got:first")
+
+        def running_again() -> bool:
+            again = api22.job(job_id)
+            return bool(again["history"]["restarts"] >= 1 and again["status"] == "running")
+
+        wait_for(running_again, "the restart")
+        ws.send_binary(b"\x00second\r")
+        channel_output_until(ws, b"got:second")
+    finally:
+        api22.kill(job_id)
+
+
+def test_2022_attach_tty_refusals(platform22: LocalPlatform, api22: Api) -> None:
+    job = api22.create(sh(GATE))  # no terminal
+    tty_body = sh(GATE)
+    tty_body["container"]["tty"] = True
+    tty_job = api22.create(tty_body)
+    try:
+        api22.wait(job["id"], ("running",))
+        api22.wait(tty_job["id"], ("running",))
+        status, error = _refused(api22, f"/jobs/{job['id']}/attach?tty=1&stdin=1")
+        assert status == 400 and "no terminal" in error["error"]
+        name = unique_user()
+        other = Api(api22.url, platform22.issue_token(name), name)
+        assert _refused(other, f"/jobs/{tty_job['id']}/attach?tty=1&stdin=1")[0] in (403, 404)
+    finally:
+        release(platform22.data_dir, job["id"])
+        release(platform22.data_dir, tty_job["id"])
+
+
+def test_2022_attach_tty_on_a_runtime_without_terminals_is_a_clear_400(
+    platform22: LocalPlatform, api22: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Slurm runtime gives jobs no terminal (it has no `terminal`): attaching with tty or
+    stdin is a 400 naming the runtime. Shown with the process runtime stripped of it."""
+    from neuro_sync.local.process_runtime import ProcessRuntime
+    from neuro_sync.local.slurm_runtime import SlurmRuntime
+
+    assert not hasattr(SlurmRuntime, "terminal")
+    body = sh(GATE)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    try:
+        api22.wait(job["id"], ("running",))
+        monkeypatch.delattr(ProcessRuntime, "terminal")
+        status, error = _refused(api22, f"/jobs/{job['id']}/attach?tty=1&stdin=1")
+        assert status == 400
+        assert "the process runtime gives jobs no terminal" in error["error"]
+        # Following the output needs no terminal.
+        assert _refused(api22, f"/jobs/{job['id']}/attach?stdout=1")[0] == 101
+    finally:
+        release(platform22.data_dir, job["id"])
+
+
+def test_2022_a_client_message_is_bounded(platform22: LocalPlatform, api22: Api) -> None:
+    """A client announcing a 4 GiB frame is cut off (1009) before the payload is read; the
+    platform goes on serving."""
+    import struct
+
+    from neuro_sync.local.ws_monitoring import MAX_MESSAGE
+
+    body = sh(GATE)
+    body["container"]["tty"] = True
+    job = api22.create(body)
+    try:
+        api22.wait(job["id"], ("running",))
+        ws = _attach_tty(api22, job["id"])
+        assert ws.sock is not None
+        # A masked binary frame header with a 64-bit length, then a little of the payload.
+        header = bytes([0x82, 0x80 | 127]) + struct.pack("!Q", 4 * 1024**3) + b"mask"
+        ws.sock.sendall(header + b"\x00" * 1024)
+        closed = None
+        while closed is None:
+            opcode, frame = ws.recv_data_frame(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                closed = struct.unpack("!H", frame.data[:2])[0]
+        assert closed == 1009
+        ws.shutdown()  # type: ignore[no-untyped-call]
+        # Just under the limit is fine.
+        ok = _attach_tty(api22, job["id"])
+        ok.send_binary(b"\x00" + b"x" * (MAX_MESSAGE - 64))
+        ok.close()
+        assert api22.job(job["id"])["status"] == "running"
+    finally:
+        release(platform22.data_dir, job["id"])
+
+
 def test_2022_privileged_needs_a_container_runtime(api22: Api) -> None:
     response = api22.post("/jobs", json=sh("true", privileged=True))
     assert response.status_code == 400
@@ -422,17 +583,17 @@ def test_status_changes_are_bounded() -> None:
 def test_2022_ndjson_failure_is_a_last_error_object(
     monkeypatch: pytest.MonkeyPatch, api22: Api
 ) -> None:
-    from neuro_sync.local import dialect2022
+    from neuro_sync.local.store import JobRecord
 
     ids = [api22.create(sh("true", tags=["broken"]))["id"] for _ in range(3)]
-    amend = dialect2022.amend_wire
+    to_wire = JobRecord.to_wire
 
-    def breaks_on_the_second(job: Any, wire: dict[str, Any], settings: Any) -> None:
+    def breaks_on_the_second(job: JobRecord, settings: Any) -> dict[str, Any]:
         if job.id == ids[1]:
             raise RuntimeError("disk on fire")
-        amend(job, wire, settings)
+        return to_wire(job, settings)
 
-    monkeypatch.setattr(dialect2022, "amend_wire", breaks_on_the_second)
+    monkeypatch.setattr(JobRecord, "to_wire", breaks_on_the_second)
     response = api22.get(
         "/jobs", params={"tag": "broken"}, headers={"Accept": "application/x-ndjson"}
     )

@@ -99,8 +99,18 @@ def client(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
 
     The /config call is cleared from `mocked.calls`, so a test's own requests start at 0.
     """
+    yield from _configured(mocked)
+
+
+@pytest.fixture
+def client22(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
+    """The same as `client`, in the 2022 dialect."""
+    yield from _configured(mocked, dialect="2022")
+
+
+def _configured(mocked: responses.RequestsMock, **options: Any) -> Iterator[neuro_sync.Client]:
     mocked.get(f"{BASE}/config", json=config_payload())
-    with neuro_sync.Client(BASE, TOKEN, max_retries=0) as c:
+    with neuro_sync.Client(BASE, TOKEN, max_retries=0, **options) as c:
         assert c.config.monitoring_url.host == "monitoring.test"
         mocked.calls.reset()
         yield c

@@ -40,6 +40,7 @@ pytestmark = pytest.mark.sockets
 class WSServer:
     url: str
     handshakes: list[dict[str, str]] = field(default_factory=list)
+    refuse_forwards: int = 0  # refuse this many port-forward handshakes (400) first
 
 
 STATE = web.AppKey("state", WSServer)
@@ -71,6 +72,10 @@ async def _exec(request: web.Request) -> web.StreamResponse:
 async def _forward(request: web.Request) -> web.StreamResponse:
     server = request.app[STATE]
     server.handshakes.append({"path": request.path_qs, **dict(request.headers)})
+    if server.refuse_forwards > 0:
+        server.refuse_forwards -= 1
+        body = json.dumps({"error": "cannot connect to port 8080: Connection refused"})
+        return web.Response(status=400, text=body, headers={"X-Error": body})
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     async for msg in ws:  # raw bytes, no channel byte: answered upper-cased
@@ -211,3 +216,41 @@ def test_port_forward_raw_frames(client22: neuro_sync.Client, ws_server: WSServe
     assert got == b"HELLO"
     assert fwd.error is None
     assert URL(ws_server.handshakes[0]["path"]).path == "/api/v1/jobs/job-ok/port_forward/8080"
+
+
+def _round_trip(port: int) -> bytes:
+    """Send through the forward; what comes back (b"" when the forward closed it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"ping")
+        got = b""
+        while len(got) < 4:
+            try:
+                chunk = conn.recv(100)
+            except ConnectionResetError:
+                chunk = b""  # closed with "ping" unread
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+
+def test_port_forward_error_follows_the_latest_connection(
+    client22: neuro_sync.Client, ws_server: WSServer
+) -> None:
+    """`error` says whether forwarding works now: a refused connection sets it, a later one
+    that gets through clears it, a later refusal sets it again."""
+    ws_server.refuse_forwards = 1
+    try:
+        with client22.jobs.port_forward("job-ok", 0, 8080) as fwd:
+            assert _round_trip(fwd.local_port) == b""
+            first = fwd.error
+            assert _round_trip(fwd.local_port) == b"PING"
+            cleared = fwd.error
+            ws_server.refuse_forwards = 1
+            assert _round_trip(fwd.local_port) == b""
+            again = fwd.error
+    finally:
+        ws_server.refuse_forwards = 0
+    assert isinstance(first, neuro_sync.IllegalArgumentError) and "Connection refused" in str(first)
+    assert cleared is None
+    assert isinstance(again, neuro_sync.IllegalArgumentError)

@@ -21,7 +21,6 @@ from .conftest import (
     MONITORING,
     REGISTRY,
     TOKEN,
-    config_payload,
     make_job,
     request_json,
 )
@@ -278,13 +277,9 @@ def test_run_bad_short_form_arguments(
 
 
 @pytest.fixture
-def default22(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
-    mocked.get(f"{BASE}/config", json=config_payload())
-    with neuro_sync.Client(BASE, TOKEN, max_retries=0, dialect="2022") as c:
-        assert c.config.monitoring_url.host == "monitoring.test"
-        mocked.calls.reset()
-        neuro_sync.set_default_client(c)
-        yield c
+def default22(client22: neuro_sync.Client) -> neuro_sync.Client:
+    neuro_sync.set_default_client(client22)
+    return client22
 
 
 def test_run_short_form_takes_the_2022_arguments(
@@ -345,3 +340,27 @@ def test_run_container_with_2022_container_arguments_is_rejected(
     container = Container(image=RemoteImage("ubuntu"), resources=Resources(16, 0.1))
     with pytest.raises(ValidationError, match=field):
         neuro_sync.run(container, **kwargs)
+
+
+def test_run_refuses_an_unknown_keyword_as_python_does(
+    default22: neuro_sync.Client, mocked: responses.RequestsMock
+) -> None:
+    """The 2022 arguments are one `JobOptions` for both `run`s: a misspelt one is a TypeError
+    naming it (never an internal class), and nothing is sent."""
+    options: Any = {"tagz": ["t"]}
+    container = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="true")
+    expected = r"^run\(\) got an unexpected keyword argument 'tagz'$"
+    with pytest.raises(TypeError, match=expected):
+        neuro_sync.run("ubuntu", "true", **options)
+    with pytest.raises(TypeError, match=expected):
+        default22.jobs.run(container, **options)
+    assert len(mocked.calls) == 0
+    assert set(neuro_sync.JobOptions.__optional_keys__) == {
+        "tags",
+        "life_span",
+        "restart_policy",
+        "pass_config",
+        "wait_for_jobs_quota",
+        "privileged",
+        "preset_name",
+    }

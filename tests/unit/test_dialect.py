@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,15 +28,6 @@ from .conftest import BASE, JOB_ID, MONITORING, TOKEN, config_payload, make_job,
 
 CONTAINER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="true")
 NDJSON = "application/x-ndjson"
-
-
-@pytest.fixture
-def client22(mocked: responses.RequestsMock) -> Iterator[neuro_sync.Client]:
-    mocked.get(f"{BASE}/config", json=config_payload())
-    with neuro_sync.Client(BASE, TOKEN, max_retries=0, dialect="2022") as c:
-        assert c.config.monitoring_url.host == "monitoring.test"
-        mocked.calls.reset()
-        yield c
 
 
 def _query(call: Any) -> dict[str, list[str]]:
