@@ -722,11 +722,13 @@ class ReplyContext:
         job.status = _STATUSES.get(status, _UNKNOWN)
         job.history = history
         job.container = container
-        job.is_preemptible = bool(scheduler_enabled) if is_preemptible is None else is_preemptible
+        # Booleans arrive checked (True, False or None): `is True` is their bool(), cheaper.
+        job.is_preemptible = scheduler_enabled is True if is_preemptible is None else is_preemptible
         job.name = name
         job.description = description
         # the named URL wins, as in the 2019 SDK
-        job.http_url = self.url(http_url_named or http_url)
+        url = http_url_named or http_url
+        job.http_url = (self.urls.get(url) or self.url(url)) if url else _EMPTY_URL
         # the same for every job: the cache hit inline
         job.ssh_server = ssh_server and self.urls.get(ssh_server) or self.url(ssh_server)
         job.internal_hostname = internal_hostname
@@ -741,8 +743,8 @@ class ReplyContext:
             _NEVER if restart_policy is None else _RESTART_POLICIES.get(restart_policy, _NEVER)
         )
         job.preset_name = preset_name
-        job.pass_config = bool(pass_config)
-        job.privileged = bool(privileged)
+        job.pass_config = pass_config is True
+        job.privileged = privileged is True
         if statuses:
             _set_transitions(history, tuple(statuses))
         job.__class__ = JobDescription  # filled: a frozen JobDescription from now on
@@ -846,7 +848,7 @@ class ReplyContext:
         container.env = {} if env is None else env
         container.volumes = [] if volumes is None else volumes
         container.working_dir = working_dir
-        container.tty = bool(tty)
+        container.tty = tty is True
         container.__class__ = Container  # filled: a frozen Container from now on
         built: Container = container
         return built
