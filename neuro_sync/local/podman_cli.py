@@ -576,6 +576,16 @@ def env_file_text(env: Mapping[str, str]) -> str:
     return "".join(lines)
 
 
+def process_environ(pid: int) -> list[str]:
+    """A process's environment as `NAME=value` items (empty once it is gone): how the
+    runtimes recognise the podman and conmon processes of their own platform."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
 def env_problem(job: JobRecord) -> str | None:
     """Why a container runtime cannot pass the job's variables (`env_file_text`), or None:
     both container runtimes' `check` at submission."""

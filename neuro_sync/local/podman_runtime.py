@@ -38,11 +38,12 @@ from .podman_cli import (
     env_file_text,
     env_problem,
     image_candidates,
+    process_environ,
     release_volumes,
     run_argv,
     stage_volumes,
 )
-from .runtime import ExecSpec, JobSpec, NotReady, StartError
+from .runtime import ExecSpec, JobSpec, NotReady, StartError, container_env
 from .store import JobRecord
 from .terminal import DRAIN_GRACE, JobTerminal
 
@@ -159,6 +160,7 @@ class _Job:
     usage: Usage = field(default_factory=Usage)
     refresh: asyncio.Task[None] | None = field(default=None, repr=False)
     terminal: JobTerminal | None = None  # a 2022 job with `container.tty`
+    env: dict[str, str] = field(default_factory=dict)  # the container's (`container_env`)
     exited_at: float | None = None  # when `podman run` was first seen ended
 
 
@@ -201,7 +203,13 @@ class PodmanRuntime:
         if run is None:
             log = open_private(spec.log_path)
             images = image_candidates(job.container["image"])
-            run = _Job(record=job, images=images, log_path=spec.log_path, log=log)
+            run = _Job(
+                record=job,
+                images=images,
+                log_path=spec.log_path,
+                log=log,
+                env=container_env(job, spec),
+            )
             self._jobs[job.id] = run
             run.proc = self._spawn(["image", "exists", "--", run.images[0]], log=None)
         code = run.proc.poll() if run.proc is not None else 1
@@ -245,7 +253,7 @@ class PodmanRuntime:
                 (job_dir / name).unlink()
         env_file = job_dir / "env"
         with open_private(env_file, "wb") as f:
-            f.write(env_file_text(job.container.get("env", {})).encode())
+            f.write(env_file_text(run.env).encode())
         run.phase = "run"  # from here on, _forget releases the job's directory
         sources = stage_volumes(self.data_dir, job, job_dir / "mounts")
         argv = run_argv(
@@ -439,7 +447,7 @@ class PodmanRuntime:
         left = []
         for proc in psutil.process_iter(["name"]):
             with contextlib.suppress(psutil.Error):
-                if proc.info["name"] == "podman" and marker in _environ(proc.pid):
+                if proc.info["name"] == "podman" and marker in process_environ(proc.pid):
                     proc.kill()
                     left.append(proc)
         psutil.wait_procs(left, timeout=30)
@@ -465,14 +473,6 @@ class PodmanRuntime:
         self._helpers.clear()
         self._oom.close()
         self.podman.release()
-
-
-def _environ(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return f.read().decode(errors="replace").split("\0")
-    except OSError:
-        return []
 
 
 def _remove_job_dir(job_dir: Path) -> None:

@@ -52,11 +52,12 @@ from .podman_cli import (
     container_name,
     env_file_text,
     env_problem,
+    process_environ,
     release_volumes,
     resolve_image,
     run_argv,
 )
-from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, _environ, platform_podman
+from .podman_runtime import CREATING, PULL_FAILED, KernelOomLog, platform_podman
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, container_env, storage_path
 from .slurm_volumes import commands, node_python_env
 from .store import JobRecord
@@ -840,7 +841,7 @@ class SlurmRuntime:
         marker = f"CONTAINERS_CONF={self.podman.conf}"
         for proc in psutil.process_iter(["name"]):
             with contextlib.suppress(psutil.Error):
-                if proc.info["name"] in ("podman", "conmon") and marker in _environ(proc.pid):
+                if proc.info["name"] in ("podman", "conmon") and marker in process_environ(proc.pid):
                     return True
         return False
 

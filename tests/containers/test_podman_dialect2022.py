@@ -3,6 +3,7 @@ port forwarding over WebSockets, with plain `requests` and `websocket-client`.""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Iterator
@@ -200,3 +201,12 @@ def test_the_cli_attaches_to_the_containers_terminal_from_a_real_terminal(
         code, restored = term.finish()
     assert code == 9, term.shown
     assert restored
+
+
+def test_pass_config_reaches_the_container(platform22: LocalPlatform, api: Api) -> None:
+    job = api.create(_busybox("sh -c 'echo \"$NEURO_PASSED_CONFIG\"'", pass_config=True))
+    assert api.wait(job["id"], FINISHED, timeout=GUARD)["status"] == "succeeded"
+    passed = json.loads(base64.b64decode(api.get(f"/jobs/{job['id']}/log").text))
+    assert (passed["cluster"], passed["url"]) == ("default", platform22.url)
+    as_job = Api(platform22.url, passed["token"], api.user)  # a login of the job's owner
+    assert as_job.job(job["id"])["pass_config"] is True
