@@ -841,7 +841,9 @@ class SlurmRuntime:
         marker = f"CONTAINERS_CONF={self.podman.conf}"
         for proc in psutil.process_iter(["name"]):
             with contextlib.suppress(psutil.Error):
-                if proc.info["name"] in ("podman", "conmon") and marker in process_environ(proc.pid):
+                if proc.info["name"] in ("podman", "conmon") and marker in process_environ(
+                    proc.pid
+                ):
                     return True
         return False
 
