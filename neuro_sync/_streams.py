@@ -339,6 +339,9 @@ def open_websocket(
             max_size=MAX_MESSAGE,
             legacy=True,  # a plain connection, closed by its owner
         )
+        # The handshake request stays on the connection; the token must not show in its repr.
+        if connection.request is not None and "Authorization" in connection.request.headers:
+            del connection.request.headers["Authorization"]
         ws = JobSocket(connection, tcp)
     except (InvalidHandshake, InvalidURI, OSError, ValueError) as err:
         failed = err

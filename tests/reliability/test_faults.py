@@ -449,7 +449,7 @@ def test_redirect_to_another_host_is_not_followed(
 def test_top_redirect_to_another_host_is_not_followed(
     server: FaultServer, other_host: FaultServer, make_client: ClientFactory, status: int
 ) -> None:
-    # websocket-client follows handshake redirects to any host, with our headers, by default.
+    # websockets follows handshake redirects (to the same origin with our headers) by default.
     other_host.script(websocket([SAMPLE]))
     server.script(redirect(f"ws://localhost:{other_host.port}/api/v1/jobs/job-1/top", status))
     err, elapsed = timed(lambda: make_client().jobs.top("job-1"))

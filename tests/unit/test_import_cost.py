@@ -26,7 +26,7 @@ HEAVY = (
     "neuro_sync_api.api",  # the generated endpoints, which import the models
     "attrs",  # used by the generated models only
     "yaml",  # reading or writing a config file
-    "websocket",  # `top`
+    "websockets",  # `top`, exec, attach, port forwarding
     "tqdm",  # progress bars
     "IPython",
     "aiohttp",  # the local platform
@@ -136,8 +136,8 @@ def test_yaml_loads_with_a_config_file(loaded: dict[str, list[str]]) -> None:
 
 
 def test_websocket_loads_with_top(loaded: dict[str, list[str]]) -> None:
-    assert "websocket" not in loaded["config file read"]
-    assert "websocket" in loaded["top"]
+    assert "websockets" not in loaded["config file read"]
+    assert "websockets" in loaded["top"]
 
 
 def test_no_call_loads_the_local_platform_the_cli_or_display_extras(
