@@ -12,6 +12,9 @@ GEN_VALIDATION = f() { $(BIN)/python openapi/gen_validation.py openapi/jobs.yaml
 # The reply readers of the job object (plain functions, no models): see openapi/gen_readers.py.
 GEN_READERS = f() { $(BIN)/python openapi/gen_readers.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
+# ... and their fast path: msgspec Structs of the same schemas (gen_readers.py --structs).
+GEN_STRUCTS = f() { $(BIN)/python openapi/gen_readers.py --structs openapi/jobs.yaml "$$1" && \
+	$(BIN)/ruff format -q "$$1"; }; f
 # The server's reply writers (the local platform's job object and /config): openapi/gen_writers.py.
 GEN_WRITERS = f() { $(BIN)/python openapi/gen_writers.py openapi/jobs.yaml "$$1" && \
 	$(BIN)/ruff format -q "$$1"; }; f
@@ -34,6 +37,7 @@ generate: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate $(GEN_ARGS) --output-path $(GEN_PKG)
 	$(GEN_VALIDATION) $(GEN_PKG)/validation.py
 	$(GEN_READERS) $(GEN_PKG)/readers.py
+	$(GEN_STRUCTS) $(GEN_PKG)/structs.py
 	$(GEN_WRITERS) $(GEN_PKG)/writers.py
 
 # Regenerate into a temporary folder and fail on any difference from the committed output.
@@ -44,6 +48,7 @@ generate-check: $(STAMP)
 		--output-path $$tmp/$(GEN_PKG) >/dev/null && \
 	$(GEN_VALIDATION) $$tmp/$(GEN_PKG)/validation.py && \
 	$(GEN_READERS) $$tmp/$(GEN_PKG)/readers.py && \
+	$(GEN_STRUCTS) $$tmp/$(GEN_PKG)/structs.py && \
 	$(GEN_WRITERS) $$tmp/$(GEN_PKG)/writers.py && \
 	diff -r -x __pycache__ $(GEN_PKG) $$tmp/$(GEN_PKG) && rm -rf $$tmp && \
 	echo "generated/ is in sync with openapi/"
@@ -59,7 +64,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -m "not integration and not sockets and not packaging and not docs and not notebook"
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 # HTML docs in build/docs/html; any warning fails the build. Offline: intersphinx only uses
 # inventories installed on the machine (docs/conf.py).

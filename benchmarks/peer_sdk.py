@@ -191,20 +191,20 @@ async def _connect(url: str, token: str, workdir: Path) -> Any:
 
 async def _op_list(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     jobs = await client.jobs.list()
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "count": len(jobs)}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "count": len(jobs)}
 
 
 async def _op_status(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     ids: list[str] = command["ids"]
     gc.collect()
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     for job_id in ids:
         await client.jobs.status(job_id)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "calls": len(ids)}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "calls": len(ids)}
 
 
 _OPS = {"list": _op_list, "status": _op_status}
@@ -236,23 +236,23 @@ def _serve(args: argparse.Namespace) -> int:
 def _log(args: argparse.Namespace) -> int:
     from benchmarks._measure import PeakRss
 
-    async def stream(client: Any) -> tuple[int, float, PeakRss]:
+    async def stream(client: Any) -> tuple[int, float, float, PeakRss]:
         await client.jobs.status(args.job)  # warm-up: the connection, as the other clients
         received = 0
         with PeakRss() as rss:
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             async for chunk in client.jobs.monitor(args.job):
                 received += len(chunk)
-            seconds = time.perf_counter() - start
-        return received, seconds, rss
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return received, seconds, cpu, rss
 
     async def main(workdir: Path) -> dict[str, Any]:
         client = await _connect(args.url, args.token, workdir)
         try:
-            received, seconds, rss = await stream(client)
+            received, seconds, cpu, rss = await stream(client)
         finally:
             await client.close()
-        return {"bytes": received, "seconds": seconds, **rss.as_dict()}
+        return {"bytes": received, "seconds": seconds, "cpu": cpu, **rss.as_dict()}
 
     with tempfile.TemporaryDirectory(prefix="peer-sdk-") as workdir:
         result = asyncio.run(main(Path(workdir)))

@@ -16,7 +16,7 @@ import datetime
 import functools
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from neuro_sync_api.models import JobRequest, ResourcesRequest, SaveRequest, ServerConfig
 
 _STATUSES: dict[str, JobStatus] = {s.value: s for s in JobStatus}
+# Module constants: an enum member looked up on its class costs ten times as much, per job.
+_UNKNOWN = JobStatus.UNKNOWN
+_NEVER = JobRestartPolicy.NEVER
 _RESTART_POLICIES: dict[str, JobRestartPolicy] = {p.value: p for p in JobRestartPolicy}
 _EMPTY_URL = URL()
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
@@ -499,19 +502,24 @@ CACHE_SIZE = 512
 
 
 class _Cache(dict[Any, Any]):
-    """A dict that empties itself when it reaches `CACHE_SIZE` entries.
+    """A dict that empties itself when it reaches `size` entries (default `CACHE_SIZE`).
 
     Cheaper than an LRU on the hot path (a plain `dict.get`), and safe to share between
     threads: each operation is one atomic dict call, and a lost entry is only a cache miss.
     """
 
+    def __init__(self, size: int | None = None) -> None:
+        super().__init__()
+        self.size = CACHE_SIZE if size is None else size
+
     def put(self, key: Any, value: Any) -> None:
-        if len(self) >= CACHE_SIZE:
+        if len(self) >= self.size:
             self.clear()
         self[key] = value
 
 
 _FROM_ISO = datetime.datetime.fromisoformat
+_UTC = datetime.UTC
 
 
 def _time(value: str | None, field: str) -> datetime.datetime | None:
@@ -523,7 +531,7 @@ def _time(value: str | None, field: str) -> datetime.datetime | None:
         raise ValueError(f"{field} is not an ISO-8601 time: {value!r}") from None
     if moment.tzinfo is None:
         # The server sends UTC; a bare time is read as UTC so every value is aware.
-        return moment.replace(tzinfo=datetime.UTC)
+        return moment.replace(tzinfo=_UTC)
     return moment
 
 
@@ -546,110 +554,33 @@ def _int(value: object, field: str) -> int:
 _new = object.__new__
 
 
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The `__set__` of each named slot of a frozen, slotted dataclass, in the order given.
+def _draft(cls: type) -> type:
+    """A mutable twin of the frozen, slotted dataclass `cls`, whose instance becomes a `cls`.
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`, which made
-    it the largest cost of mapping a job; the slots' own descriptors (the descriptor protocol)
-    set them directly. The names must be exactly the class's fields, checked here at import: a
-    field added to the dataclass fails loudly rather than stays unset. The class must have no
-    `__post_init__` (it would be skipped).
+    it the largest cost of mapping a job. The mapper fills an instance of the twin (the same
+    slots, no frozen `__setattr__`) with plain attribute stores, then makes it a `cls` by
+    `__class__` assignment, which Python allows between classes of the same layout; from then
+    on it is as frozen as any. Checked here, at import: the class must have slots and no
+    `__post_init__` (it would be skipped), and the assignment must work. That the mapper sets
+    every field is checked by tests/unit/test_reply_guards.py (an unset slot would raise).
     """
-    fields = {f.name for f in dataclasses.fields(cls)}
-    if set(names) != fields or len(names) != len(fields):
-        raise RuntimeError(f"{cls.__name__}: the reply mapper sets {names}, not its fields")
     if hasattr(cls, "__post_init__") or "__slots__" not in cls.__dict__:
         raise RuntimeError(f"{cls.__name__} needs slots and no __post_init__ to be mapped fast")
-    return tuple(vars(cls)[name].__set__ for name in names)
+    twin = type(
+        f"{cls.__name__}Draft", (), {"__slots__": vars(cls)["__slots__"], "__module__": __name__}
+    )
+    probe = twin()
+    probe.__class__ = cls  # TypeError here, at import, if the layouts ever differ
+    return twin
 
 
-(
-    _job_id,
-    _job_owner,
-    _job_status,
-    _job_history,
-    _job_container,
-    _job_is_preemptible,
-    _job_name,
-    _job_description,
-    _job_http_url,
-    _job_ssh_server,
-    _job_internal_hostname,
-    _job_tags,
-    _job_life_span,
-    _job_restart_policy,
-    _job_preset_name,
-    _job_pass_config,
-    _job_privileged,
-) = _slot_setters(
-    JobDescription,
-    "id",
-    "owner",
-    "status",
-    "history",
-    "container",
-    "is_preemptible",
-    "name",
-    "description",
-    "http_url",
-    "ssh_server",
-    "internal_hostname",
-    "tags",
-    "life_span",
-    "restart_policy",
-    "preset_name",
-    "pass_config",
-    "privileged",
-)
-(
-    _history_status,
-    _history_reason,
-    _history_description,
-    _history_created_at,
-    _history_started_at,
-    _history_finished_at,
-    _history_exit_code,
-    _history_restarts,
-    _history_run_time_seconds,
-    _history_transitions,
-) = _slot_setters(
-    JobStatusHistory,
-    "status",
-    "reason",
-    "description",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "exit_code",
-    "restarts",
-    "run_time_seconds",
-    "transitions",
-)
-(
-    _container_image,
-    _container_resources,
-    _container_entrypoint,
-    _container_command,
-    _container_http,
-    _container_env,
-    _container_volumes,
-    _container_working_dir,
-    _container_tty,
-) = _slot_setters(
-    Container,
-    "image",
-    "resources",
-    "entrypoint",
-    "command",
-    "http",
-    "env",
-    "volumes",
-    "working_dir",
-    "tty",
-)
-_volume_storage_path, _volume_container_path, _volume_read_only = _slot_setters(
-    Volume, "storage_path", "container_path", "read_only"
-)
+_JOB = _draft(JobDescription)
+_HISTORY = _draft(JobStatusHistory)
+_CONTAINER = _draft(Container)
+_VOLUME = _draft(Volume)
+# The job's 2022 `statuses` come after its history is built: set through the slot's descriptor.
+_set_transitions = vars(JobStatusHistory)["transitions"].__set__
 
 
 class ReplyContext:
@@ -664,12 +595,20 @@ class ReplyContext:
     caches (`CACHE_SIZE` entries each); the values are immutable, so sharing them is safe.
     """
 
-    def __init__(self, registry_host: str, username: str) -> None:
+    def __init__(self, registry_host: str, username: str, cache_size: int | None = None) -> None:
         self.registry_host = registry_host
         self.username = username
-        self.images = _Cache()
-        self.urls = _Cache()
-        self.resources = _Cache()
+        self.images = _Cache(cache_size)
+        self.urls = _Cache(cache_size)
+        self.resources = _Cache(cache_size)
+
+    def for_reply(self, jobs: int) -> ReplyContext:
+        """A context for one reply of `jobs` jobs, whose caches hold every distinct value of it:
+        those values are all kept by the jobs returned anyway, and a list with more distinct
+        values than `CACHE_SIZE` would otherwise empty the shared caches over and over."""
+        if jobs <= CACHE_SIZE:
+            return self
+        return ReplyContext(self.registry_host, self.username, jobs)
 
     def image(self, value: str) -> RemoteImage:
         image: RemoteImage | None = self.images.get(value)
@@ -732,39 +671,40 @@ class ReplyContext:
         price_credits_per_hour: str | None,
         statuses: list[JobStatusItem] | None,
     ) -> JobDescription:
-        job = _new(JobDescription)
-        _job_id(job, id)
-        _job_owner(job, owner)
-        _job_status(job, _STATUSES.get(status, JobStatus.UNKNOWN))
-        _job_history(job, history)
-        _job_container(job, container)
-        _job_is_preemptible(
-            job, bool(scheduler_enabled) if is_preemptible is None else is_preemptible
-        )
-        _job_name(job, name)
-        _job_description(job, description)
+        job: Any = _new(_JOB)
+        job.id = id
+        job.owner = owner
+        job.status = _STATUSES.get(status, _UNKNOWN)
+        job.history = history
+        job.container = container
+        # Booleans arrive checked (True, False or None): `is True` is their bool(), cheaper.
+        job.is_preemptible = scheduler_enabled is True if is_preemptible is None else is_preemptible
+        job.name = name
+        job.description = description
         # the named URL wins, as in the 2019 SDK
-        _job_http_url(job, self.url(http_url_named or http_url))
+        url = http_url_named or http_url
+        job.http_url = (self.urls.get(url) or self.url(url)) if url else _EMPTY_URL
         # the same for every job: the cache hit inline
-        _job_ssh_server(job, ssh_server and self.urls.get(ssh_server) or self.url(ssh_server))
-        _job_internal_hostname(job, internal_hostname)
-        _job_tags(job, () if not tags else tuple(tags))
-        _job_life_span(
-            job,
+        job.ssh_server = ssh_server and self.urls.get(ssh_server) or self.url(ssh_server)
+        job.internal_hostname = internal_hostname
+        job.tags = () if not tags else tuple(tags)
+        job.life_span = (
             None
             if max_run_time_minutes is None
-            else float(_int(max_run_time_minutes, "max_run_time_minutes") * 60),
+            else float(_int(max_run_time_minutes, "max_run_time_minutes") * 60)
         )
         # An unknown policy (newer than this client) reads as the default.
-        _job_restart_policy(
-            job, _RESTART_POLICIES.get(restart_policy or "", JobRestartPolicy.NEVER)
+        job.restart_policy = (
+            _NEVER if restart_policy is None else _RESTART_POLICIES.get(restart_policy, _NEVER)
         )
-        _job_preset_name(job, preset_name)
-        _job_pass_config(job, bool(pass_config))
-        _job_privileged(job, bool(privileged))
+        job.preset_name = preset_name
+        job.pass_config = pass_config is True
+        job.privileged = privileged is True
         if statuses:
-            _history_transitions(history, tuple(statuses))
-        return job
+            _set_transitions(history, tuple(statuses))
+        job.__class__ = JobDescription  # filled: a frozen JobDescription from now on
+        built: JobDescription = job
+        return built
 
     def job_history(
         self,
@@ -784,22 +724,38 @@ class ReplyContext:
             isinstance(run_time_seconds, bool) or not isinstance(run_time_seconds, int | float)
         ):
             raise TypeError("history.run_time_seconds is not a number")
-        history = _new(JobStatusHistory)
+        history: Any = _new(_HISTORY)
         # missing, null and values newer than 2019 are UNKNOWN
-        _history_status(history, _STATUSES.get(status, JobStatus.UNKNOWN))  # type: ignore[arg-type]
-        _history_reason(history, reason or "")  # "" when null or missing
-        _history_description(history, description or "")
-        _history_created_at(history, _time(created_at, "history.created_at"))
-        _history_started_at(history, _time(started_at, "history.started_at"))
-        _history_finished_at(history, _time(finished_at, "history.finished_at"))
+        history.status = _STATUSES.get(status, _UNKNOWN)  # type: ignore[arg-type]
+        history.reason = reason or ""  # "" when null or missing
+        history.description = description or ""
+        # The three times inline (three calls less per job); a bad one is named by `_time`.
+        try:
+            created = None if created_at is None else _FROM_ISO(created_at)
+            started = None if started_at is None else _FROM_ISO(started_at)
+            finished = None if finished_at is None else _FROM_ISO(finished_at)
+        except ValueError:
+            created = _time(created_at, "history.created_at")
+            started = _time(started_at, "history.started_at")
+            finished = _time(finished_at, "history.finished_at")
+        # The server sends UTC; a bare time is read as UTC so every value is aware.
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=_UTC)
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=_UTC)
+        if finished is not None and finished.tzinfo is None:
+            finished = finished.replace(tzinfo=_UTC)
+        history.created_at = created
+        history.started_at = started
+        history.finished_at = finished
         # missing or null: no exit code (as the 2019 SDK reads it)
-        _history_exit_code(history, exit_code)
-        _history_restarts(history, 0 if restarts is None else _int(restarts, "history.restarts"))
-        _history_run_time_seconds(
-            history, None if run_time_seconds is None else float(run_time_seconds)
-        )
-        _history_transitions(history, ())  # the job's `statuses`, set by `job`
-        return history
+        history.exit_code = exit_code
+        history.restarts = 0 if restarts is None else _int(restarts, "history.restarts")
+        history.run_time_seconds = None if run_time_seconds is None else float(run_time_seconds)
+        history.transitions = ()  # the job's `statuses`, set by `job`
+        history.__class__ = JobStatusHistory  # filled: a frozen JobStatusHistory from now on
+        built: JobStatusHistory = history
+        return built
 
     def job_status_item(
         self,
@@ -835,20 +791,22 @@ class ReplyContext:
         working_dir: str | None,
         tty: bool | None,
     ) -> Container:
-        container = _new(Container)
+        container: Any = _new(_CONTAINER)
         # the cache hit inline: most jobs share a few images
-        _container_image(container, self.images.get(image) or self.image(image))
-        _container_resources(container, resources)
-        _container_entrypoint(container, entrypoint)
-        _container_command(container, command)
-        _container_http(container, http)
+        container.image = self.images.get(image) or self.image(image)
+        container.resources = resources
+        container.entrypoint = entrypoint
+        container.command = command
+        container.http = http
         # The parsed JSON dict and list (the reply's alone, filled with Volumes in place by
         # the reader): one object less per job for the garbage collector to scan.
-        _container_env(container, {} if env is None else env)
-        _container_volumes(container, [] if volumes is None else volumes)
-        _container_working_dir(container, working_dir)
-        _container_tty(container, bool(tty))
-        return container
+        container.env = {} if env is None else env
+        container.volumes = [] if volumes is None else volumes
+        container.working_dir = working_dir
+        container.tty = tty is True
+        container.__class__ = Container  # filled: a frozen Container from now on
+        built: Container = container
+        return built
 
     def resources_response(
         self,
@@ -898,16 +856,57 @@ class ReplyContext:
     def volume_response(
         self, src_storage_uri: str, dst_path: str, read_only: bool | None
     ) -> Volume:
-        volume = _new(Volume)
-        _volume_storage_path(volume, src_storage_uri)
-        _volume_container_path(volume, dst_path)
-        _volume_read_only(volume, True if read_only is None else read_only)
-        return volume
+        volume: Any = _new(_VOLUME)
+        volume.storage_path = src_storage_uri
+        volume.container_path = dst_path
+        volume.read_only = True if read_only is None else read_only
+        volume.__class__ = Volume  # filled: a frozen Volume from now on
+        built: Volume = volume
+        return built
 
 
 def map_job(d: Any, ctx: ReplyContext) -> JobDescription:
     """One job object of a reply (parsed JSON, which it consumes) to a `JobDescription`."""
     job: JobDescription = readers.read_job(d, ctx)
+    return job
+
+
+def fast_job(content: bytes, ctx: ReplyContext) -> JobDescription | None:
+    """A job reply body read by the compiled decoder (`neuro_sync_api.structs`, generated
+    from the spec like `readers`); None when it refuses the reply, which the caller then
+    reads with `readers` for an error that names the field (or, for what only the decoder
+    refuses, such as `NaN`, for the job)."""
+    import msgspec  # loaded with the Structs, on the first reply
+    from neuro_sync_api import structs
+
+    try:
+        job: JobDescription = structs.read_job(structs.JOB_DECODER.decode(content), ctx)
+    except (msgspec.DecodeError, *MALFORMED):
+        return None
+    return job
+
+
+def fast_jobs(content: bytes, ctx: ReplyContext) -> list[JobDescription] | None:
+    """A `{"jobs": [...]}` body read by the compiled decoder, or None as in `fast_job`."""
+    import msgspec
+    from neuro_sync_api import structs
+
+    try:
+        wire = structs.LIST_DECODER.decode(content)
+        read, scoped = structs.read_job, ctx.for_reply(len(wire.jobs))
+        jobs: list[JobDescription] = [read(job, scoped) for job in wire.jobs]
+    except (msgspec.DecodeError, *MALFORMED):
+        return None
+    return jobs
+
+
+def job_from_reply(content: bytes, ctx: ReplyContext) -> JobDescription:
+    """A job reply body (create, status) to a `JobDescription`."""
+    job = fast_job(content, ctx)
+    if job is None:
+        with reply_guard("job"):
+            data = json.loads(content)
+        job = job_from_json(data, ctx)
     return job
 
 

@@ -9,7 +9,6 @@ body, a job id, a list query. Each describes its request with the generated `bui
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 import threading
@@ -134,7 +133,7 @@ class Operations:
             ) from err
         try:
             # Any 2xx (the documented one is 202) carries the job object.
-            return _mapping.job_from_json(_json(reply.content, "job"), ctx)
+            return _mapping.job_from_reply(reply.content, ctx)
         except ResponseValidationError as err:
             raise ResponseValidationError(
                 f"{err} (the server answered, so the job was probably created; {hint})"
@@ -168,7 +167,7 @@ class Operations:
         reply = self._t.send(
             get_job.build_request(job_id), timeout=self._timeout(timeout), deadline=deadline
         )
-        return _mapping.job_from_json(_json(reply.content, "job"), ctx)
+        return _mapping.job_from_reply(reply.content, ctx)
 
     def kill(self, job_id: str, *, timeout: Timeout | ClientDefault) -> None:
         from neuro_sync_api.api.platform import kill_job
@@ -338,11 +337,6 @@ def _progress_lines(stream: Stream, job_id: str, read: float | None) -> Iterator
     last = lines.flush()
     if last is not None and last.strip():
         yield last
-
-
-def _json(content: bytes, what: str) -> Any:
-    with _mapping.reply_guard(what):
-        return json.loads(content)
 
 
 def _list_request(query: _mapping.ListQuery) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import requests
@@ -115,9 +115,24 @@ class Stream(Closing):
         socket read); past it, `APITimeoutError` and the connection is cut.
         """
         chunks = self._response.iter_content(_READ_CHUNK)
-        while True:
-            guard = None if idle is None else WATCHDOG.arm(idle, self._conn)
+        if idle is None:
+            # The common case (every list, a log without `idle`): requests' own generator, no
+            # step of ours per chunk (it yields no empty chunk); the log may come in 1 KiB
+            # chunks, 100,000 for 100 MiB. A cut by an armed guard ends the body with a failed
+            # read or an early EOF, told from the end below.
             failure: BaseException | None = None
+            try:
+                yield from chunks
+            except _READ_ERRORS as err:
+                failure = err
+            if self._guard is not None and self._guard.fired:
+                raise APITimeoutError(timeout_text)
+            if failure is not None:
+                self._raise_broken(failure, timeout_text, cut_text)
+            return
+        while True:
+            guard = WATCHDOG.arm(idle, self._conn)
+            failure = None
             chunk = b""
             ended = False
             try:
@@ -127,28 +142,29 @@ class Stream(Closing):
             except _READ_ERRORS as err:
                 failure = err
             finally:
-                if guard is not None:
-                    WATCHDOG.disarm(guard)
-            if (guard is not None and guard.fired) or (
-                self._guard is not None and self._guard.fired
-            ):
+                WATCHDOG.disarm(guard)
+            if guard.fired or (self._guard is not None and self._guard.fired):
                 # Whatever came after the cut (an EOF that looks like the end) is not the body.
                 raise APITimeoutError(timeout_text)
             if failure is not None:
-                # Raised out of the except block; chained only when the library's text
-                # (which may quote the server, e.g. a bad chunk-size line) is clean.
-                error: ClientError = (
-                    APITimeoutError(timeout_text)
-                    if is_timeout(failure)
-                    else StreamInterrupted(self._redact(f"{cut_text}: {describe(failure)}"))
-                )
-                if chain_is_clean(failure, self._redact):
-                    raise error from failure
-                raise error
+                self._raise_broken(failure, timeout_text, cut_text)
             if ended:
                 return
             if chunk:
                 yield chunk
+
+    def _raise_broken(self, failure: BaseException, timeout_text: str, cut_text: str) -> NoReturn:
+        """The error of a body whose read failed. Raised out of the except block; chained only
+        when the library's text (which may quote the server, e.g. a bad chunk-size line) is
+        clean."""
+        error: ClientError = (
+            APITimeoutError(timeout_text)
+            if is_timeout(failure)
+            else StreamInterrupted(self._redact(f"{cut_text}: {describe(failure)}"))
+        )
+        if chain_is_clean(failure, self._redact):
+            raise error from failure
+        raise error
 
     def close(self) -> None:
         """Release the connection (cut when the body was not read to its end)."""

@@ -25,6 +25,8 @@ HEAVY = (
     "neuro_sync_api.models",  # the generated models: request bodies, /config, errors
     "neuro_sync_api.api",  # the generated endpoints, which import the models
     "attrs",  # used by the generated models only
+    "msgspec",  # the compiled decoder of job replies (list, status)
+    "neuro_sync_api.structs",
     "yaml",  # reading or writing a config file
     "websockets",  # `top`, exec, attach, port forwarding
     "tqdm",  # progress bars
