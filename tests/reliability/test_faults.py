@@ -636,6 +636,19 @@ def test_tls_with_the_servers_ca_bundle(
     assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
 
 
+@pytest.mark.parametrize("verify", ["bundle", "off"])
+def test_top_over_tls_uses_the_transports_ca_settings(
+    tls_server: FaultServer, self_signed: tuple[Path, Path], verify: str
+) -> None:
+    # wss: the same `verify` as HTTPS (a CA bundle, or no verification at all).
+    tls_server.script(websocket([SAMPLE, SAMPLE]))
+    with _tls_client(tls_server, verify=str(self_signed[0]) if verify == "bundle" else False) as c:
+        with c.jobs.top("job-1") as top:
+            assert [s.cpu for s in top] == [0.5, 0.5]
+    assert tls_server.requests[0].target == "/api/v1/jobs/job-1/top"
+    assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
+
+
 def test_tls_reply_trickling_ends_at_the_deadline(
     tls_server: FaultServer, self_signed: tuple[Path, Path]
 ) -> None:
