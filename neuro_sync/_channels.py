@@ -21,10 +21,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._ssh import ExecResult, ExitCode, PortForward
-from ._streams import ws_messages
+from ._streams import JobSocket, ws_messages
 from .errors import (
     APITimeoutError,
     ClientError,
@@ -32,9 +32,6 @@ from .errors import (
     ResponseValidationError,
     StreamInterrupted,
 )
-
-if TYPE_CHECKING:
-    import websocket
 
 __all__ = ["WSPortForward", "run_channels"]
 
@@ -49,7 +46,7 @@ def stdin_mode(capture_output: bool) -> bool:
 
 
 def run_channels(
-    ws: websocket.WebSocket,
+    ws: JobSocket,
     job_id: str,
     *,
     what: str,
@@ -87,7 +84,7 @@ def run_channels(
         stop.set()
         for undo in reversed(restore):
             undo()
-        _close(ws)
+        ws.close()
     for decoder, stream in decoders:
         stream.write(decoder.decode(b"", final=True))
         stream.flush()
@@ -97,7 +94,7 @@ def run_channels(
 
 
 def _receive(
-    ws: websocket.WebSocket,
+    ws: JobSocket,
     job_id: str,
     what: str,
     sinks: dict[int, Callable[[bytes], None]],
@@ -106,13 +103,14 @@ def _receive(
     deadline = None if max_time is None else time.monotonic() + max_time
     code: int | None = None
     try:
-        for _, data in ws_messages(
+        for message in ws_messages(
             ws,
             stream=f"the {what} of job {job_id}",
             idle_text=f"{what} in job {job_id} timed out after {max_time} s",
             redact=_same,
             deadline=deadline,
         ):
+            data = message.encode() if isinstance(message, str) else message
             if not data:
                 continue
             channel, payload = data[0], data[1:]
@@ -158,22 +156,25 @@ def _text_writer(decoder: codecs.IncrementalDecoder, stream: Any) -> Callable[[b
     return write
 
 
-def _pump_stdin(ws: websocket.WebSocket, stop: threading.Event) -> None:
-    """This process's stdin -> channel 0; its end -> an empty frame (the command's EOF)."""
-    import websocket
+def _pump_stdin(ws: JobSocket, stop: threading.Event) -> None:
+    """This process's stdin -> channel 0; its end -> an empty frame (the command's EOF).
 
-    with contextlib.suppress(OSError, ValueError, websocket.WebSocketException):
+    `send` is safe while the main thread reads (websockets serializes writes with a lock).
+    """
+    from websockets.exceptions import WebSocketException
+
+    with contextlib.suppress(OSError, ValueError, WebSocketException):
         while not stop.is_set():
             ready, _, _ = select.select([0], [], [], 0.2)
             if not ready:
                 continue
             data = os.read(0, _BUFSIZE)
-            ws.send_binary(bytes([STDIN]) + data)
+            ws.send(bytes([STDIN]) + data)
             if not data:
                 return
 
 
-def _terminal(ws: websocket.WebSocket) -> list[Callable[[], None]]:
+def _terminal(ws: JobSocket) -> list[Callable[[], None]]:
     """Raw mode and the window size (and its changes); the undo steps."""
     import termios
     import tty
@@ -184,12 +185,12 @@ def _terminal(ws: websocket.WebSocket) -> list[Callable[[], None]]:
     undo.append(lambda: termios.tcsetattr(0, termios.TCSADRAIN, saved))
 
     def send_size(*_: object) -> None:
-        import websocket
+        from websockets.exceptions import WebSocketException
 
         size = os.get_terminal_size(0)
         frame = json.dumps({"height": size.lines, "width": size.columns}).encode()
-        with contextlib.suppress(OSError, websocket.WebSocketException):
-            ws.send_binary(bytes([RESIZE]) + frame)
+        with contextlib.suppress(OSError, WebSocketException):
+            ws.send(bytes([RESIZE]) + frame)
 
     send_size()
     if threading.current_thread() is threading.main_thread():
@@ -202,30 +203,17 @@ def _terminal(ws: websocket.WebSocket) -> list[Callable[[], None]]:
     return undo
 
 
-def _close(ws: websocket.WebSocket) -> None:
-    import websocket
-
-    try:
-        ws.close(timeout=1)
-    except (websocket.WebSocketException, OSError):
-        pass
-    finally:
-        ws.shutdown()  # type: ignore[no-untyped-call]
-
-
 class WSPortForward(PortForward):
     """`PortForward` over a port-forward WebSocket per connection (2022 dialect)."""
 
-    def __init__(
-        self, connect: Callable[[], websocket.WebSocket], local_port: int, job_id: str
-    ) -> None:
+    def __init__(self, connect: Callable[[], JobSocket], local_port: int, job_id: str) -> None:
         self._connect = connect
         self._job_id = job_id
-        self._sockets: set[websocket.WebSocket] = set()
+        self._sockets: set[JobSocket] = set()
         super().__init__(local_port)
 
     def _serve(self, conn: socket.socket, number: int) -> None:
-        import websocket
+        from websockets.exceptions import WebSocketException
 
         try:
             ws = self._connect()
@@ -235,27 +223,27 @@ class WSPortForward(PortForward):
         self._outcome(number, None)
         with self._lock:
             if self._stop.is_set():
-                _close(ws)
+                ws.close()
                 return
             self._sockets.add(ws)
 
         def up() -> None:  # local -> job
-            with contextlib.suppress(OSError, websocket.WebSocketException):
+            with contextlib.suppress(OSError, WebSocketException):
                 while data := conn.recv(_BUFSIZE):
-                    ws.send_binary(data)
+                    ws.send(data)
 
         upstream = threading.Thread(target=up, daemon=True)
         upstream.start()
         try:
             try:
-                for opcode, data in ws_messages(
+                for message in ws_messages(
                     ws,
                     stream=f"the port forward of job {self._job_id}",
-                    idle_text="",  # the socket has no timeout
+                    idle_text="",  # no read timeout
                     redact=_same,
                 ):
-                    if opcode == websocket.ABNF.OPCODE_BINARY:
-                        conn.sendall(data)
+                    if isinstance(message, bytes):
+                        conn.sendall(message)
             except ResponseValidationError as exc:
                 self._outcome(number, exc)  # the server misbehaves; a cut is an ordinary end
             except (OSError, ClientError):
@@ -263,7 +251,7 @@ class WSPortForward(PortForward):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
         finally:
-            _close(ws)
+            ws.close()
             upstream.join(timeout=5)
             with self._lock:
                 self._sockets.discard(ws)
@@ -274,8 +262,5 @@ class WSPortForward(PortForward):
         with self._lock:
             sockets = list(self._sockets)
         for ws in sockets:
-            # shutdown(), not close(): closing an fd does not wake a thread blocked reading it.
-            if ws.sock is not None:
-                with contextlib.suppress(OSError):
-                    ws.sock.shutdown(socket.SHUT_RDWR)
+            ws.abort()  # wakes the thread reading it
         super().close()

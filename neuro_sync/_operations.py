@@ -9,6 +9,7 @@ body, a job id, a list query. Each describes its request with the generated `bui
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from yarl import URL
 from . import _mapping
 from ._joblist import NDJSON, JobStream, jobs_from_body
 from ._lines import LineSplitter
-from ._streams import LogStream, TelemetryStream, open_websocket
+from ._streams import JobSocket, LogStream, TelemetryStream, open_websocket
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout, check_timeout
 from ._transport import Stream, Transport
 from .config import ClusterConfig
@@ -35,7 +36,6 @@ from .errors import (
 from .models import JobDescription
 
 if TYPE_CHECKING:
-    import websocket
     from neuro_sync_api.models import JobRequest, SaveRequest
 
 # The longest save progress line read (a real one is under 1 KiB); a longer one is an error.
@@ -210,7 +210,7 @@ class Operations:
         from neuro_sync_api.api.monitoring import get_job_top
 
         path = get_job_top.build_request(job_id)["url"]
-        url, headers, connect, read, sslopt = self._ws_target(path, timeout)
+        url, headers, connect, read, tls = self._ws_target(path, timeout)
         return TelemetryStream(
             url,
             job_id=job_id,
@@ -218,33 +218,37 @@ class Operations:
             connect_timeout=connect,
             read_timeout=read,
             redact=self._t.redact,
-            sslopt=sslopt,
+            tls=tls,
         )
 
     def _ws_target(
         self, path: str, timeout: Timeout | ClientDefault
-    ) -> tuple[str, list[str], float | None, float | None, dict[str, Any] | None]:
-        """The ws(s) URL of a monitoring path, its headers, timeouts and TLS options."""
+    ) -> tuple[str, list[tuple[str, str]], float | None, float | None, ssl.SSLContext | None]:
+        """The ws(s) URL of a monitoring path, its headers, timeouts and TLS context (the CA
+        settings of the HTTP transport: `verify`)."""
         t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
         url = URL(self._t.url_for(path, self._monitoring()))
         ws_url = url.with_scheme("wss" if url.scheme == "https" else "ws")
-        headers = [f"Authorization: Bearer {self._t.token}"] if self._t.token else []
-        sslopt: dict[str, Any] | None = None
+        headers = [("Authorization", f"Bearer {self._t.token}")] if self._t.token else []
+        tls: ssl.SSLContext | None = None
         verify = self._t.verify
         if verify is False:
-            sslopt = {"cert_reqs": ssl.CERT_NONE}
+            tls = ssl.create_default_context()
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
         elif isinstance(verify, str):
-            sslopt = {"ca_certs": verify}
-        return str(ws_url), headers, connect, read, sslopt
+            tls = ssl.create_default_context(
+                capath=verify if os.path.isdir(verify) else None,
+                cafile=None if os.path.isdir(verify) else verify,
+            )
+        return str(ws_url), headers, connect, read, tls
 
-    def channel(
-        self, kind: str, job_id: str, query: dict[str, str], *, port: int = 0
-    ) -> websocket.WebSocket:
+    def channel(self, kind: str, job_id: str, query: dict[str, str], *, port: int = 0) -> JobSocket:
         """Open the `exec`, `attach` or `port_forward` WebSocket of a job (2022 dialect).
 
         Connecting is bounded by the client's connect timeout; reading then has no deadline
-        (a command may be silent for hours), so the socket is left blocking.
+        (a command may be silent for hours).
         """
         from neuro_sync_api.api.monitoring import attach_to_job, exec_in_job, port_forward_job
 
@@ -254,23 +258,21 @@ class Operations:
             path = attach_to_job.build_request(job_id)["url"]
         else:
             path = port_forward_job.build_request(job_id, port)["url"]
-        url, headers, connect, _, sslopt = self._ws_target(path, CLIENT_DEFAULT)
+        url, headers, connect, _, tls = self._ws_target(path, CLIENT_DEFAULT)
         if query:
             url = str(URL(url).with_query(query))
-        ws = open_websocket(
+        return open_websocket(
             url,
             what=kind.replace("_", " "),
             job_id=job_id,
             headers=headers,
             connect_timeout=connect,
             redact=self._t.redact,
-            sslopt=sslopt,
+            tls=tls,
             # As neuro-sdk 22.7.1 asks (docs/protocol.md §8.5): a server that does not echo an
             # asked-for subprotocol fails the handshake.
             subprotocols=["v2.channels.neu.ro"] if kind == "attach" else None,
         )
-        ws.settimeout(None)
-        return ws
 
     def save(
         self,

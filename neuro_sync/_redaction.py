@@ -90,7 +90,8 @@ _FILTERED_LOGGERS = (
     "urllib3.poolmanager",
     "urllib3.util.retry",
     "requests",
-    "websocket",
+    "websockets",
+    "websockets.client",
 )
 _filter_installed = False
 _filter_lock = threading.Lock()

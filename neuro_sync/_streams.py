@@ -7,11 +7,16 @@ like the end of the data.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
+import socket
 import ssl
+import struct
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from yarl import URL
 
 from . import _mapping
 from ._closing import Closing
@@ -31,9 +36,22 @@ from .errors import (
 from .models import JobTelemetry
 
 if TYPE_CHECKING:
-    import websocket
+    from websockets.sync.client import ClientConnection
 
-__all__ = ["LogLines", "LogStream", "TelemetryStream", "open_websocket", "ws_messages"]
+__all__ = [
+    "MAX_MESSAGE",
+    "LogLines",
+    "LogStream",
+    "JobSocket",
+    "TelemetryStream",
+    "open_websocket",
+    "ws_messages",
+]
+
+# The largest WebSocket message read (`ReplyTooLarge` past it): what aiohttp (the real
+# platform's and neuro-sdk's WebSocket library) accepts by default; the local platform sends at
+# most 64 KiB at a time.
+MAX_MESSAGE = 4 * 1024 * 1024
 
 # A "line" without a newline is cut into pieces of this many characters, so that a log
 # without newlines cannot grow one string without bound.
@@ -174,81 +192,101 @@ class TelemetryStream(Closing):
         url: str,
         *,
         job_id: str,
-        headers: list[str],
+        headers: list[tuple[str, str]],
         connect_timeout: float | None,
         read_timeout: float | None,
         redact: Callable[[str], str],
-        sslopt: dict[str, Any] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._job_id = job_id
         self._redact = redact
         self._read_timeout = read_timeout
-        self._ws: websocket.WebSocket | None = None
-        ws = open_websocket(
+        self._ws: JobSocket | None = None
+        self._ws = open_websocket(
             url,
             what="telemetry",
             job_id=job_id,
             headers=headers,
             connect_timeout=connect_timeout,
             redact=redact,
-            sslopt=sslopt,
+            tls=tls,
         )
-        ws.settimeout(read_timeout)
-        self._ws = ws
         self._received = 0
 
     def __iter__(self) -> Iterator[JobTelemetry]:
-        import websocket  # loaded by __init__
-
         ws = self._ws
         if ws is None:
             raise ValueError("I/O operation on a closed telemetry stream")
         try:
-            for opcode, data in ws_messages(
+            for message in ws_messages(
                 ws,
                 stream=f"the telemetry stream of job {self._job_id}",
                 idle_text=f"No telemetry for job {self._job_id} within the read timeout",
                 redact=self._redact,
+                idle=self._read_timeout,
             ):
-                if opcode != websocket.ABNF.OPCODE_TEXT:
+                if not isinstance(message, str):
                     continue  # binary frames carry nothing in this protocol
                 try:
-                    payload = json.loads(data)
+                    payload = json.loads(message)
                 except ValueError:
                     raise ResponseValidationError("Malformed telemetry frame: not JSON") from None
                 self._received += 1
                 yield _mapping.telemetry_from_json(payload)
             if not self._received:
                 raise JobNotRunning(f"Job is not running. Job Id = {self._job_id}")
-        except (APITimeoutError, StreamInterrupted, ResponseValidationError):
-            # The peer is silent, gone or hostile: a close handshake would only wait.
-            self._abort()
-            raise
         finally:
             self.close()
 
-    def _abort(self) -> None:
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            ws.shutdown()  # type: ignore[no-untyped-call]
-
     def close(self) -> None:
-        """Close the WebSocket."""
-        import websocket  # loaded by __init__
-
+        """Close the WebSocket (a close handshake of at most a second)."""
         ws, self._ws = self._ws, None
         if ws is not None:
-            try:
-                ws.close(timeout=1)
-            except (websocket.WebSocketException, OSError):
-                pass
-            finally:
-                # After the server's close frame the socket counts as disconnected and close()
-                # returns at once without closing it; shutdown() always releases the fd.
-                ws.shutdown()  # type: ignore[no-untyped-call]
+            ws.close()
 
     def __repr__(self) -> str:
         return f"<TelemetryStream job={self._job_id} open={self._ws is not None}>"
+
+
+class JobSocket:
+    """A job's open WebSocket: a websockets connection, and the TCP connection under it (ours:
+    `open_websocket` connects it) to cut it at once where a close handshake would only wait.
+
+    `send` may be called from one thread while another iterates `ws_messages` (websockets
+    serializes writes with a lock).
+    """
+
+    def __init__(self, connection: ClientConnection, tcp: socket.socket) -> None:
+        self.connection = connection
+        self._tcp = tcp  # a duplicate of the connection's socket: the same TCP connection
+
+    def send(self, data: bytes) -> None:
+        """Send one binary message."""
+        self.connection.send(data)
+
+    def close(self) -> None:
+        """The close handshake (at most `_CLOSE_TIMEOUT` for the server), then the socket is
+        released; a second call returns at once."""
+        with contextlib.suppress(OSError, RuntimeError):
+            self.connection.close()
+        with contextlib.suppress(OSError):
+            self._tcp.close()
+
+    def abort(self) -> None:
+        """Cut the TCP connection without a close handshake (the peer is gone or hostile);
+        wakes a thread blocked reading it."""
+        with contextlib.suppress(OSError):
+            # A reset, not a FIN: a peer stuck sending into a full window learns of it at once.
+            self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self._tcp.shutdown(socket.SHUT_RDWR)
+        self.close()
+
+
+# The wait for the server's end of a close handshake.
+_CLOSE_TIMEOUT = 1.0
+# How often a read checks whether the connection failed (websockets, having refused a message,
+# reads and drops the rest until the connection ends: `ws_messages` then cuts it).
+_CHECK = 0.02
 
 
 def open_websocket(
@@ -256,41 +294,67 @@ def open_websocket(
     *,
     what: str,
     job_id: str,
-    headers: list[str],
+    headers: list[tuple[str, str]],
     connect_timeout: float | None,
     redact: Callable[[str], str],
-    sslopt: dict[str, Any] | None = None,
+    tls: ssl.SSLContext | None = None,
     subprotocols: list[str] | None = None,
-) -> websocket.WebSocket:
+) -> JobSocket:
     """Connect a WebSocket of a job (`what`: "telemetry", "exec"...); handshake failures
     become the typed errors of an HTTP reply, redirects are refused and the token is redacted.
+
+    `connect_timeout` bounds the TCP connect, then the TLS and WebSocket handshakes together.
     """
-    # websocket-client loads with the first WebSocket, not with neuro_sync.
-    import websocket
+    # websockets loads with the first WebSocket, not with neuro_sync.
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+    from websockets.sync.client import connect
+    from websockets.typing import Subprotocol
 
-    from ._ws_cap import CappedWebSocket
-
-    ws: websocket.WebSocket | None = None
+    target = URL(url)
+    start = time.monotonic()
+    ws: JobSocket | None = None
     failed: BaseException | None = None
+    sock: socket.socket | None = None
+    tcp: socket.socket | None = None
     try:
-        ws = websocket.create_connection(
-            url,
-            header=headers,
-            timeout=connect_timeout,
-            sslopt=sslopt or {},
-            subprotocols=subprotocols,
-            # websocket-client would follow a redirect to any host with our headers,
-            # the token included.
-            redirect_limit=0,
-            # Every message read is bounded (websocket-client has no option for it).
-            class_=CappedWebSocket,
+        # Our own socket: websockets follows a redirect (to the same origin, with our
+        # headers) unless it was given a connected socket, and then it refuses every redirect.
+        sock = socket.create_connection(
+            (target.host or "", target.port or 0), timeout=connect_timeout
         )
-    except (websocket.WebSocketException, OSError, ssl.SSLError) as err:
+        sock.settimeout(None)  # reads are bounded by ws_messages
+        tcp = sock.dup()  # TLS takes `sock` over; this stays usable to cut the connection
+        left = None if connect_timeout is None else connect_timeout - (time.monotonic() - start)
+        connection = connect(
+            url,
+            sock=sock,
+            ssl=(tls or ssl.create_default_context()) if target.scheme == "wss" else None,
+            additional_headers=headers,
+            subprotocols=[Subprotocol(p) for p in subprotocols] if subprotocols else None,
+            compression=None,  # the platform does not compress
+            open_timeout=max(left, 0.001) if left is not None else None,
+            ping_interval=None,  # the reads' own timeouts tell a dead peer
+            close_timeout=_CLOSE_TIMEOUT,
+            # Every message read is bounded (ReplyTooLarge past it).
+            max_size=MAX_MESSAGE,
+            legacy=True,  # a plain connection, closed by its owner
+        )
+        # The handshake request stays on the connection; the token must not show in its repr.
+        if connection.request is not None and "Authorization" in connection.request.headers:
+            del connection.request.headers["Authorization"]
+        ws = JobSocket(connection, tcp)
+    except (InvalidHandshake, InvalidURI, OSError, ValueError) as err:
         failed = err
+        for each in (sock, tcp):
+            if each is not None:
+                each.close()
     if ws is None:
-        # Raised outside the except block: the library's exception quotes the server (the
-        # handshake reply's headers and body, a redirect target), which may echo the
-        # token; chained or even left as __context__ it would show in every traceback.
+        # Raised outside the except block: the library's exception quotes the server (a
+        # redirect target), which may echo the token; chained or even left as __context__ it
+        # would show in every traceback.
+        cause = failed.__cause__ if isinstance(failed, ValueError) else failed
+        if isinstance(cause, InvalidStatus):
+            failed = cause  # a redirect, refused because the socket was ours
         error = _connect_error(failed, what, job_id, redact)
         if failed is not None and chain_is_clean(failed, redact):
             raise error from failed
@@ -299,47 +363,69 @@ def open_websocket(
 
 
 def ws_messages(
-    ws: websocket.WebSocket,
+    ws: JobSocket,
     *,
     stream: str,
     idle_text: str,
     redact: Callable[[str], str],
+    idle: float | None = None,
     deadline: float | None = None,
-) -> Iterator[tuple[int, bytes]]:
-    """The data messages (opcode, payload) of a job's WebSocket until the server's close frame:
-    the one read loop of telemetry, exec, attach and port forwarding.
+) -> Iterator[str | bytes]:
+    """The data messages of a job's WebSocket (`str` for a text frame, `bytes` for a binary
+    one) until the server's close frame: the one read loop of telemetry, exec, attach and port
+    forwarding.
 
     `stream` names it in errors ("the exec of job X"); `deadline` (a `time.monotonic()`
-    value) bounds the whole read, else the socket's own timeout bounds each message.
+    value) bounds the whole read, else `idle` (seconds, None: no bound) each message.
 
     Raises:
-        APITimeoutError: nothing within the socket's timeout or before `deadline` (`idle_text`).
+        APITimeoutError: nothing within `idle` or before `deadline` (`idle_text`).
         StreamInterrupted: the connection was cut or failed.
-        ReplyTooLarge: a message larger than `MAX_MESSAGE` bytes (4 MiB; nothing more of it
-            is read).
+        ReplyTooLarge: a message larger than `MAX_MESSAGE` bytes (4 MiB; the connection is
+            cut as soon as it is refused).
     """
-    import websocket  # loaded by open_websocket
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+    from websockets.frames import CloseCode
+    from websockets.protocol import State
 
-    from ._ws_cap import MAX_MESSAGE, MessageTooLarge
-
+    connection = ws.connection
+    quiet_since = time.monotonic()
     while True:
+        now = time.monotonic()
         if deadline is not None:
-            ws.settimeout(max(deadline - time.monotonic(), 0.001))
+            left: float | None = deadline - now
+        else:
+            left = None if idle is None else quiet_since + idle - now
         failure: BaseException | None = None
         try:
-            opcode, data = ws.recv_data(control_frame=False)
-        except (websocket.WebSocketException, OSError) as err:
+            message = connection.recv(timeout=_CHECK if left is None else max(min(left, _CHECK), 0))
+        except TimeoutError as err:
+            if connection.state is State.CLOSING:
+                # A close handshake under way: websockets refused a message (and drops the
+                # rest) or the server closes; no more data comes, so nothing waits for it.
+                ws.abort()
+                continue
+            if left is None or left > _CHECK:
+                continue
+            failure = err
+        except ConnectionClosed as closed:
+            too_big = closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG
+            if closed.rcvd is not None and not too_big:
+                return  # the server's close frame
+            failure = closed
+        except (WebSocketException, OSError) as err:
             failure = err
         if failure is not None:
             error: ClientError
-            if isinstance(failure, MessageTooLarge):
+            sent = failure.sent if isinstance(failure, ConnectionClosed) else None
+            if sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG:
                 error = ReplyTooLarge(
                     f"{stream.capitalize()} sent a message larger than {MAX_MESSAGE} bytes",
                     limit=MAX_MESSAGE,
                 )
-            elif isinstance(failure, TimeoutError | websocket.WebSocketTimeoutException):
+            elif isinstance(failure, TimeoutError):
                 error = APITimeoutError(idle_text)
-            elif isinstance(failure, websocket.WebSocketConnectionClosedException):
+            elif isinstance(failure, ConnectionClosed):
                 # A close without a close frame: the connection dropped.
                 error = StreamInterrupted(f"{stream.capitalize()} was cut")
             else:
@@ -347,29 +433,22 @@ def ws_messages(
             if chain_is_clean(failure, redact):
                 raise error from failure
             raise error
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return
-        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            yield opcode, data
+        quiet_since = time.monotonic()
+        yield message
 
 
 def _connect_error(
     err: BaseException | None, what: str, job_id: str, redact: Callable[[str], str]
 ) -> ClientError:
-    import websocket  # loaded by open_websocket
+    from websockets.exceptions import InvalidStatus
 
-    if isinstance(err, websocket.WebSocketBadStatusException):
-        status = int(getattr(err, "status_code", 0) or 0)
+    if isinstance(err, InvalidStatus):
+        status = err.response.status_code
         if 300 <= status < 400:
             return _redirect_error(f"a redirect ({status})", what, job_id)
-        body = getattr(err, "resp_body", None) or b""
-        if isinstance(body, str):
-            body = body.encode()
-        return error_from_status(status, body, redact=redact)
-    if isinstance(err, TimeoutError | websocket.WebSocketTimeoutException):
+        return error_from_status(status, bytes(err.response.body or b""), redact=redact)
+    if isinstance(err, TimeoutError):
         return APITimeoutError(f"{what.capitalize()} connection for job {job_id} timed out")
-    if isinstance(err, websocket.WebSocketException) and str(err).startswith("Redirect"):
-        return _redirect_error("a redirect", what, job_id)
     return APIConnectionError(
         redact(f"{what.capitalize()} connection for job {job_id} failed: {err}")
     )

@@ -449,7 +449,7 @@ def test_redirect_to_another_host_is_not_followed(
 def test_top_redirect_to_another_host_is_not_followed(
     server: FaultServer, other_host: FaultServer, make_client: ClientFactory, status: int
 ) -> None:
-    # websocket-client follows handshake redirects to any host, with our headers, by default.
+    # websockets follows handshake redirects (to the same origin with our headers) by default.
     other_host.script(websocket([SAMPLE]))
     server.script(redirect(f"ws://localhost:{other_host.port}/api/v1/jobs/job-1/top", status))
     err, elapsed = timed(lambda: make_client().jobs.top("job-1"))
@@ -633,6 +633,19 @@ def test_tls_with_the_servers_ca_bundle(
 ) -> None:
     with _tls_client(tls_server, verify=str(self_signed[0])) as client:
         assert client.jobs.status("job-1").id == "job-1"
+    assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("verify", ["bundle", "off"])
+def test_top_over_tls_uses_the_transports_ca_settings(
+    tls_server: FaultServer, self_signed: tuple[Path, Path], verify: str
+) -> None:
+    # wss: the same `verify` as HTTPS (a CA bundle, or no verification at all).
+    tls_server.script(websocket([SAMPLE, SAMPLE]))
+    with _tls_client(tls_server, verify=str(self_signed[0]) if verify == "bundle" else False) as c:
+        with c.jobs.top("job-1") as top:
+            assert [s.cpu for s in top] == [0.5, 0.5]
+    assert tls_server.requests[0].target == "/api/v1/jobs/job-1/top"
     assert tls_server.requests[0].header("Authorization") == f"Bearer {TOKEN}"
 
 

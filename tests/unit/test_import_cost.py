@@ -28,7 +28,7 @@ HEAVY = (
     "msgspec",  # the compiled decoder of job replies (list, status)
     "neuro_sync_api.structs",
     "yaml",  # reading or writing a config file
-    "websocket",  # `top`
+    "websockets",  # `top`, exec, attach, port forwarding
     "tqdm",  # progress bars
     "IPython",
     "aiohttp",  # the local platform
@@ -138,8 +138,8 @@ def test_yaml_loads_with_a_config_file(loaded: dict[str, list[str]]) -> None:
 
 
 def test_websocket_loads_with_top(loaded: dict[str, list[str]]) -> None:
-    assert "websocket" not in loaded["config file read"]
-    assert "websocket" in loaded["top"]
+    assert "websockets" not in loaded["config file read"]
+    assert "websockets" in loaded["top"]
 
 
 def test_no_call_loads_the_local_platform_the_cli_or_display_extras(

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import websocket
+import websockets.sync.client
 from aiohttp import web
+from websockets.protocol import State
 from yarl import URL
 
 import neuro_sync
@@ -258,20 +259,20 @@ def test_closed_stream_cannot_be_iterated(ws_client: neuro_sync.Client) -> None:
 def test_top_releases_the_socket_after_the_server_closes(
     ws_client: neuro_sync.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    created: list[Any] = []
-    real = websocket.create_connection
+    created: list[tuple[Any, socket.socket]] = []
+    real = websockets.sync.client.connect
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         ws = real(*args, **kwargs)
-        created.append(ws)
+        created.append((ws, kwargs["sock"]))
         return ws
 
-    monkeypatch.setattr(websocket, "create_connection", spy)
+    monkeypatch.setattr(websockets.sync.client, "connect", spy)
     with ws_client.jobs.top("job-running") as stream:
         assert len(list(stream)) == 2
-    (ws,) = created
+    ((ws, sock),) = created
     try:
-        assert ws.sock is None
+        assert ws.state is State.CLOSED
+        assert sock.fileno() == -1  # closed
     finally:
-        if ws.sock is not None:
-            ws.sock.close()
+        sock.close()
