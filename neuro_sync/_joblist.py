@@ -12,14 +12,16 @@ import codecs
 import json
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _mapping
 from ._closing import Closing
 from ._mapping import MALFORMED
-from ._transport import Stream
 from .errors import ResponseValidationError, ServerError
 from .models import JobDescription
+
+if TYPE_CHECKING:
+    from ._transport import Stream
 
 __all__ = [
     "MAX_ITEM",

@@ -23,7 +23,6 @@ from ._joblist import NDJSON, JobStream, jobs_from_body
 from ._lines import LineSplitter
 from ._streams import JobSocket, LogStream, TelemetryStream, open_websocket
 from ._timeouts import CLIENT_DEFAULT, ClientDefault, Timeout, check_timeout
-from ._transport import Stream, Transport
 from .config import ClusterConfig
 from .errors import (
     APIConnectionError,
@@ -37,6 +36,8 @@ from .models import JobDescription
 
 if TYPE_CHECKING:
     from neuro_sync_api.models import JobRequest, SaveRequest
+
+    from ._transport import Stream, Transport
 
 # The longest save progress line read (a real one is under 1 KiB); a longer one is an error.
 MAX_PROGRESS_LINE = 64 * 1024

@@ -22,7 +22,6 @@ from . import _mapping
 from ._closing import Closing
 from ._lines import LineSplitter
 from ._redaction import chain_is_clean
-from ._transport import Stream
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -37,6 +36,8 @@ from .models import JobTelemetry
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
+
+    from ._transport import Stream
 
 __all__ = [
     "MAX_MESSAGE",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import TypeAlias
 
-from neuro_sync_api.client import DEFAULT_TIMEOUT
+from neuro_sync_api.types import DEFAULT_TIMEOUT
 
 from .errors import ValidationError
 

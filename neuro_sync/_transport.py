@@ -41,6 +41,7 @@ from ._failures import (
     describe,
     is_timeout,
 )
+from ._limits import DEFAULT_MAX_REPLY_BYTES
 from ._redaction import chain_is_clean, protect_library_logs, token_redactor
 from ._retry import RetryPolicy
 from ._session import Session
@@ -60,7 +61,6 @@ log = logging.getLogger("neuro_sync")
 
 __all__ = ["DEFAULT_MAX_REPLY_BYTES", "Reply", "Stream", "Transport"]
 
-DEFAULT_MAX_REPLY_BYTES = 256 * 1024 * 1024
 # The most of an error body that is read: a streamed reply (the log) may never end.
 _MAX_ERROR_BODY = 64 * 1024
 _READ_CHUNK = 64 * 1024

@@ -10,10 +10,10 @@ from typing import TypedDict, Unpack
 from yarl import URL
 
 from ._closing import Closing
+from ._limits import DEFAULT_MAX_REPLY_BYTES
 from ._operations import Operations
 from ._retry import RetryPolicy
 from ._timeouts import DEFAULT_TIMEOUT, Timeout, check_timeout
-from ._transport import DEFAULT_MAX_REPLY_BYTES, Transport
 from .config import (
     DIALECTS,
     ENV_DIALECT,
@@ -117,6 +117,9 @@ class Client(Closing):
             or max_reply_bytes < 1
         ):
             raise ValidationError("max_reply_bytes", "must be an int >= 1 (bytes)")
+        # requests loads with the first client's transport, not with `import neuro_sync`.
+        from ._transport import Transport
+
         self._url = parsed
         self._username = username_from_token(token)
         self._transport = Transport(

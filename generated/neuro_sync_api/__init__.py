@@ -1,8 +1,3 @@
 """A client library for accessing Neuromation platform jobs API (August 2019)"""
-
-from .client import AuthenticatedClient, Client
-
-__all__ = (
-    "AuthenticatedClient",
-    "Client",
-)
+# No imports here: `neuro_sync_api.types` and the fast readers are read without `requests`,
+# which only `neuro_sync_api.client` (the generated endpoints' transport core) loads.

@@ -12,9 +12,7 @@ from typing import Any
 
 import requests
 
-# (connect, read) seconds. requests has no default timeout at all, so a forgotten one would
-# hang a notebook forever.
-DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+from .types import DEFAULT_TIMEOUT
 
 TimeoutType = float | tuple[float, float] | tuple[float, None] | None
 
@@ -41,7 +39,7 @@ class BearerAuth(requests.auth.AuthBase):
 
 
 # Plain dataclasses, not attrs (which the models use): importing attrs costs more than this
-# module, and `import neuro_sync` loads this module but none of the models.
+# module, which loads with the first transport, before any model.
 @dataclass(slots=True, weakref_slot=True)
 class Client:
     """Sends requests relative to `base_url` through a `requests.Session`.

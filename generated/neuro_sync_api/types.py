@@ -12,6 +12,10 @@ class Unset:
 
 UNSET: Unset = Unset()
 
+# (connect, read) seconds. requests has no default timeout at all, so a forgotten one would
+# hang a notebook forever. Here rather than in `client`, so that it is read without `requests`.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+
 # What `requests` accepts for one multipart file.
 FileContent = IO[bytes] | bytes | str
 FileTypes = (

@@ -21,7 +21,7 @@ from neuro_sync_api.api.platform import (
     list_jobs,
     ping,
 )
-from neuro_sync_api.client import DEFAULT_TIMEOUT, AuthenticatedClient, BearerAuth, Client
+from neuro_sync_api.client import AuthenticatedClient, BearerAuth, Client
 from neuro_sync_api.models import (
     ContainerRequest,
     ErrorBody,
@@ -34,7 +34,7 @@ from neuro_sync_api.models import (
     SaveRequest,
     ServerConfig,
 )
-from neuro_sync_api.types import UNSET
+from neuro_sync_api.types import DEFAULT_TIMEOUT, UNSET
 
 BASE = "http://api.test/api/v1"
 MON = "http://monitoring.test/api/v1/jobs"

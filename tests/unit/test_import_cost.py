@@ -35,16 +35,25 @@ HEAVY = (
     "neuro_sync.local",
     "neuro_sync.cli",
 )
+# Loaded by the first client's transport, never by the import (nor by `neuro-sync --help`).
+TRANSPORT = (
+    "requests",
+    "urllib3",
+    "neuro_sync_api.client",  # the generated endpoints' transport core, on requests
+    "neuro_sync._transport",
+)
 
 # Steps of one session, each followed by a report of the heavy modules then loaded.
 _STEPS = """
 import json, os, socket, sys, tempfile
 
 HEAVY = {heavy!r}
+TRANSPORT = {transport!r}
 report = {{}}
 
 def step(name):
     report[name] = sorted(m for m in HEAVY if m in sys.modules)
+    report["transport: " + name] = sorted(m for m in TRANSPORT if m in sys.modules)
 
 import neuro_sync
 step("import")
@@ -109,13 +118,41 @@ def _run(code: str) -> Any:
 @pytest.fixture(scope="module")
 def loaded() -> dict[str, list[str]]:
     """Step name -> the heavy modules loaded after it (one fresh interpreter)."""
-    result: dict[str, list[str]] = _run(_STEPS.format(heavy=HEAVY))
+    result: dict[str, list[str]] = _run(_STEPS.format(heavy=HEAVY, transport=TRANSPORT))
     return result
 
 
 def test_import_loads_none_of_the_heavy_modules(loaded: dict[str, list[str]]) -> None:
     assert loaded["import"] == []
     assert loaded["client"] == []
+
+
+def test_import_loads_no_transport_the_first_client_does(loaded: dict[str, list[str]]) -> None:
+    assert loaded["transport: import"] == []
+    # The generated endpoints (and their client) load with the first call that uses them.
+    assert loaded["transport: client"] == ["neuro_sync._transport", "requests", "urllib3"]
+    assert loaded["transport: top"] == sorted(TRANSPORT)
+
+
+def test_the_default_client_works_after_a_lazy_import() -> None:
+    """`neuro_sync.get()` makes the transport on first use and sends through it."""
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import neuro_sync
+        before = "requests" in sys.modules
+
+        import responses
+        from tests.support.wire import BASE, JOB_ID, TOKEN, cluster_config, make_job
+
+        with responses.RequestsMock() as mock:
+            mock.get(f"{BASE}/jobs/{JOB_ID}", json=make_job(status="running"))
+            client = neuro_sync.get(url=BASE, token=TOKEN, cluster_config=cluster_config())
+            job = client.jobs.status(JOB_ID)
+        print(json.dumps([before, job.id == JOB_ID, job.status, "requests" in sys.modules]))
+        """
+    )
+    assert _run(code) == [False, True, "running", True]
 
 
 def test_a_job_id_check_needs_no_schema(loaded: dict[str, list[str]]) -> None:
