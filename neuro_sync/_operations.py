@@ -10,7 +10,6 @@ body, a job id, a list query. Each describes its request with the generated `bui
 from __future__ import annotations
 
 import os
-import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,8 @@ from .errors import (
 from .models import JobDescription
 
 if TYPE_CHECKING:
+    import ssl
+
     from neuro_sync_api.models import JobRequest, SaveRequest
 
     from ._transport import Stream, Transport
@@ -232,6 +233,8 @@ class Operations:
         url = URL(self._t.url_for(path, self._monitoring()))
         ws_url = url.with_scheme("wss" if url.scheme == "https" else "ws")
         headers = [("Authorization", f"Bearer {self._t.token}")] if self._t.token else []
+        import ssl  # slow to import: with the first WebSocket (requests loads it for HTTP)
+
         tls: ssl.SSLContext | None = None
         verify = self._t.verify
         if verify is False:

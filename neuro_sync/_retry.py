@@ -7,7 +7,6 @@ never left (refused, connect timeout). Exponential backoff with jitter.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import re
 import time
@@ -110,6 +109,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     value = value.strip()
     if _DELTA_SECONDS.fullmatch(value):
         return float(value)
+    import email.utils  # an HTTP date is rare; the module is slow to import
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -10,7 +10,6 @@ import codecs
 import contextlib
 import json
 import socket
-import ssl
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,8 @@ from .errors import (
 from .models import JobTelemetry
 
 if TYPE_CHECKING:
+    import ssl
+
     from websockets.sync.client import ClientConnection
 
     from ._transport import Stream
@@ -306,7 +307,9 @@ def open_websocket(
 
     `connect_timeout` bounds the TCP connect, then the TLS and WebSocket handshakes together.
     """
-    # websockets loads with the first WebSocket, not with neuro_sync.
+    # websockets and ssl load with the first WebSocket, not with neuro_sync.
+    import ssl
+
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
     from websockets.sync.client import connect
     from websockets.typing import Subprotocol

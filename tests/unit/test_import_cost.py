@@ -155,6 +155,24 @@ def test_the_default_client_works_after_a_lazy_import() -> None:
     assert _run(code) == [False, True, "running", True]
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["no-such-command"], ["status", "--format", "xml", "job-1"]])
+def test_the_command_line_needs_no_transport_for_help_or_a_usage_error(argv: list[str]) -> None:
+    code = textwrap.dedent(
+        f"""
+        import contextlib, io, json, sys
+        from neuro_sync.cli import main
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                main({argv!r})
+            except SystemExit as exit:
+                code = exit.code
+        print(json.dumps([code, sorted(m for m in {TRANSPORT!r} if m in sys.modules)]))
+        """
+    )
+    assert _run(code) == [0 if argv == ["--help"] else 2, []]
+
+
 def test_a_job_id_check_needs_no_schema(loaded: dict[str, list[str]]) -> None:
     assert loaded["job id check"] == []
 
