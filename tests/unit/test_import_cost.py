@@ -155,7 +155,9 @@ def test_the_default_client_works_after_a_lazy_import() -> None:
     assert _run(code) == [False, True, "running", True]
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["no-such-command"], ["status", "--format", "xml", "job-1"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["no-such-command"], ["status", "--format", "xml", "job-1"]]
+)
 def test_the_command_line_needs_no_transport_for_help_or_a_usage_error(argv: list[str]) -> None:
     code = textwrap.dedent(
         f"""
