@@ -289,6 +289,11 @@ _CLOSE_TIMEOUT = 1.0
 # How often a read checks whether the connection failed (websockets, having refused a message,
 # reads and drops the rest until the connection ends: `ws_messages` then cuts it).
 _CHECK = 0.02
+# How long a connection may stay closing before `ws_messages` cuts it. Not at once: a server's
+# close frame also makes it closing, while websockets' reader thread is still handing over the
+# messages that came before it (a cut then drops them: seen in CI); a close handshake takes one
+# round trip. After a refused message, what the server sends meanwhile is read and dropped.
+_CLOSING_GRACE = 0.5
 
 
 def open_websocket(
@@ -394,6 +399,7 @@ def ws_messages(
 
     connection = ws.connection
     quiet_since = time.monotonic()
+    closing_since: float | None = None
     while True:
         now = time.monotonic()
         if deadline is not None:
@@ -405,9 +411,12 @@ def ws_messages(
             message = connection.recv(timeout=_CHECK if left is None else max(min(left, _CHECK), 0))
         except TimeoutError as err:
             if connection.state is State.CLOSING:
-                # A close handshake under way: websockets refused a message (and drops the
-                # rest) or the server closes; no more data comes, so nothing waits for it.
-                ws.abort()
+                # A close handshake under way: the server closes (done in a round trip), or
+                # websockets refused a message and drops the rest for as long as the server
+                # sends: cut it then.
+                closing_since = now if closing_since is None else closing_since
+                if now - closing_since > _CLOSING_GRACE:
+                    ws.abort()
                 continue
             if left is None or left > _CHECK:
                 continue
