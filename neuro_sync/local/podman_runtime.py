@@ -45,7 +45,7 @@ from .podman_cli import (
 )
 from .runtime import ExecSpec, JobSpec, NotReady, StartError, container_env
 from .store import JobRecord
-from .terminal import DRAIN_GRACE, JobTerminal
+from .terminal import JobTerminal
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -161,7 +161,6 @@ class _Job:
     refresh: asyncio.Task[None] | None = field(default=None, repr=False)
     terminal: JobTerminal | None = None  # a 2022 job with `container.tty`
     env: dict[str, str] = field(default_factory=dict)  # the container's (`container_env`)
-    exited_at: float | None = None  # when `podman run` was first seen ended
 
 
 class PodmanRuntime:
@@ -298,11 +297,8 @@ class PodmanRuntime:
         if run is None or run.proc is None or run.phase != "run":
             return None
         code = run.proc.poll()
-        if code is not None and run.terminal is not None and not run.terminal.drained:
-            # The last output may still be in the terminal (see ProcessRuntime.poll).
-            run.exited_at = run.exited_at or time.monotonic()
-            if time.monotonic() - run.exited_at < DRAIN_GRACE:
-                return None
+        if code is not None and run.terminal is not None and run.terminal.holds_exit():
+            return None
         return code
 
     def terminal(self, job_id: str) -> JobTerminal | None:

@@ -42,7 +42,7 @@ from . import listeners
 from .files import open_private, private_dir
 from .runtime import JOB_MARKER, ExecSpec, JobSpec, StartError, job_env
 from .store import JobRecord
-from .terminal import DRAIN_GRACE, JobTerminal
+from .terminal import JobTerminal
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -105,7 +105,6 @@ class _Job:
     ps: psutil.Process | None = None
     children: dict[int, psutil.Process] = field(default_factory=dict)
     terminal: JobTerminal | None = None  # a 2022 job with `container.tty`
-    exited_at: float | None = None  # when the process was first seen ended
 
 
 class ProcessRuntime:
@@ -220,12 +219,8 @@ class ProcessRuntime:
         if run is None:
             return None
         code = run.proc.poll()
-        if code is not None and run.terminal is not None and not run.terminal.drained:
-            # The job's last output may still be in its terminal: the job ends once it is
-            # in the log (or after a grace, if something of the job keeps the terminal open).
-            run.exited_at = run.exited_at or time.monotonic()
-            if time.monotonic() - run.exited_at < DRAIN_GRACE:
-                return None
+        if code is not None and run.terminal is not None and run.terminal.holds_exit():
+            return None
         return code
 
     def terminal(self, job_id: str) -> JobTerminal | None:

@@ -22,6 +22,7 @@ import struct
 import subprocess
 import termios
 import threading
+import time
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
@@ -83,6 +84,7 @@ class JobTerminal:
         os.set_blocking(master, False)
         self._master = master
         self._closed = False  # the master's fd number may be reused once closed
+        self._exited_at: float | None = None  # when the job's process was first seen ended
         self._log_fd = log.fileno()
         self._stop = threading.Event()
         self._pump = threading.Thread(target=self._copy_output, daemon=True)
@@ -109,6 +111,15 @@ class JobTerminal:
     def drained(self) -> bool:
         """All the output the job wrote to its terminal is in its log."""
         return not self._pump.is_alive()
+
+    def holds_exit(self) -> bool:
+        """Whether the end of the job, whose process has exited, waits: its last output may
+        still be in the terminal. It ends once that is in the log, or after `DRAIN_GRACE`
+        (something of the job may keep the terminal open)."""
+        if self.drained:
+            return False
+        self._exited_at = self._exited_at or time.monotonic()
+        return time.monotonic() - self._exited_at < DRAIN_GRACE
 
     def write(self, data: bytes) -> int:
         """Type `data`; how much the terminal took (0: its input buffer is full, try later).
