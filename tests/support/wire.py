@@ -203,3 +203,13 @@ def make_job(
     if schedule_timeout is not None:
         job["schedule_timeout"] = schedule_timeout
     return job
+
+
+def monitoring_cluster(monitoring_url: str) -> ClusterConfig:
+    """The test cluster, with its monitoring (WebSocket) endpoints at `monitoring_url`."""
+    return ClusterConfig(
+        registry_url=URL(REGISTRY_URL),
+        storage_url=URL(f"{BASE}/storage"),
+        users_url=URL(f"{BASE}/users"),
+        monitoring_url=URL(monitoring_url),
+    )

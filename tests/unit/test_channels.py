@@ -7,11 +7,9 @@ a malformed exit frame, a handshake refusal, raw port-forward bytes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,15 +21,16 @@ from yarl import URL
 
 import neuro_sync
 from neuro_sync import (
-    ClusterConfig,
     ExecResult,
     JobNotRunning,
     ResponseValidationError,
     StreamInterrupted,
     ValidationError,
 )
+from tests.support.aiohttp_thread import served
+from tests.support.wire import monitoring_cluster
 
-from .conftest import BASE, REGISTRY_URL, TOKEN
+from .conftest import BASE, TOKEN
 
 pytestmark = pytest.mark.sockets
 
@@ -86,37 +85,15 @@ async def _forward(request: web.Request) -> web.StreamResponse:
 
 @pytest.fixture(scope="module")
 def ws_server() -> Iterator[WSServer]:
-    loop = asyncio.new_event_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    state = WSServer(url=f"http://127.0.0.1:{port}/api/v1/jobs")
     app = web.Application()
-    app[STATE] = state
     app.router.add_get("/api/v1/jobs/{id}/exec", _exec)
     app.router.add_get("/api/v1/jobs/{id}/attach", _exec)
     app.router.add_get("/api/v1/jobs/{id}/port_forward/{port}", _forward)
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.SockSite(runner, sock).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    state = WSServer(url="")
+    app[STATE] = state
+    with served(app) as url:
+        state.url = f"{url}/api/v1/jobs"
         yield state
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
-
-
-def _cluster(monitoring_url: str) -> ClusterConfig:
-    return ClusterConfig(
-        registry_url=URL(REGISTRY_URL),
-        storage_url=URL(f"{BASE}/storage"),
-        users_url=URL(f"{BASE}/users"),
-        monitoring_url=URL(monitoring_url),
-    )
 
 
 @pytest.fixture
@@ -134,7 +111,11 @@ def client22(
     pattern = re.compile(rf"{re.escape(BASE)}/jobs/job-[a-z-]+$")
     mocked.add_callback(responses.GET, pattern, callback=status)
     with neuro_sync.Client(
-        BASE, TOKEN, timeout=(2, 2), cluster_config=_cluster(ws_server.url), dialect="2022"
+        BASE,
+        TOKEN,
+        timeout=(2, 2),
+        cluster_config=monitoring_cluster(ws_server.url),
+        dialect="2022",
     ) as c:
         yield c
 
@@ -193,11 +174,11 @@ def test_attach_frames(client22: neuro_sync.Client, ws_server: WSServer) -> None
 
 def test_attach_and_port_forward_checks_before_sending(ws_server: WSServer) -> None:
     ws_server.handshakes.clear()
-    with neuro_sync.Client(BASE, TOKEN, cluster_config=_cluster(ws_server.url)) as c:
+    with neuro_sync.Client(BASE, TOKEN, cluster_config=monitoring_cluster(ws_server.url)) as c:
         with pytest.raises(ValidationError, match="2022"):
             c.jobs.attach("job-ok")
     with neuro_sync.Client(
-        BASE, TOKEN, cluster_config=_cluster(ws_server.url), dialect="2022"
+        BASE, TOKEN, cluster_config=monitoring_cluster(ws_server.url), dialect="2022"
     ) as c:
         with pytest.raises(ValidationError, match="job_port"):
             c.jobs.port_forward("job-ok", 0, 70000)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +17,11 @@ import pytest
 import websockets.sync.client
 from aiohttp import web
 from websockets.protocol import State
-from yarl import URL
 
 import neuro_sync
 from neuro_sync import (
     AuthenticationError,
     AuthorizationError,
-    ClusterConfig,
     JobNotFound,
     JobNotRunning,
     JobTelemetry,
@@ -32,8 +29,10 @@ from neuro_sync import (
     ServerError,
     StreamInterrupted,
 )
+from tests.support.aiohttp_thread import served
+from tests.support.wire import monitoring_cluster
 
-from .conftest import BASE, REGISTRY_URL, TOKEN
+from .conftest import BASE, TOKEN
 
 # A WebSocket server on 127.0.0.1 (aiohttp, in a thread).
 pytestmark = pytest.mark.sockets
@@ -102,42 +101,20 @@ async def _top(request: web.Request) -> web.StreamResponse:
 
 @pytest.fixture(scope="module")
 def ws_server() -> Iterator[WSServer]:
-    loop = asyncio.new_event_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    state = WSServer(url=f"http://127.0.0.1:{port}/api/v1/jobs")
     app = web.Application()
-    app[STATE] = state
     app.router.add_get("/api/v1/jobs/{id}/top", _top)
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.SockSite(runner, sock).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    state = WSServer(url="")
+    app[STATE] = state
+    with served(app) as url:
+        state.url = f"{url}/api/v1/jobs"
         yield state
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
-
-
-def _cluster(monitoring_url: str) -> ClusterConfig:
-    return ClusterConfig(
-        registry_url=URL(REGISTRY_URL),
-        storage_url=URL(f"{BASE}/storage"),
-        users_url=URL(f"{BASE}/users"),
-        monitoring_url=URL(monitoring_url),
-    )
 
 
 @pytest.fixture
 def ws_client(ws_server: WSServer) -> Iterator[neuro_sync.Client]:
     ws_server.handshakes.clear()
     with neuro_sync.Client(
-        BASE, TOKEN, timeout=(2, 2), cluster_config=_cluster(ws_server.url)
+        BASE, TOKEN, timeout=(2, 2), cluster_config=monitoring_cluster(ws_server.url)
     ) as c:
         yield c
 
@@ -197,7 +174,7 @@ def test_top_other_handshake_errors(
 
 def test_top_handshake_401(ws_server: WSServer, jwt: Any) -> None:
     other = jwt({"identity": "mallory"})
-    with neuro_sync.Client(BASE, other, cluster_config=_cluster(ws_server.url)) as c:
+    with neuro_sync.Client(BASE, other, cluster_config=monitoring_cluster(ws_server.url)) as c:
         with pytest.raises(AuthenticationError) as info:
             c.jobs.top("job-running")
     assert str(info.value) == "401: Unauthorized"
@@ -229,7 +206,7 @@ def test_top_dropped_connection(ws_client: neuro_sync.Client) -> None:
 
 def test_top_read_timeout(ws_server: WSServer) -> None:
     with neuro_sync.Client(
-        BASE, TOKEN, timeout=(2, 0.2), cluster_config=_cluster(ws_server.url)
+        BASE, TOKEN, timeout=(2, 0.2), cluster_config=monitoring_cluster(ws_server.url)
     ) as c:
         with c.jobs.top("job-silent") as stream:
             with pytest.raises(neuro_sync.APITimeoutError) as info:
@@ -242,7 +219,7 @@ def test_top_connection_refused() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
     url = f"http://127.0.0.1:{port}/api/v1/jobs"
-    with neuro_sync.Client(BASE, TOKEN, cluster_config=_cluster(url)) as c:
+    with neuro_sync.Client(BASE, TOKEN, cluster_config=monitoring_cluster(url)) as c:
         with pytest.raises(neuro_sync.APIConnectionError) as info:
             c.jobs.top("job-running")
     assert str(info.value).startswith("Telemetry connection for job job-running failed:")

@@ -30,9 +30,9 @@ import responses
 import neuro_sync
 from neuro_sync import ReplyTooLarge
 from neuro_sync._streams import MAX_MESSAGE, open_websocket, ws_messages
+from tests.support.wire import monitoring_cluster
 
 from .conftest import BASE, TOKEN
-from .test_channels import _cluster
 
 pytestmark = pytest.mark.sockets
 
@@ -148,7 +148,7 @@ def client(
         responses.GET, re.compile(rf"{re.escape(BASE)}/jobs/job-[a-z-]+$"), callback=status
     )
     with neuro_sync.Client(
-        BASE, TOKEN, timeout=(5, 30), cluster_config=_cluster(hostile.url), dialect="2022"
+        BASE, TOKEN, timeout=(5, 30), cluster_config=monitoring_cluster(hostile.url), dialect="2022"
     ) as c:
         yield c
 
