@@ -240,9 +240,9 @@ def test_a_plain_2022_run_sends_only_pass_config(
         ({"restart_policy": "sometimes"}, "restart_policy", "one of"),
         ({"tags": "abc"}, "tags", "not a string"),
         ({"tags": ["has space"]}, "tags.0", "pattern"),
-        ({"tags": [str(i) for i in range(17)]}, "tags", ""),
-        ({"privileged": "yes"}, "privileged", ""),
-        ({"preset_name": ""}, "preset_name", ""),
+        ({"tags": [str(i) for i in range(17)]}, "tags", "at most 16"),
+        ({"privileged": "yes"}, "privileged", "True or False"),
+        ({"preset_name": ""}, "preset_name", "between 1 and 256"),
     ],
 )
 def test_bad_2022_run_arguments_are_refused_before_sending(
