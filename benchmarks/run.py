@@ -56,6 +56,10 @@ LOG_READ = 64 * 1024
 CHILD_TIMEOUT = 600.0
 
 OURS, BARE, PEER = "ours", "bare", "peer"
+CONTROL = "bare-control"  # the log's A/A control: bare requests run a second time a round
+# The log read by bare requests with neuro-sync's default (connect, read) timeout: a socket with
+# a timeout costs a poll() before each recv(), which bare requests without one does not pay.
+BARE_TIMEOUT = "bare-timeout"
 LABELS = {OURS: "neuro-sync", BARE: "bare requests", PEER: "2019 SDK"}
 
 # Targets (issue #20): the client's CPU time per operation over bare requests' in the same run
@@ -96,7 +100,7 @@ class Sizes:
 LIST_SHAPES = {"list": "varied", "list_full": "full", "list_minimal": "minimal"}
 LIST_TARGETED = ("list_full",)  # the realistic shape of issue #20: env, two volumes, http on some
 
-FULL = Sizes(jobs=10_000, status_calls=1_000, log_mib=100, rounds=9, log_rounds=7, import_runs=11)
+FULL = Sizes(jobs=10_000, status_calls=1_000, log_mib=100, rounds=9, log_rounds=15, import_runs=11)
 QUICK = Sizes(
     jobs=2_000,
     status_calls=200,
@@ -441,8 +445,14 @@ def run_log_scenario(
         f"{sizes.log_mib:g} MiB each, one fresh process per run"
     )
     for round_no in range(sizes.log_rounds):
-        for name in _rotated(rate.active(), round_no):
-            cmd = command(name)
+        # Bare requests runs twice a round: the second run (its CPU in `control_cpu_s`) is an
+        # A/A control, so the report shows how far two runs of the same code differ here.
+        # It takes its turn in the rotation like the others: a run's place in the round moves
+        # its CPU time by several per cent here.
+        active = rate.active()
+        extra_runs = [CONTROL, BARE_TIMEOUT] if BARE in active else []
+        for name in _rotated(active + extra_runs, round_no):
+            cmd = command(name if name != CONTROL else BARE)
             if name != PEER:
                 cmd += ["--url", url, "--token", token, "--job", job_id]
             try:
@@ -450,8 +460,13 @@ def run_log_scenario(
                 if result["bytes"] != expected:
                     raise RuntimeError(f"read {result['bytes']} bytes, expected {expected}")
             except Exception as err:  # noqa: BLE001
-                rate.fail(name, _error_text(err))
-                memory.fail(name, _error_text(err))
+                if name not in extra_runs:
+                    rate.fail(name, _error_text(err))
+                    memory.fail(name, _error_text(err))
+                continue
+            if name in extra_runs:
+                key = "control_cpu_s" if name == CONTROL else "with_timeout_cpu_s"
+                rate.extra[BARE].setdefault(key, []).append(result["cpu"])
                 continue
             rate.values[name].append(result["bytes"] / MIB / result["seconds"])
             rate.extra[name].setdefault("cpu_s", []).append(result["cpu"])
@@ -695,6 +710,16 @@ def _verdicts(sc: dict[str, Scenario]) -> dict[str, dict[str, Any]]:
             "wall_ratio": wall,
             "pass": None if cpu is None or not targeted else cpu <= most,
         }
+        bare_cpu = sc[key].extra_median(BARE, "cpu_s")
+        ours_cpu = sc[key].extra_median(OURS, "cpu_s")
+        control = sc[key].extra_median(BARE, "control_cpu_s")
+        with_timeout = sc[key].extra_median(BARE, "with_timeout_cpu_s")
+        if control is not None and bare_cpu:
+            # How far a second run of bare requests lands from the first: the resolution of
+            # the CPU ratio on this machine in this run.
+            out[key]["control_cpu_ratio"] = control / bare_cpu
+        if with_timeout and ours_cpu is not None:
+            out[key]["cpu_ratio_vs_bare_with_timeout"] = ours_cpu / with_timeout
     ours_mem, bare_mem = sc["log_memory"].median(OURS), sc["log_memory"].median(BARE)
     diff = None if ours_mem is None or bare_mem is None else ours_mem - bare_mem
     out["log_memory"] = {
@@ -819,7 +844,12 @@ def print_table(sc: dict[str, Scenario], verdicts: dict[str, dict[str, Any]], si
             cpu, wall = v["cpu_ratio"], v["wall_ratio"]
             if cpu is None or wall is None:
                 return "n/a"
-            return f"CPU {cpu:.2f}x, wall {wall:.2f}x bare per op"
+            text = f"CPU {cpu:.2f}x, wall {wall:.2f}x bare per op"
+            if (timed := v.get("cpu_ratio_vs_bare_with_timeout")) is not None:
+                text += f"; CPU {timed:.2f}x bare with a read timeout"
+            if (control := v.get("control_cpu_ratio")) is not None:
+                text += f"; A/A control: bare {control:.2f}x bare"
+            return text
         r = v["ratio_ours_over_bare"]
         if r is None:
             return "n/a"
@@ -965,7 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--code", type=Path, help="measure the neuro_sync of this checkout (default: this tree)"
     )
-    parser.add_argument("--child-log", choices=(OURS, BARE), help=argparse.SUPPRESS)
+    parser.add_argument("--child-log", choices=(OURS, BARE, BARE_TIMEOUT), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--job", help=argparse.SUPPRESS)
@@ -1143,9 +1173,12 @@ def child_log(name: str, url: str, token: str, job_id: str) -> int:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         session.get(f"{url}/jobs/{job_id}").json()  # warm-up: the connection
+        from neuro_sync_api.types import DEFAULT_TIMEOUT  # the client's (connect, read)
+
+        timeout = DEFAULT_TIMEOUT if name == BARE_TIMEOUT else None
         with PeakRss() as rss:
             cpu, start = time.process_time(), time.perf_counter()
-            response = session.get(f"{url}/jobs/{job_id}/log", stream=True)
+            response = session.get(f"{url}/jobs/{job_id}/log", stream=True, timeout=timeout)
             for chunk in response.iter_content(LOG_READ):
                 received += len(chunk)
             response.close()

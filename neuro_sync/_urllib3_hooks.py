@@ -11,15 +11,21 @@ it is pinned (`urllib3>=2.2,<3` in pyproject.toml, checked by tests/unit/test_ur
 - `HTTPConnectionPool.ConnectionCls`, the connection class of a pool;
 - overrides of the public `HTTPConnection.connect()` and `.request()`, and the `sock`
   attribute, which http.client drops after a `Connection: close` reply that is still being
-  read: it is copied at connect time.
+  read: it is copied at connect time;
+- http.client's `HTTPConnection.response_class` and the `fp` its `HTTPResponse` reads from:
+  our replies read their socket through a 64 KiB buffer instead of the default 8 KiB. A
+  socket with a timeout (every call of ours has a read timeout) costs a poll() before each
+  recv(), so this is 8 times fewer system calls for a long log or a large list.
 
 Everything else of the transport uses the public APIs of requests and urllib3.
 """
 
 from __future__ import annotations
 
+import http.client
+import io
 import socket
-from typing import Any
+from typing import Any, cast
 
 import requests.adapters
 import urllib3.poolmanager
@@ -30,11 +36,32 @@ from ._deadlines import Guard, bind_current
 __all__ = ["WatchedAdapter"]
 
 
+# The read buffer of a reply's socket. A read never waits to fill it: it returns what has
+# arrived, so a trickling log comes out as promptly as with 8 KiB.
+READ_BUFFER = 64 * 1024
+
+
+class _Response(http.client.HTTPResponse):
+    """http.client's reply, reading its socket through `READ_BUFFER` bytes."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        debuglevel: int = 0,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        self.fp.close()  # the base class's reader, nothing read from it yet
+        self.fp = cast(io.BufferedReader, sock.makefile("rb", buffering=READ_BUFFER))
+
+
 class _Watched:
     """Connection mixin: keeps its socket where the watchdog finds it, and binds itself to
     the attempt of the thread that sends a request on it."""
 
     sock: Any
+    response_class: type[http.client.HTTPResponse] = _Response
     watched_sock: socket.socket | None = None
     watched_by: Guard | None = None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import re
+import socket
 import tomllib
 from pathlib import Path
 
@@ -105,3 +106,20 @@ def test_a_request_binds_its_connection_to_the_attempt() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_replies_read_their_socket_through_the_large_buffer() -> None:
+    # http.client's reply makes its reader in __init__ without reading; ours swaps it for one
+    # with a 64 KiB buffer. A body already waiting fills more than the default 8 KiB at once.
+    body = b"x" * 200_000
+    ours, server = socket.socketpair()
+    with ours, server:
+        server.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        conn = _urllib3_hooks.HTTPSConnection("example.test")
+        assert conn.response_class is _urllib3_hooks.HTTPConnection("x").response_class
+        reply = conn.response_class(ours, method="GET")
+        reply.begin()
+        assert reply.status == 200
+        assert 8192 < len(reply.fp.peek()) <= _urllib3_hooks.READ_BUFFER
+        assert reply.read() == body
+        reply.close()
