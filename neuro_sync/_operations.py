@@ -212,7 +212,7 @@ class Operations:
         from neuro_sync_api.api.monitoring import get_job_top
 
         path = get_job_top.build_request(job_id)["url"]
-        url, headers, connect, read, tls = self._ws_target(path, timeout)
+        url, headers, connect, read, tls, proxy = self._ws_target(path, timeout)
         return TelemetryStream(
             url,
             job_id=job_id,
@@ -221,13 +221,16 @@ class Operations:
             read_timeout=read,
             redact=self._t.redact,
             tls=tls,
+            proxy=proxy,
         )
 
     def _ws_target(
         self, path: str, timeout: Timeout | ClientDefault
-    ) -> tuple[str, list[tuple[str, str]], float | None, float | None, ssl.SSLContext | None]:
-        """The ws(s) URL of a monitoring path, its headers, timeouts and TLS context (the CA
-        settings of the HTTP transport: `verify`)."""
+    ) -> tuple[
+        str, list[tuple[str, str]], float | None, float | None, ssl.SSLContext | None, str | None
+    ]:
+        """The ws(s) URL of a monitoring path, its headers, timeouts, TLS context (the CA
+        settings of the HTTP transport: `verify`) and proxy (the HTTP transport's for it)."""
         t = self._t.timeout if timeout is CLIENT_DEFAULT else check_timeout(timeout)
         connect, read = t if isinstance(t, tuple) else (t, t)
         url = URL(self._t.url_for(path, self._monitoring()))
@@ -246,7 +249,7 @@ class Operations:
                 capath=verify if os.path.isdir(verify) else None,
                 cafile=None if os.path.isdir(verify) else verify,
             )
-        return str(ws_url), headers, connect, read, tls
+        return str(ws_url), headers, connect, read, tls, self._t.proxy_for(str(url))
 
     def channel(self, kind: str, job_id: str, query: dict[str, str], *, port: int = 0) -> JobSocket:
         """Open the `exec`, `attach` or `port_forward` WebSocket of a job (2022 dialect).
@@ -262,7 +265,7 @@ class Operations:
             path = attach_to_job.build_request(job_id)["url"]
         else:
             path = port_forward_job.build_request(job_id, port)["url"]
-        url, headers, connect, _, tls = self._ws_target(path, CLIENT_DEFAULT)
+        url, headers, connect, _, tls, proxy = self._ws_target(path, CLIENT_DEFAULT)
         if query:
             url = str(URL(url).with_query(query))
         return open_websocket(
@@ -276,6 +279,7 @@ class Operations:
             # As neuro-sdk 22.7.1 asks (docs/protocol.md §8.5): a server that does not echo an
             # asked-for subprotocol fails the handshake.
             subprotocols=["v2.channels.neu.ro"] if kind == "attach" else None,
+            proxy=proxy,
         )
 
     def save(

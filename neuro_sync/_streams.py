@@ -21,6 +21,7 @@ from . import _mapping
 from ._closing import Closing
 from ._lines import LineSplitter
 from ._redaction import chain_is_clean
+from ._tunnel import connect_through
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -199,6 +200,7 @@ class TelemetryStream(Closing):
         read_timeout: float | None,
         redact: Callable[[str], str],
         tls: ssl.SSLContext | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._job_id = job_id
         self._redact = redact
@@ -212,6 +214,7 @@ class TelemetryStream(Closing):
             connect_timeout=connect_timeout,
             redact=redact,
             tls=tls,
+            proxy=proxy,
         )
         self._received = 0
 
@@ -306,11 +309,13 @@ def open_websocket(
     redact: Callable[[str], str],
     tls: ssl.SSLContext | None = None,
     subprotocols: list[str] | None = None,
+    proxy: str | None = None,
 ) -> JobSocket:
     """Connect a WebSocket of a job (`what`: "telemetry", "exec"...); handshake failures
     become the typed errors of an HTTP reply, redirects are refused and the token is redacted.
 
-    `connect_timeout` bounds the TCP connect, then the TLS and WebSocket handshakes together.
+    `connect_timeout` bounds the TCP connect (through `proxy`, an http:// proxy URL, if
+    given), then the TLS and WebSocket handshakes together.
     """
     # websockets and ssl load with the first WebSocket, not with neuro_sync.
     import ssl
@@ -328,9 +333,11 @@ def open_websocket(
     try:
         # Our own socket: websockets follows a redirect (to the same origin, with our
         # headers) unless it was given a connected socket, and then it refuses every redirect.
-        sock = socket.create_connection(
-            (target.host or "", target.port or 0), timeout=connect_timeout
-        )
+        address = (target.host or "", target.port or 0)
+        if proxy is None:
+            sock = socket.create_connection(address, timeout=connect_timeout)
+        else:
+            sock = connect_through(proxy, *address, connect_timeout)
         sock.settimeout(None)  # reads are bounded by ws_messages
         tcp = sock.dup()  # TLS takes `sock` over; this stays usable to cut the connection
         left = None if connect_timeout is None else connect_timeout - (time.monotonic() - start)

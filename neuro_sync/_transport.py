@@ -249,6 +249,13 @@ class Transport:
         verify = self.session.verify
         return True if verify is None else verify
 
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy the HTTP calls use for `url` (the session's proxies, else `HTTPS_PROXY`,
+        `NO_PROXY`... as requests reads them); None: a direct connection."""
+        settings = self.session.merge_environment_settings(url, {}, None, None, None)
+        proxy: str | None = requests.utils.select_proxy(url, settings["proxies"])
+        return proxy
+
     def url_for(self, path: str, base: str | None = None) -> str:
         """The absolute URL of an endpoint path, on `base` (default: the API base URL)."""
         return (self.url if base is None else base.rstrip("/")) + path

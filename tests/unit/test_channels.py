@@ -21,6 +21,7 @@ from yarl import URL
 
 import neuro_sync
 from neuro_sync import (
+    APIConnectionError,
     ExecResult,
     JobNotRunning,
     ResponseValidationError,
@@ -28,6 +29,7 @@ from neuro_sync import (
     ValidationError,
 )
 from tests.support.aiohttp_thread import served
+from tests.support.connect_proxy import connect_proxy
 from tests.support.wire import monitoring_cluster
 
 from .conftest import BASE, TOKEN
@@ -235,3 +237,67 @@ def test_port_forward_error_follows_the_latest_connection(
     assert isinstance(first, neuro_sync.IllegalArgumentError) and "Connection refused" in str(first)
     assert cleared is None
     assert isinstance(again, neuro_sync.IllegalArgumentError)
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_websockets_go_through_the_http_proxy_of_the_environment(
+    client22: neuro_sync.Client, ws_server: WSServer, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    with connect_proxy() as proxy:
+        # Credentials in the proxy URL go as Basic Proxy-Authorization, percent-decoded.
+        no_proxy_env.setenv("HTTP_PROXY", proxy.url.replace("//", "//u%40x:p%3Ass@"))
+        result = client22.jobs.exec("job-ok", ["true"], capture_output=True)
+        assert result == ExecResult(3, b"out", b"err")
+        with client22.jobs.port_forward("job-ok", 0, 8080) as fwd:
+            assert _round_trip(fwd.local_port) == b"PING"
+    host_port = URL(ws_server.url).authority.encode()
+    assert len(proxy.heads) == 2
+    for head in proxy.heads:
+        assert head.startswith(b"CONNECT " + host_port + b" HTTP/1.1\r\n")
+        assert b"Proxy-Authorization: Basic dUB4OnA6c3M=\r\n" in head  # u@x:p:ss
+        assert TOKEN.encode() not in head  # the bearer token only inside the tunnel
+
+
+def test_no_proxy_leaves_the_websocket_direct(
+    client22: neuro_sync.Client, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    with connect_proxy() as proxy:
+        no_proxy_env.setenv("HTTP_PROXY", proxy.url)
+        no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
+        assert client22.jobs.exec("job-ok", ["true"], capture_output=True).returncode == 3
+    assert proxy.heads == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", "refused the tunnel (407"),
+        (b"SSH-2.0-nope\r\n\r\n", "not HTTP"),
+        (b"", "closed the connection"),
+    ],
+)
+def test_a_proxy_that_refuses_the_tunnel_is_a_typed_error(
+    client22: neuro_sync.Client, no_proxy_env: pytest.MonkeyPatch, answer: bytes, message: str
+) -> None:
+    with connect_proxy(answer) as proxy:
+        no_proxy_env.setenv("HTTP_PROXY", proxy.url.replace("//", "//user:hunter2@"))
+        with pytest.raises(APIConnectionError, match=re.escape(message)) as info:
+            client22.jobs.exec("job-ok", ["true"], capture_output=True)
+    assert "hunter2" not in str(info.value) and TOKEN not in str(info.value)
+    assert len(proxy.heads) == 1
+
+
+def test_a_socks_proxy_is_refused_for_websockets_with_a_clear_error(
+    client22: neuro_sync.Client, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", "socks5://user:hunter2@127.0.0.1:1")
+    with pytest.raises(APIConnectionError, match="only go through an http:// proxy") as info:
+        client22.jobs.exec("job-ok", ["true"], capture_output=True)
+    assert "hunter2" not in str(info.value)
