@@ -13,6 +13,7 @@ import pytest
 import neuro_sync
 from neuro_sync import Container, JobStatus, RemoteImage, Resources, ValidationError
 from neuro_sync.local import LocalPlatform
+from tests.support.connect_proxy import connect_proxy
 
 SLEEPER = Container(RemoteImage("ubuntu"), Resources(64, 0.1), command="sleep 600")
 
@@ -39,6 +40,27 @@ def test_exec_returns_output_and_the_exit_code(client22: neuro_sync.Client) -> N
         assert b"no-such-program-here" in missing.stderr
     finally:
         client22.jobs.kill(job_id)
+
+
+def test_exec_through_an_http_proxy(
+    client22: neuro_sync.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user behind a proxy: the HTTP calls and the WebSockets both go through it."""
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with connect_proxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        job_id = _running(client22, SLEEPER)
+        try:
+            command = ["sh", "-c", "echo hi; exit 4"]
+            result = client22.jobs.exec(job_id, command, capture_output=True)
+            assert (result.returncode, result.stdout) == (4, b"hi\n")
+        finally:
+            client22.jobs.kill(job_id)
+    # The first request of each connection the proxy was given (keep-alive carries the rest).
+    firsts = [head.split(b" ", 2)[:2] for head in proxy.heads]
+    assert [b"CONNECT", client22.config.monitoring_url.authority.encode()] in firsts
+    assert any(target.startswith(b"http://127.0.0.1:") for _, target in firsts)  # HTTP calls
 
 
 def test_exec_max_time(client22: neuro_sync.Client) -> None:

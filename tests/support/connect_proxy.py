@@ -1,5 +1,6 @@
-"""A minimal HTTP proxy on loopback that tunnels `CONNECT` (or answers it with a canned
-reply), recording each request head: for the tests of WebSockets through a proxy."""
+"""A minimal HTTP proxy on loopback, recording each request head: it tunnels `CONNECT`, passes
+a plain request in absolute form (`GET http://host:port/path`) on to its host, or answers
+everything with a canned reply. For the tests of the client through a proxy."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 
 class ConnectProxy:
@@ -46,9 +48,20 @@ class ConnectProxy:
             if self.answer is not None:
                 conn.sendall(self.answer)
                 return
-            host, _, port = head.split()[1].decode().rpartition(":")
+            method, target = head.split()[:2]
+            if method == b"CONNECT":
+                authority, first = target.decode(), b""
+            else:  # absolute form: the same request in origin form, to its host
+                url = urlsplit(target.decode())
+                authority = url.netloc
+                origin = (url.path or "/") + (f"?{url.query}" if url.query else "")
+                first = head.replace(target, origin.encode(), 1)
+            host, _, port = authority.rpartition(":")
             with socket.create_connection((host, int(port)), timeout=10) as upstream:
-                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                if first:
+                    upstream.sendall(first)
+                else:
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 upstream.settimeout(None)
                 self._start(self._pipe, upstream, conn)
                 self._pipe(conn, upstream)
